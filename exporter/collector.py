@@ -1,0 +1,120 @@
+"""The collector plugin API: a collector is a class with a name that yields metric families.
+
+Built-in collectors live one per module in `exporter.collectors` and register themselves
+with `@register`; third-party collectors are found through the `tocsin.collectors`
+entry-point group. Both follow the same contract:
+
+- `name`: the collector's name, used in `--collector.<name>` flags, the `collectors:` config
+  section and the `collector` label of the exporter's self-metrics.
+- `default_enabled`: whether it runs without being asked for.
+- `Config`: an optional dataclass its `collectors.<name>` config section is validated into.
+- `collect()`: called in a worker thread on every collection; yields
+  `prometheus_client.core.*MetricFamily` objects. Raising `CollectorUnavailable` says the
+  platform lacks what it reads; any other exception marks this collection failed.
+- `start()` / `stop()`: optional coroutines for collectors that work in the background
+  (probes, log followers) and only report their state from `collect()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from prometheus_client.metrics_core import Metric
+
+_REGISTRY: dict[str, type[Collector]] = {}
+
+
+class CollectorUnavailable(Exception):
+    """The host lacks what this collector reads (no PSI, not Linux, ...)."""
+
+
+@dataclass(frozen=True)
+class HostPaths:
+    """Where the host's /proc, /sys and / are mounted (node_exporter's --path.* flags)."""
+
+    procfs: Path = Path("/proc")
+    sysfs: Path = Path("/sys")
+    rootfs: Path = Path("/")
+
+    def proc(self, *parts: str) -> Path:
+        """Path under procfs."""
+        return self.procfs.joinpath(*parts)
+
+    def sys(self, *parts: str) -> Path:
+        """Path under sysfs."""
+        return self.sysfs.joinpath(*parts)
+
+    def root(self, path: str) -> Path:
+        """A host path (absolute inside the host) as seen from this process."""
+        return self.rootfs / path.lstrip("/")
+
+
+@dataclass
+class CollectorContext:
+    """What a collector gets when it is built."""
+
+    paths: HostPaths = field(default_factory=HostPaths)
+    state_dir: Path = Path("./tocsin-exporter-state")
+    config: Any = None
+
+
+class Collector:
+    """Base class for collectors; subclasses set `name` and implement `collect`."""
+
+    name: ClassVar[str] = ""
+    default_enabled: ClassVar[bool] = True
+    description: ClassVar[str] = ""
+    Config: ClassVar[type | None] = None
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        self.ctx = ctx
+        self.paths = ctx.paths
+        self.config = ctx.config
+
+    def collect(self) -> Iterable[Metric]:
+        """Yield this collector's metric families; runs in a worker thread."""
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        """Start background work (probes, followers). Default: nothing to start."""
+
+    async def stop(self) -> None:
+        """Stop background work and persist state. Default: nothing to stop."""
+
+
+def register(cls: type[Collector]) -> type[Collector]:
+    """Class decorator that makes a built-in collector known by its name."""
+    if not cls.name:
+        raise ValueError(f"{cls.__qualname__} has no name")
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        raise ValueError(f"collector {cls.name!r} registered twice")
+    _REGISTRY[cls.name] = cls
+    return cls
+
+
+def default_config(cls: type[Collector]) -> Any:
+    """An instance of the collector's Config with every default, or None if it has none."""
+    if cls.Config is None:
+        return None
+    return cls.Config()
+
+
+def available() -> dict[str, type[Collector]]:
+    """Every known collector: built-ins plus entry-point plugins, by name."""
+    from exporter import collectors as builtin
+    from exporter.plugins import load_plugins
+
+    builtin.load_all()
+    found = dict(_REGISTRY)
+    for cls in load_plugins():
+        found.setdefault(cls.name, cls)
+    return found
+
+
+def is_dataclass_type(value: Any) -> bool:
+    """True for a dataclass class (not an instance)."""
+    return isinstance(value, type) and dataclasses.is_dataclass(value)

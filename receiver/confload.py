@@ -1,0 +1,362 @@
+"""Validate plain YAML data into typed dataclasses, collecting every problem at once.
+
+A problem names the file, the dotted key and what was expected, so `--check-config`
+can print all of them in one go instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import types
+import typing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+
+import yaml
+
+T = TypeVar("T")
+
+_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
+_UNIT_SECONDS = {
+    "ms": 0.001,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+    "w": 604800.0,
+    "y": 31536000.0,
+}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One configuration problem: where it is and what was expected."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class ConfigError(Exception):
+    """Raised with every problem found in a configuration file."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+class Duration(float):
+    """Seconds, written in YAML as Prometheus-style durations (`500ms`, `10s`, `1h30m`)."""
+
+    @classmethod
+    def parse(cls, value: Any) -> Duration:
+        if isinstance(value, bool):
+            raise ValueError("expected a duration such as 10s, 5m or 1h")
+        if isinstance(value, int | float):
+            if value < 0:
+                raise ValueError("expected a non-negative duration")
+            return cls(value)
+        if isinstance(value, str) and _DURATION_RE.match(value.strip()):
+            total = sum(
+                float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value.strip())
+            )
+            return cls(total)
+        raise ValueError(f"expected a duration such as 10s, 5m or 1h, got {value!r}")
+
+
+class Secret(str):
+    """A string that never shows its value in repr, logs or error messages."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "Secret('<redacted>')"
+
+    def reveal(self) -> str:
+        """Return the plain value, for the one place that must send it."""
+        return str.__str__(self)
+
+
+def expand_env(value: Any, problems: list[Problem], file: str, key: str = "") -> Any:
+    """Replace `${VAR}` and `${VAR:-default}` in every string of a YAML tree."""
+    if isinstance(value, str):
+
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in os.environ:
+                return os.environ[name]
+            if default is not None:
+                return default
+            problems.append(Problem(file, key, f"environment variable {name} is not set"))
+            return ""
+
+        return _ENV_RE.sub(sub, value)
+    if isinstance(value, dict):
+        return {
+            k: expand_env(v, problems, file, f"{key}.{k}" if key else str(k))
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [expand_env(v, problems, file, f"{key}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
+    """Read a YAML file and expand environment variables; problems instead of exceptions."""
+    file = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        return None, [Problem(file, "", f"cannot read file: {exc.strerror or exc}")]
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [Problem(file, "", f"invalid YAML: {where}{problem}")]
+    problems: list[Problem] = []
+    data = expand_env(data if data is not None else {}, problems, file)
+    return data, problems
+
+
+class Loader:
+    """Turns plain data into a dataclass tree, recording problems instead of raising."""
+
+    def __init__(self, file: str, base_dir: Path | None = None) -> None:
+        self.file = file
+        self.base_dir = base_dir or (Path(file).parent if file else Path.cwd())
+        self.problems: list[Problem] = []
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(Problem(self.file, key, message))
+
+    def load(self, cls: type[T], data: Any, key: str = "") -> T | None:
+        """Validate `data` into dataclass `cls`; returns None when it could not be built."""
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            self.problem(key, f"expected a mapping, got {_kind(data)}")
+            return None
+        hints = get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        secret_files = {f"{n}_file": n for n, t in hints.items() if _is_secret(t)}
+        values: dict[str, Any] = {}
+        ok = True
+        for raw_key, raw in data.items():
+            name = str(raw_key)
+            sub = f"{key}.{name}" if key else name
+            if name in secret_files:
+                target = secret_files[name]
+                if target in data:
+                    self.problem(sub, f"set either {target} or {name}, not both")
+                    ok = False
+                    continue
+                secret = self._read_secret_file(raw, sub)
+                if secret is None:
+                    ok = False
+                else:
+                    values[target] = secret
+                continue
+            if name not in fields or not fields[name].init:
+                allowed = ", ".join(sorted([*fields, *secret_files]))
+                self.problem(sub, f"unknown key (expected one of: {allowed})")
+                ok = False
+                continue
+            before = len(self.problems)
+            value = self.convert(hints[name], raw, sub)
+            if len(self.problems) > before:
+                ok = False
+            else:
+                values[name] = value
+        for name, f in fields.items():
+            if name in values or not f.init:
+                continue
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                sub = f"{key}.{name}" if key else name
+                if not (name in data or f"{name}_file" in data):
+                    self.problem(sub, f"required key is missing ({_describe(hints[name])})")
+                ok = False
+        if not ok:
+            return None
+        try:
+            obj = cls(**values)
+        except (ValueError, TypeError) as exc:
+            self.problem(key, str(exc))
+            return None
+        validate = getattr(obj, "validate", None)
+        if callable(validate):
+            for sub_key, message in validate():
+                self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
+        return obj
+
+    def _read_secret_file(self, raw: Any, key: str) -> Secret | None:
+        if not isinstance(raw, str) or not raw:
+            self.problem(key, "expected a file path")
+            return None
+        path = Path(raw)
+        if not path.is_absolute():
+            path = self.base_dir / path
+        try:
+            return Secret(path.read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            self.problem(key, f"cannot read secret file {raw}: {exc.strerror or exc}")
+            return None
+
+    def convert(self, tp: Any, raw: Any, key: str) -> Any:
+        """Convert one value to type `tp`, recording a problem on mismatch."""
+        origin = get_origin(tp)
+        if origin is typing.Union or origin is types.UnionType:
+            args = [a for a in get_args(tp) if a is not type(None)]
+            if raw is None:
+                return None
+            if len(args) == 1:
+                return self.convert(args[0], raw, key)
+            for arg in args:
+                trial = Loader(self.file, self.base_dir)
+                value = trial.convert(arg, raw, key)
+                if not trial.problems:
+                    return value
+            self.problem(key, f"expected {_describe(tp)}, got {_kind(raw)}")
+            return None
+        if origin is Literal:
+            allowed = get_args(tp)
+            if raw not in allowed:
+                choices = ", ".join(repr(a) for a in allowed)
+                self.problem(key, f"expected one of {choices}, got {raw!r}")
+            return raw
+        if origin is list:
+            (item,) = get_args(tp)
+            if raw is None:
+                return []
+            if not isinstance(raw, list):
+                self.problem(key, f"expected a list, got {_kind(raw)}")
+                return []
+            return [self.convert(item, v, f"{key}[{i}]") for i, v in enumerate(raw)]
+        if origin is dict:
+            kt, vt = get_args(tp)
+            if raw is None:
+                return {}
+            if not isinstance(raw, dict):
+                self.problem(key, f"expected a mapping, got {_kind(raw)}")
+                return {}
+            return {
+                self.convert(kt, k, key): self.convert(vt, v, f"{key}.{k}") for k, v in raw.items()
+            }
+        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+            return self.load(tp, raw, key)
+        if tp is Any:
+            return raw
+        if tp is Duration:
+            try:
+                return Duration.parse(raw)
+            except ValueError as exc:
+                self.problem(key, str(exc))
+                return None
+        if tp is Secret:
+            if not isinstance(raw, str):
+                self.problem(key, f"expected a string, got {_kind(raw)}")
+                return None
+            return Secret(raw)
+        if tp is bool:
+            if not isinstance(raw, bool):
+                self.problem(key, f"expected true or false, got {_kind(raw)}")
+            return raw
+        if tp is int:
+            if isinstance(raw, bool) or not isinstance(raw, int):
+                self.problem(key, f"expected an integer, got {_kind(raw)}")
+            return raw
+        if tp is float:
+            if isinstance(raw, bool) or not isinstance(raw, int | float):
+                self.problem(key, f"expected a number, got {_kind(raw)}")
+                return None
+            return float(raw)
+        if tp is str:
+            if isinstance(raw, int | float) and not isinstance(raw, bool):
+                return str(raw)
+            if not isinstance(raw, str):
+                self.problem(key, f"expected a string, got {_kind(raw)}")
+            return raw
+        if tp is re.Pattern or get_origin(tp) is re.Pattern:
+            if not isinstance(raw, str):
+                self.problem(key, f"expected a regular expression string, got {_kind(raw)}")
+                return None
+            try:
+                return re.compile(raw)
+            except re.error as exc:
+                self.problem(key, f"invalid regular expression: {exc}")
+                return None
+        if tp is Path:
+            if not isinstance(raw, str):
+                self.problem(key, f"expected a path, got {_kind(raw)}")
+                return None
+            return Path(raw)
+        raise TypeError(f"confload: unsupported type {tp!r} at {key}")
+
+
+def load_file(cls: type[T], path: str | Path) -> T:
+    """Read and validate a YAML file into `cls`; raises ConfigError with every problem."""
+    data, problems = read_yaml(path)
+    loader = Loader(str(path))
+    loader.problems.extend(problems)
+    obj = loader.load(cls, data) if data is not None else None
+    if loader.problems or obj is None:
+        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
+    return obj
+
+
+def _is_secret(tp: Any) -> bool:
+    if tp is Secret:
+        return True
+    return any(a is Secret for a in get_args(tp))
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})" if len(value) < 60 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _describe(tp: Any) -> str:
+    origin = get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return " or ".join(_describe(a) for a in get_args(tp) if a is not type(None))
+    if origin is list:
+        return f"a list of {_describe(get_args(tp)[0])}"
+    if origin is dict:
+        return "a mapping"
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(tp))
+    names = {
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        Duration: "a duration",
+        Secret: "a secret string",
+        Path: "a path",
+    }
+    if tp in names:
+        return names[tp]
+    if dataclasses.is_dataclass(tp):
+        return "a mapping"
+    return getattr(tp, "__name__", str(tp))
