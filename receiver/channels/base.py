@@ -9,10 +9,13 @@ under `receiver.channels` and registers itself with `@register`.
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal
 
-NotificationKind = Literal["firing", "resolved", "escalation", "repeat", "digest", "test"]
+NotificationKind = Literal[
+    "firing", "resolved", "escalation", "repeat", "digest", "test", "acknowledged"
+]
 
 _REGISTRY: dict[str, type[Channel]] = {}
 
@@ -78,7 +81,10 @@ class Channel:
     """
 
     type: ClassVar[str] = ""
-    Config: ClassVar[type]
+    Config: ClassVar[builtins.type[Any]]
+    # Channels that mirror tocsin's acknowledgements to the provider (PagerDuty) set this;
+    # the core then queues an `acknowledged` notification for them when an incident is acked.
+    wants_ack_events: ClassVar[bool] = False
 
     def __init__(self, name: str, config: Any, templates: Any) -> None:
         self.name = name
