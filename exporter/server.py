@@ -1,0 +1,208 @@
+"""The HTTP side: /metrics, /-/healthy and a landing page, with optional TLS and basic auth."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import signal
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from exporter import __version__
+from exporter.collector import Collector, CollectorContext, CollectorUnavailable, HostPaths
+from exporter.config import EnabledCollector
+from exporter.exposition import (
+    OPENMETRICS_CONTENT_TYPE,
+    TEXT_CONTENT_TYPE,
+    accepts_gzip,
+    wants_openmetrics,
+)
+from exporter.scrape import Collection, CollectorEntry, ScrapeCache
+from exporter.webconfig import BasicAuth, WebConfig
+
+log = structlog.get_logger("exporter.server")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_VARY = "Accept, Accept-Encoding"
+
+
+@dataclass
+class ServerSettings:
+    """Everything `serve` needs, already validated."""
+
+    listen: Sequence[tuple[str | None, int]]
+    collectors: Sequence[EnabledCollector]
+    paths: HostPaths = field(default_factory=HostPaths)
+    state_dir: Any = None
+    min_interval: float = 1.0
+    telemetry_path: str = "/metrics"
+    web: WebConfig | None = None
+    ssl_context: ssl.SSLContext | None = None
+
+
+def build_entries(
+    chosen: Sequence[EnabledCollector], paths: HostPaths, state_dir: Any
+) -> list[CollectorEntry]:
+    """Instantiate the chosen collectors; one that cannot be built is reported, not fatal."""
+    entries = []
+    for item in chosen:
+        ctx = CollectorContext(paths=paths, config=item.config)
+        if state_dir is not None:
+            ctx.state_dir = state_dir
+        instance: Collector | None = None
+        error: BaseException | None = None
+        try:
+            instance = item.cls(ctx)
+        except CollectorUnavailable as exc:
+            log.info("collector_unavailable", collector=item.cls.name, reason=str(exc))
+            error = exc
+        except Exception as exc:
+            log.error("collector_init_failed", collector=item.cls.name, error=str(exc))
+            error = exc
+        entries.append(CollectorEntry(item.cls.name, item.timeout, instance, error))
+    return entries
+
+
+class MetricsHandlers:
+    """Request handlers over one ScrapeCache."""
+
+    def __init__(self, cache: ScrapeCache, telemetry_path: str) -> None:
+        self.cache = cache
+        self.telemetry_path = telemetry_path
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        """Serve the cached snapshot in the negotiated format and encoding."""
+        snap = self.cache.fresh() or await self.cache.get()
+        headers = request.headers
+        gz = accepts_gzip(headers.get("Accept-Encoding", ""))
+        if wants_openmetrics(headers.get("Accept", "")):
+            body, body_gz = snap.openmetrics_ready() or await self.cache.openmetrics(snap)
+            content_type = OPENMETRICS_CONTENT_TYPE
+        else:
+            body, body_gz = snap.text, snap.text_gzip
+            content_type = TEXT_CONTENT_TYPE
+        out = {
+            "Content-Type": content_type,
+            "Age": str(max(0, int(time.time() - snap.started))),
+            "Vary": _VARY,
+        }
+        if gz:
+            out["Content-Encoding"] = "gzip"
+            return web.Response(body=body_gz, headers=out)
+        return web.Response(body=body, headers=out)
+
+    async def healthy(self, request: web.Request) -> web.Response:
+        """Liveness: the process is serving HTTP."""
+        return web.Response(text="Healthy\n")
+
+    async def landing(self, request: web.Request) -> web.Response:
+        """A small page linking the metrics endpoint."""
+        path = html.escape(self.telemetry_path)
+        names = ", ".join(html.escape(e.name) for e in self.cache.collection.entries)
+        page = (
+            "<!DOCTYPE html><html><head><title>tocsin exporter</title></head><body>"
+            f"<h1>tocsin exporter</h1><p>version {html.escape(__version__)}</p>"
+            f'<p><a href="{path}">Metrics</a> · <a href="/-/healthy">Health</a></p>'
+            f"<p>Collectors: {names}</p></body></html>"
+        )
+        return web.Response(text=page, content_type="text/html")
+
+
+def auth_middleware(auth: BasicAuth) -> Any:
+    """Require a valid Basic Authorization header on every path (as exporter-toolkit does)."""
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        creds = BasicAuth.parse(request.headers.get("Authorization"))
+        ok = False
+        if creds is not None:
+            cached = auth.check_cached(*creds)
+            ok = cached if cached is not None else await asyncio.to_thread(auth.check, *creds)
+        if not ok:
+            if creds is not None:
+                log.info("auth_failed", user=creds[0], remote=request.remote)
+            return web.Response(
+                status=401,
+                text="Unauthorized\n",
+                headers={"WWW-Authenticate": BasicAuth.realm},
+            )
+        return await handler(request)
+
+    return middleware
+
+
+def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
+    """The aiohttp application; auth and extra headers cost nothing when not configured."""
+    middlewares = []
+    web_cfg = settings.web
+    if web_cfg is not None and web_cfg.basic_auth_users:
+        middlewares.append(auth_middleware(BasicAuth(web_cfg.basic_auth_users)))
+    app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
+    handlers = MetricsHandlers(cache, settings.telemetry_path)
+    app.router.add_get(settings.telemetry_path, handlers.metrics)
+    app.router.add_get("/-/healthy", handlers.healthy)
+    if settings.telemetry_path != "/":
+        app.router.add_get("/", handlers.landing)
+    if web_cfg is not None and web_cfg.http_server_config.headers:
+        extra = dict(web_cfg.http_server_config.headers)
+
+        async def add_headers(request: web.Request, response: web.StreamResponse) -> None:
+            response.headers.update(extra)
+
+        app.on_response_prepare.append(add_headers)
+    return app
+
+
+async def serve(settings: ServerSettings) -> int:
+    """Run until SIGTERM or SIGINT; returns the process exit code."""
+    entries = build_entries(settings.collectors, settings.paths, settings.state_dir)
+    started: list[Collector] = []
+    for entry in entries:
+        if entry.collector is None:
+            continue
+        try:
+            await entry.collector.start()
+            started.append(entry.collector)
+        except Exception as exc:
+            log.error("collector_start_failed", collector=entry.name, error=str(exc))
+    collection = Collection(entries)
+    cache = ScrapeCache(collection, settings.min_interval)
+    app = build_app(cache, settings)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    code = 0
+    try:
+        for host, port in settings.listen:
+            site = web.TCPSite(runner, host, port, ssl_context=settings.ssl_context)
+            await site.start()
+        log.info(
+            "listening",
+            addresses=",".join(f"{h or ''}:{p}" for h, p in settings.listen),
+            tls=settings.ssl_context is not None,
+            collectors=",".join(e.name for e in entries),
+        )
+        await stop.wait()
+        log.info("shutting_down")
+    except OSError as exc:
+        log.error("listen_failed", error=str(exc))
+        code = 1
+    finally:
+        await runner.cleanup()
+        for collector in started:
+            try:
+                await collector.stop()
+            except Exception as exc:
+                log.error("collector_stop_failed", collector=collector.name, error=str(exc))
+        collection.shutdown()
+    return code

@@ -1,0 +1,189 @@
+"""The `--web.config.file` format of Prometheus' exporter-toolkit: TLS and bcrypt basic auth.
+
+```yaml
+tls_server_config:
+  cert_file: server.crt
+  key_file: server.key
+basic_auth_users:
+  prometheus: $2y$10$...   # bcrypt hash, e.g. from `htpasswd -nBC 10 "" | tr -d ':\\n'`
+```
+
+Relative paths are resolved against the web config file's directory, as exporter-toolkit does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import ssl
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from exporter.confload import ConfigError, Loader, Problem, Secret, read_yaml
+
+TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
+ClientAuthType = Literal[
+    "NoClientCert",
+    "RequestClientCert",
+    "RequireAnyClientCert",
+    "VerifyClientCertIfGiven",
+    "RequireAndVerifyClientCert",
+]
+
+_BCRYPT_RE = re.compile(r"^\$2[abxy]?\$\d{2}\$[./A-Za-z0-9]{53}$")
+_TLS_VERSIONS = {
+    "TLS10": ssl.TLSVersion.TLSv1,
+    "TLS11": ssl.TLSVersion.TLSv1_1,
+    "TLS12": ssl.TLSVersion.TLSv1_2,
+    "TLS13": ssl.TLSVersion.TLSv1_3,
+}
+# A valid hash of a random password: unknown users cost as much time as known ones.
+_DUMMY_HASH = b"$2b$10$wXjzh2aB6RKvHmfPm0LkLeHBlNAxqiic6A2YDggD2/fcN22GKXB0C"
+
+
+@dataclass
+class TLSServerConfig:
+    """exporter-toolkit's `tls_server_config` (the subset Python's ssl module can honour)."""
+
+    cert_file: Path
+    key_file: Path
+    client_auth_type: ClientAuthType = "NoClientCert"
+    client_ca_file: Path | None = None
+    min_version: TLSVersion = "TLS12"
+    max_version: TLSVersion | None = None
+
+    def validate(self) -> list[tuple[str, str]]:
+        """Client-certificate verification needs a CA file."""
+        if "Verify" in self.client_auth_type and self.client_ca_file is None:
+            needed = f"required when client_auth_type is {self.client_auth_type}"
+            return [("client_ca_file", needed)]
+        return []
+
+
+@dataclass
+class HTTPServerConfig:
+    """exporter-toolkit's `http_server_config`; `http2` is accepted and ignored (HTTP/1.1 only)."""
+
+    headers: dict[str, str] = field(default_factory=dict)
+    http2: bool = True
+
+
+@dataclass
+class WebConfig:
+    """A validated web config file."""
+
+    tls_server_config: TLSServerConfig | None = None
+    http_server_config: HTTPServerConfig = field(default_factory=HTTPServerConfig)
+    basic_auth_users: dict[str, Secret] = field(default_factory=dict)
+
+
+def load_web_config(path: str | Path) -> tuple[WebConfig, ssl.SSLContext | None]:
+    """Read and validate a web config file and build its TLS context; raises ConfigError."""
+    file = str(path)
+    data, problems = read_yaml(path)
+    loader = Loader(file)
+    loader.problems.extend(problems)
+    cfg = loader.load(WebConfig, data, "") if data is not None else None
+    if cfg is None or loader.problems:
+        raise ConfigError(loader.problems or [Problem(file, "", "invalid web config")])
+    for user, hashed in cfg.basic_auth_users.items():
+        if not _BCRYPT_RE.match(hashed.reveal()):
+            loader.problem(f"basic_auth_users.{user}", "expected a bcrypt hash ($2y$10$...)")
+    context = None
+    if cfg.tls_server_config is not None:
+        context = _ssl_context(cfg.tls_server_config, loader)
+    if loader.problems:
+        raise ConfigError(loader.problems)
+    return cfg, context
+
+
+def _ssl_context(tls: TLSServerConfig, loader: Loader) -> ssl.SSLContext | None:
+    base = loader.base_dir
+    cert = tls.cert_file if tls.cert_file.is_absolute() else base / tls.cert_file
+    key = tls.key_file if tls.key_file.is_absolute() else base / tls.key_file
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = _TLS_VERSIONS[tls.min_version]
+    if tls.max_version is not None:
+        ctx.maximum_version = _TLS_VERSIONS[tls.max_version]
+    try:
+        ctx.load_cert_chain(cert, key)
+    except (OSError, ssl.SSLError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        loader.problem("tls_server_config.cert_file", f"cannot load {cert} / {key}: {reason}")
+        return None
+    if tls.client_auth_type != "NoClientCert":
+        # Python cannot request a certificate without verifying one it gets, so the
+        # "Request"/"IfGiven" modes verify when a CA is configured and accept otherwise.
+        required = tls.client_auth_type in ("RequireAnyClientCert", "RequireAndVerifyClientCert")
+        ctx.verify_mode = ssl.CERT_REQUIRED if required else ssl.CERT_OPTIONAL
+        if tls.client_ca_file is not None:
+            ca = tls.client_ca_file
+            ca = ca if ca.is_absolute() else base / ca
+            try:
+                ctx.load_verify_locations(cafile=str(ca))
+            except (OSError, ssl.SSLError) as exc:
+                reason = getattr(exc, "strerror", None) or str(exc)
+                loader.problem("tls_server_config.client_ca_file", f"cannot load {ca}: {reason}")
+                return None
+    return ctx
+
+
+class BasicAuth:
+    """Checks `Authorization: Basic` headers against bcrypt hashes.
+
+    bcrypt is slow on purpose (tens of milliseconds), so a verified password is remembered
+    per user as a SHA-256 digest and later requests compare digests in constant time.
+    `check` is blocking; call it from a thread when `check_cached` says it must.
+    """
+
+    realm = 'Basic realm="tocsin-exporter", charset="UTF-8"'
+
+    def __init__(self, users: dict[str, Secret]) -> None:
+        self._hashes = {user: hashed.reveal().encode() for user, hashed in users.items()}
+        self._verified: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def parse(header: str | None) -> tuple[str, str] | None:
+        """(user, password) from an Authorization header, or None if it is not Basic."""
+        if not header or header[:6].lower() != "basic ":
+            return None
+        try:
+            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        user, sep, password = decoded.partition(":")
+        return (user, password) if sep else None
+
+    def check_cached(self, user: str, password: str) -> bool | None:
+        """True when this password was verified before; None when bcrypt must decide."""
+        remembered = self._verified.get(user)
+        if remembered is None:
+            return None
+        if hmac.compare_digest(remembered, _digest(user, password)):
+            return True
+        return None
+
+    def check(self, user: str, password: str) -> bool:
+        """Verify with bcrypt (blocking) and remember a success."""
+        import bcrypt
+
+        hashed = self._hashes.get(user)
+        try:
+            ok = bcrypt.checkpw(password.encode(), hashed or _DUMMY_HASH)
+        except ValueError:
+            ok = False
+        ok = ok and hashed is not None
+        if ok:
+            with self._lock:
+                self._verified[user] = _digest(user, password)
+        return ok
+
+
+def _digest(user: str, password: str) -> bytes:
+    return hashlib.sha256(f"{user}\0{password}".encode()).digest()
