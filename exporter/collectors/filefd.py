@@ -1,0 +1,30 @@
+"""filefd: allocated and maximum file handles from /proc/sys/fs/file-nr."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, register
+from exporter.collectors._procfs import read_required
+
+
+@register
+class FilefdCollector(Collector):
+    """Kernel file handle usage (allocated, maximum)."""
+
+    name = "filefd"
+    description = "file handle usage from /proc/sys/fs/file-nr"
+
+    def collect(self) -> Iterable[Metric]:
+        allocated, _unused, maximum = read_required(self.paths.proc("sys/fs/file-nr")).split()
+        yield GaugeMetricFamily(
+            "node_filefd_allocated",
+            "File descriptor statistics: allocated.",
+            value=float(allocated),
+        )
+        yield GaugeMetricFamily(
+            "node_filefd_maximum", "File descriptor statistics: maximum.", value=float(maximum)
+        )

@@ -1,0 +1,217 @@
+"""filesystem: size, free space and inodes of every mounted filesystem, as node_exporter.
+
+statvfs() on a dead network mount can block for minutes, so it runs on a helper thread
+with a per-mount timeout. A mount that timed out is reported with device_error 1 and is
+skipped (no new statvfs piled onto it) until the blocked call returns.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import structlog
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, CollectorContext, register
+from exporter.collectors._procfs import read_required, read_text, regex_problems
+from exporter.confload import Duration
+
+DEFAULT_MOUNT_POINTS_EXCLUDE = (
+    r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
+)
+DEFAULT_FS_TYPES_EXCLUDE = (
+    r"^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs"
+    r"|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
+    r"|squashfs|erofs|sysfs|tracefs)$"
+)
+_OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
+_LABELS = ["device", "fstype", "mountpoint"]
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class FilesystemConfig:
+    """`collectors.filesystem`: which mounts to report and how long statvfs may take."""
+
+    mount_points_exclude: str = DEFAULT_MOUNT_POINTS_EXCLUDE
+    fs_types_exclude: str = DEFAULT_FS_TYPES_EXCLUDE
+    mount_timeout: Duration = Duration(5.0)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems = regex_problems(
+            {
+                "mount_points_exclude": self.mount_points_exclude,
+                "fs_types_exclude": self.fs_types_exclude,
+            }
+        )
+        if self.mount_timeout <= 0:
+            problems.append(("mount_timeout", "expected a positive duration"))
+        return problems
+
+
+class Mount(NamedTuple):
+    """One line of the mount table."""
+
+    device: str
+    mountpoint: str
+    fstype: str
+    options: str
+
+
+def _unescape(field: str) -> str:
+    return _OCTAL_ESCAPE.sub(lambda m: chr(int(m.group(1), 8)), field)
+
+
+def parse_mounts(text: str) -> list[Mount]:
+    """The mount table in /proc/<pid>/mounts format, octal escapes resolved."""
+    mounts = []
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) < 4:
+            continue
+        mounts.append(Mount(_unescape(parts[0]), _unescape(parts[1]), parts[2], parts[3]))
+    return mounts
+
+
+StatvfsFunc = Callable[[str], os.statvfs_result]
+
+
+class _StatvfsWorker:
+    """A daemon thread running statvfs calls one at a time; abandoned once one hangs."""
+
+    def __init__(self, statvfs: StatvfsFunc) -> None:
+        self._statvfs = statvfs
+        self._jobs: queue.SimpleQueue[tuple[str, Future[os.statvfs_result]] | None] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._run, name="statvfs", daemon=True).start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            path, future = job
+            try:
+                future.set_result(self._statvfs(path))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def submit(self, path: str) -> Future[os.statvfs_result]:
+        future: Future[os.statvfs_result] = Future()
+        self._jobs.put((path, future))
+        return future
+
+    def retire(self) -> None:
+        """Let the thread exit after the call it is stuck in returns."""
+        self._jobs.put(None)
+
+
+@register
+class FilesystemCollector(Collector):
+    """Size, free and available bytes, inodes, read-only state and errors per mount."""
+
+    name = "filesystem"
+    description = "filesystem usage via statvfs of each mount"
+    Config = FilesystemConfig
+
+    def __init__(self, ctx: CollectorContext, statvfs: StatvfsFunc = os.statvfs) -> None:
+        super().__init__(ctx)
+        config = self.config if isinstance(self.config, FilesystemConfig) else FilesystemConfig()
+        self._mount_points_exclude = re.compile(config.mount_points_exclude)
+        self._fs_types_exclude = re.compile(config.fs_types_exclude)
+        self._timeout = float(config.mount_timeout)
+        self._statvfs = statvfs
+        self._lock = threading.Lock()
+        self._worker: _StatvfsWorker | None = None
+        self._stuck: set[str] = set()
+
+    def _mounts(self) -> list[Mount]:
+        # PID 1's table is the host's when only /proc is shared with a container.
+        try:
+            text = read_text(self.paths.proc("1/mounts"))
+        except OSError:
+            text = read_required(self.paths.proc("mounts"))
+        return parse_mounts(text)
+
+    def _strip_rootfs(self, mountpoint: str) -> str:
+        root = str(self.paths.rootfs)
+        if root == "/":
+            return mountpoint
+        stripped = mountpoint.removeprefix(root.rstrip("/"))
+        return stripped or "/"
+
+    def _stat(self, mountpoint: str) -> os.statvfs_result | None:
+        """statvfs of a mount, or None if it failed or is (still) stuck."""
+        with self._lock:
+            if mountpoint in self._stuck:
+                return None
+            if self._worker is None:
+                self._worker = _StatvfsWorker(self._statvfs)
+            worker = self._worker
+        future = worker.submit(str(self.paths.root(mountpoint)))
+        try:
+            return future.result(timeout=self._timeout)
+        except TimeoutError:
+            log.warning("mount_unresponsive", mountpoint=mountpoint, timeout=self._timeout)
+            with self._lock:
+                self._stuck.add(mountpoint)
+                if self._worker is worker:
+                    self._worker = None
+            worker.retire()
+            future.add_done_callback(lambda _: self._recovered(mountpoint))
+            return None
+        except OSError as exc:
+            log.debug("statvfs_failed", mountpoint=mountpoint, error=str(exc))
+            return None
+
+    def _recovered(self, mountpoint: str) -> None:
+        with self._lock:
+            self._stuck.discard(mountpoint)
+        log.info("mount_recovered", mountpoint=mountpoint)
+
+    def collect(self) -> Iterable[Metric]:
+        families = {
+            key: GaugeMetricFamily(f"node_filesystem_{key}", help_text, labels=_LABELS)
+            for key, help_text in (
+                ("size_bytes", "Filesystem size in bytes."),
+                ("free_bytes", "Filesystem free space in bytes."),
+                ("avail_bytes", "Filesystem space available to non-root users in bytes."),
+                ("files", "Filesystem total file nodes."),
+                ("files_free", "Filesystem total free file nodes."),
+                ("readonly", "Filesystem read-only status."),
+                (
+                    "device_error",
+                    "Whether an error occurred while getting statistics for the given device.",
+                ),
+            )
+        }
+        seen: set[tuple[str, str, str]] = set()
+        for mount in self._mounts():
+            mountpoint = self._strip_rootfs(mount.mountpoint)
+            if self._mount_points_exclude.search(mountpoint):
+                continue
+            if self._fs_types_exclude.search(mount.fstype):
+                continue
+            labels = (mount.device, mount.fstype, mountpoint)
+            if labels in seen:
+                continue
+            seen.add(labels)
+            st = self._stat(mountpoint)
+            readonly = 1.0 if "ro" in mount.options.split(",") else 0.0
+            families["device_error"].add_metric(labels, 0.0 if st else 1.0)
+            families["readonly"].add_metric(labels, readonly)
+            if st is None:
+                continue
+            families["size_bytes"].add_metric(labels, float(st.f_blocks) * st.f_bsize)
+            families["free_bytes"].add_metric(labels, float(st.f_bfree) * st.f_bsize)
+            families["avail_bytes"].add_metric(labels, float(st.f_bavail) * st.f_bsize)
+            families["files"].add_metric(labels, float(st.f_files))
+            families["files_free"].add_metric(labels, float(st.f_ffree))
+        yield from (family for family in families.values() if family.samples)

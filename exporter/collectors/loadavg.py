@@ -1,0 +1,26 @@
+"""loadavg: node_load1/5/15 from /proc/loadavg."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, register
+from exporter.collectors._procfs import read_required
+
+
+@register
+class LoadavgCollector(Collector):
+    """The 1, 5 and 15 minute load averages."""
+
+    name = "loadavg"
+    description = "load averages from /proc/loadavg"
+
+    def collect(self) -> Iterable[Metric]:
+        parts = read_required(self.paths.proc("loadavg")).split()
+        for minutes, raw in zip(("1", "5", "15"), parts[:3], strict=True):
+            yield GaugeMetricFamily(
+                f"node_load{minutes}", f"{minutes}m load average.", value=float(raw)
+            )

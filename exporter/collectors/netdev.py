@@ -1,0 +1,90 @@
+"""netdev: per-interface network counters from /proc/net/dev, as node_exporter's netdev."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from prometheus_client.core import CounterMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, CollectorContext, register
+from exporter.collectors._procfs import DeviceFilter, read_required, read_text, regex_problems
+
+
+@dataclass
+class NetdevConfig:
+    """`collectors.netdev`: which interfaces to report (include wins over exclude)."""
+
+    device_include: str = ""
+    device_exclude: str = ""
+
+    def validate(self) -> list[tuple[str, str]]:
+        return regex_problems(
+            {"device_include": self.device_include, "device_exclude": self.device_exclude}
+        )
+
+
+def parse_net_dev(text: str) -> dict[str, dict[str, float]]:
+    """Interface → `receive_bytes`, `transmit_packets`, ... as /proc/net/dev's header names."""
+    lines = text.splitlines()
+    if len(lines) < 2 or lines[1].count("|") != 2:
+        raise ValueError(f"unexpected /proc/net/dev header: {lines[1] if len(lines) > 1 else ''}")
+    _, receive, transmit = lines[1].split("|")
+    names = [f"receive_{n}" for n in receive.split()] + [f"transmit_{n}" for n in transmit.split()]
+    stats: dict[str, dict[str, float]] = {}
+    for line in lines[2:]:
+        device, sep, rest = line.partition(":")
+        if not sep:
+            continue
+        values = rest.split()
+        if len(values) != len(names):
+            raise ValueError(f"unexpected /proc/net/dev line: {line}")
+        stats[device.strip()] = {n: float(v) for n, v in zip(names, values, strict=True)}
+    return stats
+
+
+@register
+class NetdevCollector(Collector):
+    """Bytes, packets, errors and drops per network interface."""
+
+    name = "netdev"
+    description = "network interface statistics from /proc/net/dev"
+    Config = NetdevConfig
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        config = self.config if isinstance(self.config, NetdevConfig) else NetdevConfig()
+        self._filter = DeviceFilter.build(config.device_include, config.device_exclude)
+
+    def _nohandler(self, device: str) -> float | None:
+        # node_exporter's default netlink source also carries rx_nohandler, which
+        # /proc/net/dev lacks; sysfs has it.
+        try:
+            return float(read_text(self.paths.sys("class/net", device, "statistics/rx_nohandler")))
+        except (OSError, ValueError):
+            return None
+
+    def collect(self) -> Iterable[Metric]:
+        stats = parse_net_dev(read_required(self.paths.proc("net/dev")))
+        families: dict[str, CounterMetricFamily] = {}
+
+        def add(key: str, device: str, value: float) -> None:
+            family = families.get(key)
+            if family is None:
+                family = families[key] = CounterMetricFamily(
+                    f"node_network_{key}_total",
+                    f"Network device statistic {key}.",
+                    labels=["device"],
+                )
+            family.add_metric([device], value)
+
+        for device, fields in stats.items():
+            if self._filter.ignored(device):
+                continue
+            for key, value in fields.items():
+                add(key, device, value)
+            nohandler = self._nohandler(device)
+            if nohandler is not None:
+                add("receive_nohandler", device, nohandler)
+        yield from families.values()

@@ -1,0 +1,43 @@
+"""uname: node_uname_info from the uname(2) system call."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, CollectorUnavailable, register
+from exporter.collectors._procfs import read_text
+
+_LABELS = ["sysname", "release", "version", "machine", "nodename", "domainname"]
+
+
+@register
+class UnameCollector(Collector):
+    """Kernel name, release, version, architecture, host and NIS domain name."""
+
+    name = "uname"
+    description = "uname(2) system information"
+
+    def _domainname(self) -> str:
+        # os.uname() omits the NIS domain name; the kernel shows it here, per UTS namespace.
+        try:
+            return read_text(self.paths.proc("sys/kernel/domainname")).strip()
+        except OSError:
+            return "(none)"
+
+    def collect(self) -> Iterable[Metric]:
+        if not hasattr(os, "uname"):
+            raise CollectorUnavailable("uname(2) is not available on this platform")
+        u = os.uname()
+        info = GaugeMetricFamily(
+            "node_uname_info",
+            "Labeled system information as provided by the uname system call.",
+            labels=_LABELS,
+        )
+        info.add_metric(
+            [u.sysname, u.release, u.version, u.machine, u.nodename, self._domainname()], 1.0
+        )
+        yield info
