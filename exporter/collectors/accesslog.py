@@ -1,0 +1,450 @@
+"""HTTP request metrics from access logs: nginx/Apache combined and common, JSON lines, regex.
+
+Each configured log is followed in the background (`exporter.follow`, rotation-safe); lines
+are parsed in batches and folded into counters that `collect()` only reads. For the
+built-in formats one compiled multi-line regex runs over a whole chunk (`findall`), and the
+per-request tallies are made with C-level `Counter`s, so the per-line cost in Python is
+close to the regex alone.
+
+Every label is bounded: `method` to the standard methods, `code` and `route` to
+`label_limit` values each; the rest become `__other__` (see `exporter.cardinality`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from bisect import bisect_left
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+from pathlib import Path
+from typing import Any, Literal
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    HistogramMetricFamily,
+)
+from prometheus_client.metrics_core import Metric
+
+from exporter.cardinality import OTHER, LabelLimiter, overflow_family
+from exporter.collector import Collector, CollectorContext, register
+from exporter.confload import Duration
+from exporter.follow import FileFollower, StartAt, state_path
+
+NAME = "accesslog"
+
+STANDARD_METHODS = frozenset(
+    ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]
+)
+DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]
+_UNIT_SCALE = {"s": 1.0, "ms": 0.001, "us": 0.000001}
+
+# Pieces of the built-in formats. No piece may match a newline: the regex runs over a
+# chunk of many lines at once, anchored per line with MULTILINE.
+_QUOTED = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"'
+_REQUEST = r'"(?:([A-Za-z]+) ([^ "\n]*)[^"\\\n]*(?:\\.[^"\\\n]*)*|[^"\\\n]*(?:\\.[^"\\\n]*)*)"'
+_HEAD = r'^\S+ \S+ (?:[^\s"]+|"[^"\n]*") \[[^\]\n]*\] ' + _REQUEST + r" (\d{3}) (?:(\d+)|-)"
+_DURATION = r"(?: (?:rt=|request_time=)?(\d+(?:\.\d+)?)(?= |$))?[^\n]*$"
+FORMAT_PATTERNS = {
+    "combined": re.compile(_HEAD + " " + _QUOTED + " " + _QUOTED + _DURATION, re.MULTILINE),
+    "common": re.compile(_HEAD + _DURATION, re.MULTILINE),
+}
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_HEXID = re.compile(r"^[0-9a-fA-F]{16,}$")
+
+
+@dataclass
+class Route:
+    """A path pattern and the route label it stands for (first match wins)."""
+
+    match: re.Pattern[str]
+    name: str
+
+
+@dataclass
+class JsonFields:
+    """Field names (dotted for nested objects) of a JSON-lines access log."""
+
+    method: str = "method"
+    status: str = "status"
+    path: str = "path"
+    bytes: str = "body_bytes_sent"
+    duration: str = "request_time"
+    request: str = "request"
+
+
+@dataclass
+class LogConfig:
+    """One access log to follow."""
+
+    name: str
+    path: str
+    format: Literal["combined", "common", "json", "regex"] = "combined"
+    regex: re.Pattern[str] | None = None
+    json_fields: JsonFields = field(default_factory=JsonFields)
+    duration_unit: Literal["s", "ms", "us"] = "s"
+    buckets: list[float] = field(default_factory=lambda: list(DEFAULT_BUCKETS))
+    route_label: bool = False
+    routes: list[Route] = field(default_factory=list)
+    start_at: StartAt = "end"
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if not self.name:
+            problems.append(("name", "expected a non-empty name (the `log` label)"))
+        if self.format == "regex":
+            if self.regex is None:
+                problems.append(("regex", "required when format is regex"))
+            elif "status" not in self.regex.groupindex:
+                problems.append(("regex", "expected a named group (?P<status>...)"))
+        elif self.regex is not None:
+            problems.append(("regex", "only used when format is regex"))
+        if any(b <= 0 for b in self.buckets) or self.buckets != sorted(set(self.buckets)):
+            problems.append(("buckets", "expected positive numbers in increasing order"))
+        if self.routes and not self.route_label:
+            problems.append(("routes", "set route_label: true to use routes"))
+        return problems
+
+
+@dataclass
+class AccessLogConfig:
+    """`collectors.accesslog`: the logs to follow and how."""
+
+    logs: list[LogConfig] = field(default_factory=list)
+    label_limit: int = 100
+    poll_interval: Duration = Duration(0.25)
+    rotate_wait: Duration = Duration(5.0)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        names = [lc.name for lc in self.logs]
+        for i, n in enumerate(names):
+            if names.index(n) != i:
+                problems.append((f"logs[{i}].name", f"duplicate log name {n!r}"))
+        if self.label_limit < 1:
+            problems.append(("label_limit", "expected a positive integer"))
+        if self.poll_interval <= 0:
+            problems.append(("poll_interval", "expected a positive duration"))
+        return problems
+
+
+@dataclass
+class Batch:
+    """What one chunk of lines adds up to, before labels are bounded."""
+
+    lines: int = 0
+    parsed: int = 0
+    # (method, status) or, with routes, (method, status, path)
+    requests: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    bytes: float = 0.0
+    durations: Counter[str] = field(default_factory=Counter)
+
+
+class Parser:
+    """Turns a chunk of complete lines into a Batch."""
+
+    def __init__(self, cfg: LogConfig) -> None:
+        self.cfg = cfg
+        self.with_path = cfg.route_label
+        self._parse: Callable[[str], Batch]
+        if cfg.format in FORMAT_PATTERNS:
+            self._findall = FORMAT_PATTERNS[cfg.format].findall
+            self._key = itemgetter(0, 2, 1) if self.with_path else itemgetter(0, 2)
+            self._parse = self._parse_builtin
+        elif cfg.format == "json":
+            self._parse = self._parse_json
+        else:
+            assert cfg.regex is not None
+            self._search = cfg.regex.search
+            self._parse = self._parse_regex
+
+    def parse(self, text: str) -> Batch:
+        """Parse `text` (lines ending in newlines)."""
+        return self._parse(text)
+
+    def _parse_builtin(self, text: str) -> Batch:
+        rows = self._findall(text)
+        return Batch(
+            lines=text.count("\n"),
+            parsed=len(rows),
+            requests=Counter(map(self._key, rows)),
+            bytes=float(sum(map(int, filter(None, map(itemgetter(3), rows))))),
+            durations=Counter(filter(None, map(itemgetter(4), rows))),
+        )
+
+    def _add(
+        self, batch: Batch, method: str, status: str, path: str, size: Any, duration: Any
+    ) -> None:
+        batch.parsed += 1
+        key = (method, status, path) if self.with_path else (method, status)
+        batch.requests[key] += 1
+        if size not in (None, "", "-"):
+            with contextlib.suppress(TypeError, ValueError):
+                batch.bytes += float(size)
+        if duration not in (None, "", "-"):
+            batch.durations[str(duration)] += 1
+
+    def _parse_regex(self, text: str) -> Batch:
+        batch = Batch()
+        search = self._search
+        for line in text.splitlines():
+            batch.lines += 1
+            m = search(line)
+            if m is None:
+                continue
+            g = m.groupdict()
+            status = g.get("status") or ""
+            if not status.isdigit():
+                continue
+            self._add(
+                batch,
+                g.get("method") or "",
+                status,
+                g.get("path") or "",
+                g.get("bytes"),
+                g.get("duration"),
+            )
+        return batch
+
+    def _parse_json(self, text: str) -> Batch:
+        batch = Batch()
+        f = self.cfg.json_fields
+        for line in text.splitlines():
+            batch.lines += 1
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(obj, dict):
+                continue
+            status = _dig(obj, f.status)
+            if isinstance(status, bool) or not isinstance(status, int | str):
+                continue
+            status = str(status)
+            if not status.isdigit():
+                continue
+            method, path = _dig(obj, f.method), _dig(obj, f.path)
+            if method is None or path is None:
+                request = _dig(obj, f.request)
+                if isinstance(request, str):
+                    parts = request.split(" ")
+                    method = method if method is not None else parts[0]
+                    path = path if path is not None else (parts[1] if len(parts) > 1 else "")
+            self._add(
+                batch,
+                method if isinstance(method, str) else "",
+                status,
+                path if isinstance(path, str) else "",
+                _dig(obj, f.bytes),
+                _dig(obj, f.duration),
+            )
+        return batch
+
+
+def _dig(obj: dict[str, Any], dotted: str) -> Any:
+    value: Any = obj
+    for part in dotted.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def normalise_path(path: str) -> str:
+    """Drop the query string and replace id-like segments (numbers, UUIDs, hex) with `:id`."""
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    parts = path.split("/")
+    for i, seg in enumerate(parts):
+        if seg and (seg.isdigit() or _UUID.match(seg) or _HEXID.match(seg)):
+            parts[i] = ":id"
+    return "/".join(parts)
+
+
+class LogMetrics:
+    """The bounded counters of one access log; merged into by the follower's thread."""
+
+    _CACHE_MAX = 10000
+
+    def __init__(self, cfg: LogConfig, label_limit: int) -> None:
+        self.cfg = cfg
+        self.scale = _UNIT_SCALE[cfg.duration_unit]
+        self.buckets = list(cfg.buckets)
+        self.method = LabelLimiter(NAME, "method", len(STANDARD_METHODS), STANDARD_METHODS)
+        self.code = LabelLimiter(NAME, "code", label_limit)
+        self.route = LabelLimiter(NAME, "route", label_limit)
+        self.requests: dict[tuple[str, str, str], float] = {}
+        self.bytes = 0.0
+        self.bucket_counts = [0] * (len(self.buckets) + 1)
+        self.duration_sum = 0.0
+        self.parsed = 0
+        self.unparsed = 0
+        self._routes_cache: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def route_of(self, path: str) -> str:
+        """The route for a path: the first configured pattern that matches, else normalised."""
+        cached = self._routes_cache.get(path)
+        if cached is not None:
+            return cached
+        route = None
+        for r in self.cfg.routes:
+            if r.match.search(path):
+                route = r.name
+                break
+        if route is None:
+            route = normalise_path(path)
+        if len(self._routes_cache) >= self._CACHE_MAX:
+            self._routes_cache.clear()
+        self._routes_cache[path] = route
+        return route
+
+    def merge(self, batch: Batch) -> None:
+        """Fold a parsed batch in, bounding every label."""
+        keyed: Counter[tuple[str, str, str]] = Counter()
+        for key, n in batch.requests.items():
+            method = self.method(key[0], n)
+            code = key[1] if len(key[1]) == 3 and "1" <= key[1][0] <= "5" else OTHER
+            code = self.code(code, n) if code != OTHER else code
+            route = self.route(self.route_of(key[2]), n) if len(key) == 3 else ""
+            keyed[(method, code, route)] += n
+        observed: list[tuple[int, float, int]] = []
+        for text, n in batch.durations.items():
+            try:
+                seconds = float(text) * self.scale
+            except ValueError:
+                continue
+            observed.append((bisect_left(self.buckets, seconds), seconds, n))
+        with self._lock:
+            for k, n in keyed.items():
+                self.requests[k] = self.requests.get(k, 0) + n
+            self.bytes += batch.bytes
+            for idx, seconds, n in observed:
+                self.bucket_counts[idx] += n
+                self.duration_sum += seconds * n
+            self.parsed += batch.parsed
+            self.unparsed += batch.lines - batch.parsed
+
+    def snapshot(self) -> dict[str, Any]:
+        """A consistent copy of every counter."""
+        with self._lock:
+            return {
+                "requests": dict(self.requests),
+                "bytes": self.bytes,
+                "buckets": list(self.bucket_counts),
+                "sum": self.duration_sum,
+                "parsed": self.parsed,
+                "unparsed": self.unparsed,
+            }
+
+
+class LogPipeline:
+    """One access log: its follower, parser and counters."""
+
+    def __init__(self, cfg: LogConfig, path: Path, state_file: Path, top: AccessLogConfig):
+        self.cfg = cfg
+        self.parser = Parser(cfg)
+        self.metrics = LogMetrics(cfg, top.label_limit)
+        self.follower = FileFollower(
+            path,
+            self.consume,
+            state_file,
+            start_at=cfg.start_at,
+            poll_interval=float(top.poll_interval),
+            rotate_wait=float(top.rotate_wait),
+        )
+
+    def consume(self, text: str) -> None:
+        """The follower's sink: parse a chunk and count it."""
+        self.metrics.merge(self.parser.parse(text))
+
+
+@register
+class AccessLogCollector(Collector):
+    """Request rate, errors, sizes and durations from followed HTTP access logs."""
+
+    name = NAME
+    default_enabled = False
+    description = "HTTP request metrics from nginx/Apache/JSON/regex access logs"
+    Config = AccessLogConfig
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self.cfg: AccessLogConfig = self.config or AccessLogConfig()
+        self.pipelines = [
+            LogPipeline(
+                lc,
+                self.paths.root(lc.path),
+                state_path(ctx.state_dir, NAME, lc.path),
+                self.cfg,
+            )
+            for lc in self.cfg.logs
+        ]
+
+    async def start(self) -> None:
+        for p in self.pipelines:
+            await p.follower.start()
+
+    async def stop(self) -> None:
+        for p in self.pipelines:
+            await p.follower.stop()
+
+    def collect(self) -> Iterable[Metric]:
+        with_route = any(p.cfg.route_label for p in self.pipelines)
+        labels = ["log", "method", "code", *(["route"] if with_route else [])]
+        requests = CounterMetricFamily(
+            "tocsin_http_requests", "HTTP requests by method and status code.", labels=labels
+        )
+        duration = HistogramMetricFamily(
+            "tocsin_http_request_duration_seconds",
+            "HTTP request duration, from the log's latency field.",
+            labels=["log"],
+        )
+        size = CounterMetricFamily(
+            "tocsin_http_response_size_bytes",
+            "Bytes sent in HTTP response bodies.",
+            labels=["log"],
+        )
+        lines = CounterMetricFamily(
+            "tocsin_log_lines", "Log lines read, by parse outcome.", labels=["log", "outcome"]
+        )
+        rotations = CounterMetricFamily(
+            "tocsin_log_rotations",
+            "Times the followed file was replaced (rotated, moved or recreated).",
+            labels=["log"],
+        )
+        truncations = CounterMetricFamily(
+            "tocsin_log_truncations",
+            "Times the followed file was truncated (copytruncate) and read again from 0.",
+            labels=["log"],
+        )
+        errors = CounterMetricFamily(
+            "tocsin_log_read_errors", "Errors opening or reading the log.", labels=["log"]
+        )
+        for p in self.pipelines:
+            name = p.cfg.name
+            snap = p.metrics.snapshot()
+            for (method, code, route), n in sorted(snap["requests"].items()):
+                requests.add_metric([name, method, code, *([route] if with_route else [])], n)
+            cumulative, running = [], 0
+            bounds = [*p.metrics.buckets, float("inf")]
+            for bound, count in zip(bounds, snap["buckets"], strict=True):
+                running += count
+                cumulative.append((_le(bound), running))
+            duration.add_metric([name], cumulative, snap["sum"])
+            size.add_metric([name], snap["bytes"])
+            lines.add_metric([name, "parsed"], snap["parsed"])
+            lines.add_metric([name, "unparsed"], snap["unparsed"])
+            rotations.add_metric([name], p.follower.rotations)
+            truncations.add_metric([name], p.follower.truncations)
+            errors.add_metric([name], p.follower.read_errors)
+        yield from (requests, duration, size, lines, rotations, truncations, errors)
+        yield overflow_family(NAME)
+
+
+def _le(bound: float) -> str:
+    return "+Inf" if bound == float("inf") else repr(float(bound))

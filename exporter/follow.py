@@ -1,0 +1,496 @@
+"""Follow growing log files (and the systemd journal) without losing or repeating lines.
+
+A `FileFollower` polls one path. It hands its sink whole lines only (a chunk of text that
+ends in a newline); a partial last line stays in the file until its newline arrives. It
+survives:
+
+- rotation by rename (and a moved directory): the old file is drained through its open
+  descriptor, and kept open for `rotate_wait` in case the writer has not reopened yet,
+  while the new file is read from its start;
+- copytruncate: the file shrinks below the read offset, or its first bytes change
+  (truncated and regrown past the offset), so reading restarts at 0;
+- a file absent at start, or deleted and recreated: a file that appears is read from 0;
+- a restart: the position (device, inode, offset and a hash of the first bytes) is
+  persisted after every read, atomically (temp file + rename), and restored on start. If
+  the file was rotated while we were down, the rotated file is found by its inode in the
+  same directory and its tail is read before the new file.
+
+A `JournalFollower` runs `journalctl -o json -f` and persists the cursor of the last entry
+it handed on, so a restart resumes with `--after-cursor`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+LineSink = Callable[[str], None]
+"""Receives a chunk of complete lines: text that ends with a newline."""
+
+StartAt = Literal["beginning", "end"]
+
+HEAD_BYTES = 1024
+_STATE_VERSION = 1
+
+
+def state_path(state_dir: Path, owner: str, source: str) -> Path:
+    """Where the follower of `source` (a path or journal spec) for `owner` keeps its position."""
+    digest = hashlib.sha256(f"{owner}\0{source}".encode()).hexdigest()[:24]
+    return state_dir / "follow" / f"{owner}-{digest}.json"
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Replace `path` with `data` so a reader (or a crash) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from `path`, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@dataclass
+class _Open:
+    """An open file and how far into it we have handed lines on."""
+
+    fd: int
+    dev: int
+    ino: int
+    offset: int
+    head_len: int = 0
+    head_hash: str = ""
+    last_data: float = 0.0
+
+
+class FileFollower:
+    """Follows one path across rotations; `poll()` reads everything new and returns."""
+
+    def __init__(
+        self,
+        path: Path,
+        sink: LineSink,
+        state_file: Path | None = None,
+        *,
+        start_at: StartAt = "end",
+        poll_interval: float = 0.25,
+        rotate_wait: float = 5.0,
+        chunk_bytes: int = 1 << 20,
+        max_line_bytes: int = 1 << 20,
+    ) -> None:
+        self.path = path
+        self.sink = sink
+        self.state_file = state_file
+        self.start_at = start_at
+        self.poll_interval = poll_interval
+        self.rotate_wait = rotate_wait
+        self.chunk_bytes = max(chunk_bytes, max_line_bytes)
+        self.max_line_bytes = max_line_bytes
+        self.rotations = 0
+        self.truncations = 0
+        self.read_errors = 0
+        self._cur: _Open | None = None
+        self._old: list[_Open] = []
+        self._lock = threading.Lock()
+        self._first_poll = True
+        self._saved: dict[str, Any] | None = None
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        if state_file is not None:
+            saved = read_json(state_file)
+            if saved and saved.get("version") == _STATE_VERSION:
+                self._saved = saved
+
+    async def start(self) -> None:
+        """Start polling in the background."""
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name=f"follow:{self.path}")
+
+    async def stop(self) -> None:
+        """Stop after the current read, persist the position and close the files."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        await asyncio.to_thread(self.close)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.to_thread(self.poll)
+            except Exception as exc:  # a follower must outlive any one bad read
+                self.read_errors += 1
+                log.error("follow_failed", path=str(self.path), error=repr(exc))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.poll_interval)
+
+    def poll(self) -> int:
+        """Hand every complete new line to the sink; returns the number of bytes consumed."""
+        with self._lock:
+            return self._poll()
+
+    def close(self) -> None:
+        """Persist the position and close every open file."""
+        with self._lock:
+            self._save()
+            for o in [*self._old, *([self._cur] if self._cur else [])]:
+                os.close(o.fd)
+            self._old.clear()
+            self._cur = None
+
+    @property
+    def offset(self) -> int:
+        """The read offset in the current file (0 when none is open)."""
+        return self._cur.offset if self._cur else 0
+
+    def _poll(self) -> int:
+        now = time.monotonic()
+        consumed = 0
+        for old in list(self._old):
+            consumed += self._drain(old, now)
+            if now - old.last_data >= self.rotate_wait:
+                os.close(old.fd)
+                self._old.remove(old)
+        st = _stat(self.path)
+        cur = self._cur
+        if cur is None:
+            if st is not None:
+                self._open_first(st, now)
+        elif st is not None and (st.st_dev, st.st_ino) != (cur.dev, cur.ino):
+            consumed += self._drain(cur, now)
+            cur.last_data = now
+            self._old.append(cur)
+            self.rotations += 1
+            log.info("follow_rotated", path=str(self.path))
+            self._cur = None
+            self._open_at(0, now)
+        cur = self._cur
+        if cur is not None:
+            self._check_truncated(cur)
+            consumed += self._drain(cur, now)
+        if consumed or self._first_poll:
+            self._save()
+        self._first_poll = False
+        return consumed
+
+    def _open_first(self, st: os.stat_result, now: float) -> None:
+        """Open the path for the first time: resume from saved state or apply start_at."""
+        saved, self._saved = self._saved, None
+        if saved is not None:
+            if (saved.get("dev"), saved.get("ino")) == (st.st_dev, st.st_ino):
+                opened = self._open_at(0, now)
+                if opened is not None:
+                    self._restore(opened, saved, st.st_size)
+                return
+            self._resume_rotated(saved, now)
+            self._open_at(0, now)
+            return
+        opened = self._open_at(0, now)
+        # Only a file that was already there at our very first look counts as history.
+        if opened is not None and self._first_poll and self.start_at == "end":
+            opened.offset = _end_of_last_line(opened.fd, st.st_size)
+            self._update_head(opened)
+
+    def _restore(self, o: _Open, saved: dict[str, Any], size: int) -> bool:
+        offset = saved.get("offset")
+        head_len = saved.get("head_len")
+        if not isinstance(offset, int) or not isinstance(head_len, int) or offset > size:
+            self.truncations += 1
+            return False
+        if _head_hash(o.fd, head_len) != saved.get("head_hash"):
+            self.truncations += 1
+            return False
+        o.offset = offset
+        self._update_head(o)
+        return True
+
+    def _resume_rotated(self, saved: dict[str, Any], now: float) -> None:
+        """The path has a new file since we last ran; finish the old one if it is nearby."""
+        dev, ino = saved.get("dev"), saved.get("ino")
+        try:
+            siblings = list(self.path.parent.iterdir())
+        except OSError:
+            return
+        for candidate in siblings:
+            st = _stat(candidate)
+            if st is None or (st.st_dev, st.st_ino) != (dev, ino):
+                continue
+            try:
+                fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                return
+            o = _Open(fd=fd, dev=st.st_dev, ino=st.st_ino, offset=0, last_data=now)
+            if self._restore(o, saved, st.st_size):
+                self._old.append(o)
+                self.rotations += 1
+            else:
+                os.close(fd)
+            return
+        log.warning("follow_rotated_file_not_found", path=str(self.path))
+
+    def _open_at(self, offset: int, now: float) -> _Open | None:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            self.read_errors += 1
+            log.warning("follow_open_failed", path=str(self.path), error=exc.strerror)
+            return None
+        fst = os.fstat(fd)
+        # The path may have been replaced between stat and open; trust the descriptor.
+        self._cur = _Open(fd=fd, dev=fst.st_dev, ino=fst.st_ino, offset=offset, last_data=now)
+        return self._cur
+
+    def _check_truncated(self, o: _Open) -> None:
+        size = os.fstat(o.fd).st_size
+        if size < o.offset or (o.head_len and _head_hash(o.fd, o.head_len) != o.head_hash):
+            log.info("follow_truncated", path=str(self.path), offset=o.offset, size=size)
+            self.truncations += 1
+            o.offset = 0
+            o.head_len = 0
+            o.head_hash = ""
+
+    def _drain(self, o: _Open, now: float) -> int:
+        """Read complete lines from `o` until its end; returns bytes consumed."""
+        consumed = 0
+        while True:
+            try:
+                data = os.pread(o.fd, self.chunk_bytes, o.offset)
+            except OSError as exc:
+                self.read_errors += 1
+                log.warning("follow_read_failed", path=str(self.path), error=exc.strerror)
+                break
+            if not data:
+                break
+            end = data.rfind(b"\n") + 1
+            if end:
+                text = data[:end].decode("utf-8", "replace")
+            elif len(data) >= self.max_line_bytes:
+                # A line longer than we are willing to hold: hand it on cut short.
+                end = len(data)
+                text = data.decode("utf-8", "replace") + "\n"
+            else:
+                break
+            self.sink(text)
+            o.offset += end
+            consumed += end
+            o.last_data = now
+            if o.head_len < HEAD_BYTES:
+                self._update_head(o)
+            if len(data) < self.chunk_bytes:
+                break
+        return consumed
+
+    def _update_head(self, o: _Open) -> None:
+        o.head_len = min(o.offset, HEAD_BYTES)
+        o.head_hash = _head_hash(o.fd, o.head_len)
+
+    def _save(self) -> None:
+        if self.state_file is None or self._cur is None:
+            return
+        o = self._cur
+        data = {
+            "version": _STATE_VERSION,
+            "path": str(self.path),
+            "dev": o.dev,
+            "ino": o.ino,
+            "offset": o.offset,
+            "head_len": o.head_len,
+            "head_hash": o.head_hash,
+        }
+        try:
+            write_json_atomic(self.state_file, data)
+        except OSError as exc:
+            log.error("follow_state_write_failed", file=str(self.state_file), error=exc.strerror)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def _head_hash(fd: int, length: int) -> str:
+    if length <= 0:
+        return ""
+    return hashlib.sha256(os.pread(fd, length, 0)).hexdigest()
+
+
+def _end_of_last_line(fd: int, size: int) -> int:
+    """Offset just past the last newline at or before `size` (0 when there is none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        block = os.pread(fd, pos - start, start)
+        idx = block.rfind(b"\n")
+        if idx >= 0:
+            return start + idx + 1
+        pos = start
+    return 0
+
+
+class JournalFollower:
+    """Runs `journalctl -o json -f` and hands each entry on as a syslog-style line.
+
+    Lines look like `IDENT[PID]: MESSAGE`, so parsers written for /var/log files work on
+    both. The cursor of the last entry handed on is persisted; a restart passes it to
+    `--after-cursor`, and a first start begins at the end of the journal (`-n 0`).
+    """
+
+    def __init__(
+        self,
+        sink: LineSink,
+        state_file: Path | None,
+        matches: Sequence[str] = (),
+        *,
+        journalctl: str = "journalctl",
+        directory: str | None = None,
+        restart_delay: float = 5.0,
+    ) -> None:
+        self.sink = sink
+        self.state_file = state_file
+        self.matches = list(matches)
+        self.journalctl = journalctl
+        self.directory = directory
+        self.restart_delay = restart_delay
+        self.cursor: str | None = None
+        self.read_errors = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        if state_file is not None:
+            saved = read_json(state_file)
+            if saved and isinstance(saved.get("cursor"), str):
+                self.cursor = saved["cursor"]
+
+    def command(self) -> list[str]:
+        """The journalctl command line for the current cursor."""
+        cmd = [self.journalctl, "-o", "json", "-f", "--no-pager", "-q"]
+        if self.directory:
+            cmd += ["--directory", self.directory]
+        cmd += ["--after-cursor", self.cursor] if self.cursor else ["-n", "0"]
+        return cmd + self.matches
+
+    async def start(self) -> None:
+        """Start journalctl in the background (restarted with a delay if it exits)."""
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="follow:journal")
+
+    async def stop(self) -> None:
+        """Stop journalctl and persist the cursor."""
+        self._stopping = True
+        if self._proc is not None and self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.terminate()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        self._save()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            try:
+                await self._run_once()
+            except OSError as exc:
+                self.read_errors += 1
+                log.error("journal_start_failed", command=self.journalctl, error=str(exc))
+            if self._stopping:
+                break
+            await asyncio.sleep(self.restart_delay)
+
+    async def _run_once(self) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *self.command(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        self._proc = proc
+        assert proc.stdout is not None
+        while True:
+            raw = await proc.stdout.readline()
+            if not raw:
+                break
+            lines = [raw]
+            # Take whatever else is already buffered, so a burst is one batch.
+            while len(proc.stdout._buffer) and b"\n" in proc.stdout._buffer:  # type: ignore[attr-defined]
+                lines.append(await proc.stdout.readline())
+            self.feed(lines)
+        err = b""
+        if proc.stderr is not None:
+            err = await proc.stderr.read()
+        code = await proc.wait()
+        if not self._stopping:
+            self.read_errors += 1
+            log.error("journal_exited", code=code, stderr=err.decode(errors="replace")[-500:])
+
+    def feed(self, raw_lines: Sequence[bytes]) -> None:
+        """Convert journalctl JSON lines to text lines, hand them on and persist the cursor."""
+        out: list[str] = []
+        cursor = self.cursor
+        for raw in raw_lines:
+            try:
+                entry = json.loads(raw)
+            except ValueError:
+                self.read_errors += 1
+                continue
+            if not isinstance(entry, dict):
+                continue
+            line = journal_line(entry)
+            if line is not None:
+                out.append(line)
+            if isinstance(entry.get("__CURSOR"), str):
+                cursor = entry["__CURSOR"]
+        if out:
+            self.sink("\n".join(out) + "\n")
+        if cursor != self.cursor:
+            self.cursor = cursor
+            self._save()
+
+    def _save(self) -> None:
+        if self.state_file is None or self.cursor is None:
+            return
+        try:
+            write_json_atomic(self.state_file, {"version": _STATE_VERSION, "cursor": self.cursor})
+        except OSError as exc:
+            log.error("follow_state_write_failed", file=str(self.state_file), error=exc.strerror)
+
+
+def journal_line(entry: dict[str, Any]) -> str | None:
+    """`IDENT[PID]: MESSAGE` for one journal entry (None when it has no message)."""
+    message = _journal_text(entry.get("MESSAGE"))
+    if message is None:
+        return None
+    ident = _journal_text(entry.get("SYSLOG_IDENTIFIER")) or _journal_text(entry.get("_COMM"))
+    pid = _journal_text(entry.get("SYSLOG_PID")) or _journal_text(entry.get("_PID"))
+    prefix = f"{ident}[{pid}]: " if ident and pid else f"{ident}: " if ident else ""
+    # One entry is one line: embedded newlines would split it into several.
+    return prefix + message.replace("\n", " ")
+
+
+def _journal_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(b, int) for b in value):
+        # journalctl writes non-UTF-8 or binary fields as arrays of byte values.
+        return bytes(value).decode("utf-8", "replace")
+    return None
