@@ -1,0 +1,90 @@
+"""X.509 certificate parsing shared by the certificates collector and the TLS probes.
+
+`cryptography` is imported inside the functions: the exporter only pays for it when a
+collector that reads certificates is enabled.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_PEM_BLOCK = re.compile(
+    rb"-----BEGIN (?:X509 )?CERTIFICATE-----.+?"
+    rb"-----END (?:X509 )?CERTIFICATE-----",
+    re.DOTALL,
+)
+# OpenSSL's older "X509 CERTIFICATE" label carries the same DER payload as CERTIFICATE.
+_LABEL_VARIANT = re.compile(rb"-----(BEGIN|END) (?:X509 )CERTIFICATE")
+
+
+class CertificateError(Exception):
+    """The data holds no certificate we can read."""
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """The parts of a certificate the metrics need; nothing secret."""
+
+    subject_cn: str
+    issuer_cn: str
+    serial: str
+    not_before: float
+    not_after: float
+
+
+def parse_certificates(data: bytes) -> list[CertInfo]:
+    """Every certificate in a PEM bundle (or a single DER certificate).
+
+    Blocks that are not certificates (private keys, parameters) are skipped without being
+    parsed. Raises CertificateError when nothing usable is found.
+    """
+    from cryptography import x509
+
+    blocks = _PEM_BLOCK.findall(data)
+    if not blocks:
+        if b"-----BEGIN" in data:
+            raise CertificateError("no CERTIFICATE block in PEM data")
+        try:
+            return [_info(x509.load_der_x509_certificate(data))]
+        except ValueError as exc:
+            raise CertificateError("neither PEM nor DER certificate data") from exc
+    found: list[CertInfo] = []
+    for block in blocks:
+        normalised = _LABEL_VARIANT.sub(rb"-----\1 CERTIFICATE", block)
+        try:
+            found.append(_info(x509.load_pem_x509_certificate(normalised)))
+        except ValueError as exc:
+            raise CertificateError(f"malformed certificate block: {exc}") from exc
+    return found
+
+
+def parse_der(data: bytes) -> CertInfo:
+    """One DER-encoded certificate, as returned by `SSLObject.getpeercert(binary_form=True)`."""
+    from cryptography import x509
+
+    try:
+        return _info(x509.load_der_x509_certificate(data))
+    except ValueError as exc:
+        raise CertificateError(f"malformed DER certificate: {exc}") from exc
+
+
+def _info(cert: Any) -> CertInfo:
+    return CertInfo(
+        subject_cn=_common_name(cert.subject),
+        issuer_cn=_common_name(cert.issuer),
+        serial=format(cert.serial_number, "x"),
+        not_before=cert.not_valid_before_utc.timestamp(),
+        not_after=cert.not_valid_after_utc.timestamp(),
+    )
+
+
+def _common_name(name: Any) -> str:
+    from cryptography.x509.oid import NameOID
+
+    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    if not attrs:
+        return ""
+    value = attrs[0].value
+    return value if isinstance(value, str) else value.decode("utf-8", "replace")

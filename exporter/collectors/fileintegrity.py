@@ -1,0 +1,176 @@
+"""File integrity: mtime, presence and SHA-256 drift of watched files.
+
+The baseline digest of a file is the one given in the config, or else the one recorded the
+first time the file was seen; recorded baselines are persisted in the state directory, so
+a restart compares against the old baseline instead of silently accepting a changed file.
+Files are hashed again only when their inode, size, mtime or ctime changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+
+from exporter.collector import Collector, CollectorContext, register
+
+log = structlog.get_logger(__name__)
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+STATE_FILE = "fileintegrity.json"
+
+
+@dataclass
+class FileIntegrityConfig:
+    """`collectors.fileintegrity`: the watched files and optional known-good digests."""
+
+    paths: list[str] = field(default_factory=list)
+    expected_sha256: dict[str, str] = field(default_factory=dict)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        for i, p in enumerate(self.paths):
+            if not p.startswith("/"):
+                problems.append((f"paths[{i}]", f"expected an absolute path, got {p!r}"))
+        if len(set(self.paths)) != len(self.paths):
+            problems.append(("paths", "a path is listed twice"))
+        for path, digest in self.expected_sha256.items():
+            if path not in self.paths:
+                problems.append((f"expected_sha256.{path}", "path is not listed in paths"))
+            if not _SHA256.match(str(digest).lower()):
+                problems.append((f"expected_sha256.{path}", "expected 64 hex digits (SHA-256)"))
+        return problems
+
+
+@dataclass
+class _Seen:
+    key: tuple[int, int, int, int] | None = None
+    digest: str | None = None
+    mtime: float = 0.0
+
+
+@register
+class FileIntegrityCollector(Collector):
+    """Reports watched files' mtime, absence and drift from a SHA-256 baseline."""
+
+    name = "fileintegrity"
+    default_enabled = False
+    description = "mtime, presence and SHA-256 drift of watched files"
+    Config = FileIntegrityConfig
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self.cfg: FileIntegrityConfig = self.config or FileIntegrityConfig()
+        self._state_path = Path(ctx.state_dir) / STATE_FILE
+        self._baselines: dict[str, str] | None = None
+        self._seen: dict[str, _Seen] = {}
+        self._read_errors: dict[str, int] = dict.fromkeys(self.cfg.paths, 0)
+        self._lock = threading.Lock()
+
+    def _load_baselines(self) -> dict[str, str]:
+        try:
+            raw = json.loads(self._state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            # A damaged state file must not reset every baseline silently.
+            raise RuntimeError(
+                f"cannot read file-integrity state {self._state_path}: {exc}"
+            ) from exc
+        baselines = raw.get("baselines", {}) if isinstance(raw, dict) else {}
+        return {str(k): str(v) for k, v in baselines.items() if _SHA256.match(str(v))}
+
+    def _save_baselines(self, baselines: dict[str, str]) -> None:
+        self._state_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"baselines": baselines}, indent=1), encoding="utf-8")
+        os.replace(tmp, self._state_path)
+
+    def _hash(self, local: Path) -> str:
+        digest = hashlib.sha256()
+        with local.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def _check(self, path: str) -> _Seen | None:
+        """Current state of one file; None when it is missing."""
+        local = self.paths.root(path)
+        try:
+            st = os.stat(local)
+        except FileNotFoundError:
+            self._seen.pop(path, None)
+            return None
+        seen = self._seen.setdefault(path, _Seen())
+        key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        seen.mtime = st.st_mtime
+        if key != seen.key or seen.digest is None:
+            seen.key = key
+            try:
+                seen.digest = self._hash(local)
+            except OSError as exc:
+                seen.digest = None
+                self._read_errors[path] = self._read_errors.get(path, 0) + 1
+                log.warning("file_integrity_read_failed", path=path, error=exc.strerror or str(exc))
+        return seen
+
+    def collect(self) -> Iterable[Metric]:
+        mtime = GaugeMetricFamily(
+            "tocsin_file_mtime_seconds",
+            "Last modification time of the watched file (Unix time).",
+            labels=["path"],
+        )
+        changed = GaugeMetricFamily(
+            "tocsin_file_checksum_changed",
+            "1 when the file's SHA-256 differs from its baseline.",
+            labels=["path"],
+        )
+        missing = GaugeMetricFamily(
+            "tocsin_file_missing",
+            "1 when the watched file does not exist.",
+            labels=["path"],
+        )
+        errors = CounterMetricFamily(
+            "tocsin_file_read_errors_total",
+            "Failed attempts to read a watched file for hashing.",
+            labels=["path"],
+        )
+        with self._lock:
+            if self._baselines is None:
+                self._baselines = self._load_baselines()
+            recorded = False
+            for path in self.cfg.paths:
+                seen = self._check(path)
+                missing.add_metric([path], 0.0 if seen else 1.0)
+                if seen is None:
+                    continue
+                mtime.add_metric([path], seen.mtime)
+                if seen.digest is None:
+                    continue
+                baseline = self.cfg.expected_sha256.get(path, "").lower() or self._baselines.get(
+                    path
+                )
+                if baseline is None:
+                    self._baselines[path] = seen.digest
+                    baseline = seen.digest
+                    recorded = True
+                    log.info("file_integrity_baseline_recorded", path=path, at=time.time())
+                changed.add_metric([path], 0.0 if seen.digest == baseline else 1.0)
+            if recorded:
+                self._save_baselines(self._baselines)
+            for path, count in self._read_errors.items():
+                errors.add_metric([path], float(count))
+        yield mtime
+        yield changed
+        yield missing
+        yield errors

@@ -1,0 +1,177 @@
+"""Certificates collector: real PEM/DER files generated here, read through the collector."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.certs import CertificateError, parse_certificates
+from exporter.collector import Collector, CollectorContext, HostPaths
+from exporter.collectors.certificates import CertificatesCollector, CertificatesConfig
+from exporter.confload import Loader
+
+NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def make_cert(cn: str, not_before: dt.datetime, not_after: dt.datetime, serial: int = 0) -> bytes:
+    """A self-signed certificate in PEM, plus its private key (to prove keys are skipped)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(serial or x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def samples(collector: Collector) -> Samples:
+    """Render through prometheus_client's exposition and parse it back."""
+
+    class Adapter:
+        def collect(self):  # type: ignore[no-untyped-def]
+            return collector.collect()
+
+    registry = CollectorRegistry()
+    registry.register(Adapter())  # type: ignore[arg-type]
+    text = generate_latest(registry).decode()
+    out: Samples = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def by_name(found: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+    return {labels: v for (n, labels), v in found.items() if n == name}
+
+
+def collector(tmp_path: Path, cfg: CertificatesConfig, rootfs: Path = Path("/")) -> Collector:
+    ctx = CollectorContext(paths=HostPaths(rootfs=rootfs), state_dir=tmp_path / "state", config=cfg)
+    return CertificatesCollector(ctx)
+
+
+def test_expired_expiring_valid_and_bundle(tmp_path: Path) -> None:
+    day = dt.timedelta(days=1)
+    (tmp_path / "expired.pem").write_bytes(make_cert("old.example", NOW - 30 * day, NOW - day))
+    (tmp_path / "expiring.crt").write_bytes(make_cert("soon.example", NOW - day, NOW + 5 * day))
+    bundle = make_cert("leaf.example", NOW - day, NOW + 365 * day, serial=0xABC)
+    bundle += make_cert("ca.example", NOW - day, NOW + 3650 * day, serial=0xDEF)
+    (tmp_path / "bundle.pem").write_bytes(bundle)
+    (tmp_path / "notes.txt").write_text("not a certificate, and not a cert extension")
+
+    c = collector(tmp_path, CertificatesConfig(paths=[str(tmp_path)]))
+    found = samples(c)
+    not_after = by_name(found, "tocsin_cert_not_after_timestamp_seconds")
+    assert len(not_after) == 4
+    expired = {dict(k)["subject_cn"]: v for k, v in by_name(found, "tocsin_cert_expired").items()}
+    assert expired == {"old.example": 1, "soon.example": 0, "leaf.example": 0, "ca.example": 0}
+    leaf = next(k for k in not_after if dict(k)["subject_cn"] == "leaf.example")
+    assert dict(leaf) == {
+        "path": str(tmp_path / "bundle.pem"),
+        "subject_cn": "leaf.example",
+        "issuer_cn": "leaf.example",
+        "serial": "abc",
+    }
+    assert not_after[leaf] == (NOW + 365 * day).timestamp()
+    not_before = by_name(found, "tocsin_cert_not_before_timestamp_seconds")
+    assert not_before[leaf] == (NOW - day).timestamp()
+    errors = by_name(found, "tocsin_cert_read_errors_total")
+    assert set(errors.values()) == {0.0}
+    assert (("path", str(tmp_path / "notes.txt")),) not in errors
+
+
+def test_glob_and_rootfs_paths_are_reported_as_host_paths(tmp_path: Path) -> None:
+    certs = tmp_path / "etc" / "ssl"
+    certs.mkdir(parents=True)
+    day = dt.timedelta(days=1)
+    (certs / "a.pem").write_bytes(make_cert("a", NOW - day, NOW + day))
+    (certs / "b.pem").write_bytes(make_cert("b", NOW - day, NOW + day))
+    c = collector(tmp_path, CertificatesConfig(paths=["/etc/ssl/*.pem"]), rootfs=tmp_path)
+    paths = {dict(k)["path"] for k in by_name(samples(c), "tocsin_cert_expired")}
+    assert paths == {"/etc/ssl/a.pem", "/etc/ssl/b.pem"}
+
+
+def test_broken_and_missing_files_count_errors_and_retry_on_interval(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n")
+    missing = tmp_path / "missing.pem"
+    cfg = CertificatesConfig(paths=[str(bad), str(missing)])
+    c = collector(tmp_path, cfg)
+    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    assert errors == {(("path", str(bad)),): 1.0, (("path", str(missing)),): 1.0}
+    # Unchanged and inside retry_interval: not read again, not counted again.
+    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    assert errors[(("path", str(bad)),)] == 1.0
+    # Retry due: counted again while still broken.
+    cfg.retry_interval = 0.0  # type: ignore[assignment]
+    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    assert errors[(("path", str(bad)),)] == 2.0
+    # Fixed: parsed, and the error counter stays (it is a counter).
+    day = dt.timedelta(days=1)
+    bad.write_bytes(make_cert("fixed", NOW - day, NOW + day))
+    found = samples(c)
+    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(bad)),)] == 2.0
+    assert [dict(k)["subject_cn"] for k in by_name(found, "tocsin_cert_expired")] == ["fixed"]
+
+
+def test_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
+    day = dt.timedelta(days=1)
+    path = tmp_path / "c.pem"
+    path.write_bytes(make_cert("one", NOW - day, NOW + day))
+    c = collector(tmp_path, CertificatesConfig(paths=[str(path)]))
+    assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["one"]
+    st = path.stat()
+    # Same size, same mtime, same inode: the cached parse stands (no re-read per scrape).
+    path.write_bytes(b"x" * st.st_size)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    found = samples(c)
+    assert [dict(k)["subject_cn"] for k in by_name(found, "tocsin_cert_expired")] == ["one"]
+    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 0.0
+    # mtime changed: read again.
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    found = samples(c)
+    assert by_name(found, "tocsin_cert_expired") == {}
+    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 1.0
+    path.write_bytes(make_cert("two", NOW - day, NOW + day))
+    assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["two"]
+
+
+def test_der_and_x509_label_and_private_keys() -> None:
+    day = dt.timedelta(days=1)
+    pem = make_cert("der.example", NOW - day, NOW + day)
+    der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+    assert [c.subject_cn for c in parse_certificates(der)] == ["der.example"]
+    legacy = pem.replace(b"BEGIN CERTIFICATE", b"BEGIN X509 CERTIFICATE").replace(
+        b"END CERTIFICATE", b"END X509 CERTIFICATE"
+    )
+    assert [c.subject_cn for c in parse_certificates(legacy)] == ["der.example"]
+    key_only = b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"
+    try:
+        parse_certificates(key_only)
+    except CertificateError as exc:
+        assert "no CERTIFICATE" in str(exc)
+    else:
+        raise AssertionError("a key-only file must be an error")
+
+
+def test_config_validation_names_the_key() -> None:
+    loader = Loader("exporter.yml")
+    loader.load(CertificatesConfig, {"paths": ["relative.pem"], "max_files": 0}, "collectors.c")
+    messages = {p.key: p.message for p in loader.problems}
+    assert "collectors.c.paths[0]" in messages
+    assert "collectors.c.max_files" in messages
