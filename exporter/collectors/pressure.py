@@ -49,7 +49,8 @@ def parse_psi(text: str) -> dict[str, float]:
         for field in rest.split():
             name, _, raw = field.partition("=")
             if name == "total":
-                totals[kind] = int(raw) / 1_000_000
+                # Two divisions, as node_exporter does, so the floats match bit for bit.
+                totals[kind] = int(raw) / 1000.0 / 1000.0
     return totals
 
 
