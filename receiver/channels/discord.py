@@ -1,0 +1,171 @@
+"""Discord: a webhook message with one embed coloured by severity, within every Discord limit.
+
+Discord refuses a whole message that breaks any limit (2,000 content, 256 embed title,
+4,096 embed description, 2,048 footer, 6,000 characters across embeds), so the message is
+fitted by showing fewer alerts ("+N more") and clipping single fields at word boundaries.
+A 429 carries `retry_after` (seconds) in the JSON body and a Retry-After header.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+
+from receiver.budget import LIMITS, clip, fit_alerts
+from receiver.channels._support import (
+    classify_status,
+    colour,
+    describe_exception,
+    secret_url_parts,
+)
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+from receiver.templates.context import build_context, relevant_count
+
+
+@dataclass
+class DiscordConfig:
+    """`webhook_url` is `https://discord.com/api/webhooks/{id}/{token}` (a secret)."""
+
+    webhook_url: Secret
+    username: str | None = None
+    avatar_url: str | None = None
+    timeout: Duration = Duration(10)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if not self.webhook_url.startswith(("https://", "http://")):
+            problems.append(("webhook_url", "expected an http(s) URL"))
+        if self.username is not None and not 1 <= len(self.username) <= 80:
+            problems.append(("username", "expected 1 to 80 characters"))
+        if self.timeout <= 0:
+            problems.append(("timeout", "expected a positive duration"))
+        return problems
+
+
+def embed_total(embed: dict[str, Any]) -> int:
+    """Characters Discord counts towards the 6,000 embed total."""
+    total = len(embed.get("title", "")) + len(embed.get("description", ""))
+    total += len((embed.get("footer") or {}).get("text", ""))
+    total += len((embed.get("author") or {}).get("name", ""))
+    for f in embed.get("fields") or []:
+        total += len(f.get("name", "")) + len(f.get("value", ""))
+    return total
+
+
+def build_message(
+    channel: Channel, notification: Notification, limit: int | None
+) -> dict[str, Any]:
+    """The webhook body for a notification showing at most `limit` alerts."""
+    ctx = build_context(notification, channel.name, limit)
+    templates = channel.templates
+    kind = notification.kind
+
+    def part(name: str) -> str:
+        return str(templates.render("discord", kind, name, ctx, channel=channel.name))
+
+    title = clip(part("title.txt"), LIMITS.discord_embed_title)
+    footer = clip(part("footer.txt"), LIMITS.discord_footer)
+    full = part("description.txt")
+    room = LIMITS.discord_embed_total - len(title) - len(footer)
+    description = clip(full, min(LIMITS.discord_embed_description, room))
+    embed: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "color": colour(notification),
+        "footer": {"text": footer},
+    }
+    external_url = str(notification.incident.get("external_url") or "")
+    if external_url.startswith(("http://", "https://")):
+        embed["url"] = external_url
+    message: dict[str, Any] = {
+        "embeds": [embed],
+        "allowed_mentions": {"parse": []},
+        "_unclipped": full == description,
+    }
+    content = clip(part("content.txt"), LIMITS.discord_content)
+    if content:
+        message["content"] = content
+    return message
+
+
+def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
+    """As many alerts as fit without clipping the description; "+N more" for the rest."""
+    message = fit_alerts(
+        lambda n: build_message(channel, notification, n),
+        relevant_count(notification),
+        lambda m: bool(m["_unclipped"]),
+    )
+    message.pop("_unclipped", None)
+    return message
+
+
+@register
+class DiscordChannel(Channel):
+    """Executes a Discord webhook with aiohttp."""
+
+    type: ClassVar[str] = "discord"
+    Config = DiscordConfig
+    config: DiscordConfig
+
+    def __init__(self, name: str, config: DiscordConfig, templates: Any) -> None:
+        super().__init__(name, config, templates)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _secrets(self) -> list[str]:
+        return secret_url_parts(self.config.webhook_url.reveal())
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
+            )
+
+    async def send(self, notification: Notification) -> SendResult:
+        await self.start()
+        assert self._session is not None
+        message = fitted_message(self, notification)
+        if self.config.username:
+            message["username"] = self.config.username
+        if self.config.avatar_url:
+            message["avatar_url"] = self.config.avatar_url
+        url = self.config.webhook_url.reveal()
+        try:
+            async with self._session.post(url, params={"wait": "true"}, json=message) as resp:
+                body = await resp.text()
+                result = classify_status(resp.status, body, resp.headers, "discord")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.retryable(f"discord: {describe_exception(exc, self._secrets())}")
+        if resp.status == 429:
+            # The JSON body's retry_after is more precise than the header (fractions).
+            retry_after = _json_retry_after(body)
+            if retry_after is not None:
+                result = SendResult.retryable(
+                    result.error or "discord rate limited", retry_after, result.status
+                )
+        if result.ok:
+            return SendResult.delivered(status=result.status, response=f"message {_id(body)}")
+        return result
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+def _json_retry_after(body: str) -> float | None:
+    try:
+        value = json.loads(body).get("retry_after")
+    except (ValueError, AttributeError):
+        return None
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _id(body: str) -> str:
+    try:
+        return str(json.loads(body).get("id", ""))
+    except (ValueError, AttributeError):
+        return ""

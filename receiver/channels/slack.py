@@ -1,0 +1,202 @@
+"""Slack: incoming webhooks or a bot token (chat.postMessage), blocks in a coloured attachment.
+
+The message is a header block with the title, then an attachment coloured by severity whose
+section blocks hold the rendered text (one paragraph per alert) and a context block with
+links. Rate limits (HTTP 429 + Retry-After) go back to the outbox as a retryable result
+with `retry_after`, so the worker waits instead of the client sleeping in place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from receiver.budget import LIMITS, clip, fit_alerts, split_paragraphs
+from receiver.channels._support import (
+    classify_status,
+    colour,
+    describe_exception,
+    hex_colour,
+    parse_retry_after,
+    secret_url_parts,
+)
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+from receiver.templates.context import build_context, relevant_count
+
+# Slack API errors worth retrying; every other `error` code is a configuration problem.
+_RETRYABLE_ERRORS = {
+    "ratelimited",
+    "rate_limited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+@dataclass
+class SlackConfig:
+    """Either `webhook_url`, or `token` with `channel`."""
+
+    webhook_url: Secret | None = None
+    token: Secret | None = None
+    channel: str | None = None
+    base_url: str = "https://slack.com/api/"
+    username: str | None = None
+    icon_emoji: str | None = None
+    timeout: Duration = Duration(10)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if (self.webhook_url is None) == (self.token is None):
+            problems.append(("", "set exactly one of webhook_url (or webhook_url_file) or token"))
+        if self.token is not None and not self.channel:
+            problems.append(("channel", "required with token (a channel ID or #name)"))
+        if self.webhook_url is not None and not self.webhook_url.startswith(
+            ("https://", "http://")
+        ):
+            problems.append(("webhook_url", "expected an http(s) URL"))
+        if not self.base_url.startswith(("https://", "http://")):
+            problems.append(("base_url", "expected an http(s) URL"))
+        if self.timeout <= 0:
+            problems.append(("timeout", "expected a positive duration"))
+        return problems
+
+
+def build_message(
+    channel: Channel, notification: Notification, limit: int | None
+) -> dict[str, Any]:
+    """The Slack message for a notification showing at most `limit` alerts."""
+    ctx = build_context(notification, channel.name, limit)
+    templates = channel.templates
+    kind = notification.kind
+    title = templates.render("slack", kind, "title.txt", ctx, channel=channel.name)
+    text = templates.render("slack", kind, "text.txt", ctx, channel=channel.name)
+    footer = templates.render("slack", kind, "footer.txt", ctx, channel=channel.name)
+    sections = split_paragraphs(text, LIMITS.slack_section_text)
+    # One header block, the sections and one context block share Slack's 50-block limit.
+    room = LIMITS.slack_blocks - 2
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": s}} for s in sections[:room]
+    ]
+    if footer:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip(footer, LIMITS.slack_section_text)}],
+            }
+        )
+    header = clip(title, LIMITS.slack_header_text) or notification.kind
+    return {
+        "text": clip(title, LIMITS.slack_attachment_fallback),
+        "blocks": [{"type": "header", "text": {"type": "plain_text", "text": header}}],
+        "attachments": [
+            {
+                "color": hex_colour(colour(notification)),
+                "fallback": clip(title, LIMITS.slack_attachment_fallback),
+                "blocks": blocks,
+            }
+        ],
+        "_sections": len(sections),
+    }
+
+
+def message_fits(message: dict[str, Any]) -> bool:
+    """Whether every section made it into the block budget (nothing silently dropped)."""
+    return int(message["_sections"]) <= LIMITS.slack_blocks - 2
+
+
+def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
+    """The message with as many alerts as fit; the rest are summarised as "+N more"."""
+    message = fit_alerts(
+        lambda n: build_message(channel, notification, n),
+        relevant_count(notification),
+        message_fits,
+    )
+    message.pop("_sections", None)
+    return message
+
+
+@register
+class SlackChannel(Channel):
+    """Posts to Slack through slack_sdk's async webhook or Web API client."""
+
+    type: ClassVar[str] = "slack"
+    Config = SlackConfig
+    config: SlackConfig
+
+    def __init__(self, name: str, config: SlackConfig, templates: Any) -> None:
+        super().__init__(name, config, templates)
+        self._webhook: AsyncWebhookClient | None = None
+        self._web: AsyncWebClient | None = None
+
+    def _secrets(self) -> list[str | Secret | None]:
+        url = self.config.webhook_url
+        return [*(secret_url_parts(url.reveal()) if url else []), self.config.token]
+
+    async def start(self) -> None:
+        timeout = max(1, round(self.config.timeout))
+        if self.config.webhook_url is not None:
+            self._webhook = AsyncWebhookClient(
+                url=self.config.webhook_url.reveal(), timeout=timeout, retry_handlers=[]
+            )
+        else:
+            assert self.config.token is not None
+            base = self.config.base_url
+            self._web = AsyncWebClient(
+                token=self.config.token.reveal(),
+                base_url=base if base.endswith("/") else base + "/",
+                timeout=timeout,
+                retry_handlers=[],
+            )
+
+    async def send(self, notification: Notification) -> SendResult:
+        if self._webhook is None and self._web is None:
+            await self.start()
+        message = fitted_message(self, notification)
+        if self.config.username:
+            message["username"] = self.config.username
+        if self.config.icon_emoji:
+            message["icon_emoji"] = self.config.icon_emoji
+        try:
+            if self._webhook is not None:
+                return await self._send_webhook(message)
+            return await self._send_web(message)
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            return SendResult.retryable(f"slack: {describe_exception(exc, self._secrets())}")
+
+    async def _send_webhook(self, message: dict[str, Any]) -> SendResult:
+        assert self._webhook is not None
+        response = await self._webhook.send_dict(message)
+        return classify_status(response.status_code, response.body, response.headers, "slack")
+
+    async def _send_web(self, message: dict[str, Any]) -> SendResult:
+        assert self._web is not None
+        try:
+            response = await self._web.chat_postMessage(
+                channel=self.config.channel or "", **message
+            )
+        except SlackApiError as exc:
+            status = exc.response.status_code
+            error = str(exc.response.get("error") or "")
+            retry_after = parse_retry_after(
+                (exc.response.headers or {}).get("Retry-After")
+                or (exc.response.headers or {}).get("retry-after")
+            )
+            text = f"slack: chat.postMessage failed (HTTP {status}): {error or 'no error code'}"
+            if status == 429 or status >= 500 or error in _RETRYABLE_ERRORS:
+                return SendResult.retryable(text, retry_after=retry_after, status=str(status))
+            return SendResult.permanent(text, status=str(status))
+        return SendResult.delivered(
+            status=str(response.status_code), response=f"ts={response.get('ts')}"
+        )
+
+    async def close(self) -> None:
+        self._webhook = None
+        self._web = None

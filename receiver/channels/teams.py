@@ -1,0 +1,160 @@
+"""Microsoft Teams through a Workflows (Power Automate) webhook posting an Adaptive Card.
+
+The Office 365 connector cards are retired; a workflow's "When a Teams webhook request is
+received" trigger takes `{"type": "message", "attachments": [<adaptive card>]}`. Teams
+rejects messages over about 28 KB, so the card shows as many alerts as fit ("+N more").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+
+from receiver.budget import LIMITS, fit_alerts, json_size, split_paragraphs
+from receiver.channels._support import classify_status, describe_exception, secret_url_parts
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+from receiver.templates.context import build_context, relevant_count
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+_PARAGRAPH_LIMIT = 4000
+_COLOURS = {"critical": "Attention", "error": "Attention", "warning": "Warning", "info": "Accent"}
+
+
+@dataclass
+class TeamsConfig:
+    """`webhook_url` is the workflow's HTTP trigger URL (its `sig` parameter is a secret)."""
+
+    webhook_url: Secret
+    timeout: Duration = Duration(10)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if not self.webhook_url.startswith(("https://", "http://")):
+            problems.append(("webhook_url", "expected an http(s) URL"))
+        if self.timeout <= 0:
+            problems.append(("timeout", "expected a positive duration"))
+        return problems
+
+
+def _colour(notification: Notification) -> str:
+    if notification.kind == "resolved":
+        return "Good"
+    if notification.kind == "test":
+        return "Default"
+    return _COLOURS.get(str(notification.incident.get("severity") or ""), "Default")
+
+
+def _actions(ctx: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    links = [
+        ("Runbook", ctx["runbook_url"]),
+        ("Dashboard", ctx["dashboard_url"]),
+        ("Silence", ctx["silence_url"] if kind != "resolved" else ""),
+        ("Alertmanager", ctx["external_url"]),
+    ]
+    return [
+        {"type": "Action.OpenUrl", "title": title, "url": url}
+        for title, url in links
+        if str(url).startswith(("http://", "https://"))
+    ]
+
+
+def build_message(
+    channel: Channel, notification: Notification, limit: int | None
+) -> dict[str, Any]:
+    """The workflow request body for a notification showing at most `limit` alerts."""
+    ctx = build_context(notification, channel.name, limit)
+    kind = notification.kind
+
+    def part(name: str) -> str:
+        return str(channel.templates.render("teams", kind, name, ctx, channel=channel.name))
+
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": part("title.txt"),
+            "weight": "Bolder",
+            "size": "Medium",
+            "color": _colour(notification),
+            "wrap": True,
+        }
+    ]
+    body.extend(
+        {"type": "TextBlock", "text": p, "wrap": True}
+        for p in split_paragraphs(part("text.txt"), _PARAGRAPH_LIMIT)
+    )
+    body.append(
+        {"type": "TextBlock", "text": part("footer.txt"), "isSubtle": True, "size": "Small"}
+    )
+    return {
+        "type": "message",
+        "attachments": [
+            {
+                "contentType": CARD_CONTENT_TYPE,
+                "contentUrl": None,
+                "content": {
+                    "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+                    "type": "AdaptiveCard",
+                    "version": "1.4",
+                    "msteams": {"width": "Full"},
+                    "body": body,
+                    "actions": _actions(ctx, kind),
+                },
+            }
+        ],
+    }
+
+
+def fits(message: dict[str, Any]) -> bool:
+    """Whether the serialised message is within Teams' size limit."""
+    return json_size(message) <= LIMITS.teams_card_bytes
+
+
+def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
+    """As many alerts as fit in 28 KB; paragraphs dropped from the end as a last resort."""
+    message = fit_alerts(
+        lambda n: build_message(channel, notification, n), relevant_count(notification), fits
+    )
+    body: list[dict[str, Any]] = message["attachments"][0]["content"]["body"]
+    # Keep the title and footer; drop text blocks from the end until it fits.
+    while not fits(message) and len(body) > 2:
+        del body[-2]
+    return message
+
+
+@register
+class TeamsChannel(Channel):
+    """Posts an Adaptive Card to a Teams workflow webhook with aiohttp."""
+
+    type: ClassVar[str] = "teams"
+    Config = TeamsConfig
+    config: TeamsConfig
+
+    def __init__(self, name: str, config: TeamsConfig, templates: Any) -> None:
+        super().__init__(name, config, templates)
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
+            )
+
+    async def send(self, notification: Notification) -> SendResult:
+        await self.start()
+        assert self._session is not None
+        message = fitted_message(self, notification)
+        try:
+            async with self._session.post(self.config.webhook_url.reveal(), json=message) as resp:
+                body = await resp.text()
+                return classify_status(resp.status, body, resp.headers, "teams")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            secrets = secret_url_parts(self.config.webhook_url.reveal())
+            return SendResult.retryable(f"teams: {describe_exception(exc, secrets)}")
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None

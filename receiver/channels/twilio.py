@@ -1,0 +1,178 @@
+"""SMS through Twilio's Messages API, with the `twilio` library's asyncio HTTP client.
+
+One message per recipient, each body at most 1,600 characters (Twilio's limit for a
+concatenated SMS). A retry only goes to recipients that have not received the message yet,
+so a partial failure does not page the others twice. Twilio's error codes decide whether
+a failure is worth retrying.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from receiver.budget import LIMITS, clip, fit_alerts
+from receiver.channels._support import describe_exception
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+from receiver.templates.context import build_context, relevant_count
+
+# Twilio error codes that a later attempt can succeed on (rate limits, queue overflow,
+# temporary service problems); any other 4xx code is a configuration or recipient problem.
+RETRYABLE_CODES = {20429, 20500, 20503, 30001, 14107}
+PERMANENT_HINTS = {
+    20003: "authentication failed (check account_sid and auth_token)",
+    20404: "resource not found (check account_sid)",
+    21211: "invalid 'To' phone number",
+    21408: "permission to send to this region is not enabled",
+    21606: "the 'From' number cannot send SMS",
+    21608: "trial accounts can only send to verified numbers",
+    21610: "the recipient has unsubscribed (replied STOP)",
+    21612: "cannot route to this number",
+    21614: "'To' is not a mobile number",
+    21617: "message body too long",
+}
+
+_http_log = logging.getLogger("receiver.channels.twilio.http")
+_http_log.setLevel(logging.WARNING)
+
+
+@dataclass
+class TwilioConfig:
+    """Twilio credentials, the sender and the recipients (E.164 numbers)."""
+
+    account_sid: str
+    auth_token: Secret
+    to: list[str]
+    from_number: str | None = None
+    messaging_service_sid: str | None = None
+    base_url: str = "https://api.twilio.com"
+    timeout: Duration = Duration(10)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if not self.account_sid.startswith("AC"):
+            problems.append(("account_sid", "expected an account SID starting with AC"))
+        if not self.to:
+            problems.append(("to", "expected at least one phone number"))
+        for i, number in enumerate(self.to):
+            if not (number.startswith("+") and number[1:].isdigit()):
+                problems.append(
+                    (f"to[{i}]", f"expected an E.164 number like +15551234567, got {number!r}")
+                )
+        if (self.from_number is None) == (self.messaging_service_sid is None):
+            problems.append(("", "set exactly one of from_number or messaging_service_sid"))
+        if not self.base_url.startswith(("https://", "http://")):
+            problems.append(("base_url", "expected an http(s) URL"))
+        return problems
+
+
+def build_body(channel: Channel, notification: Notification, limit: int | None) -> str:
+    """The SMS text showing at most `limit` alerts."""
+    ctx = build_context(notification, channel.name, limit)
+    text = str(
+        channel.templates.render("twilio", notification.kind, "body.txt", ctx, channel=channel.name)
+    )
+    return text
+
+
+def fitted_body(channel: Channel, notification: Notification) -> str:
+    """The longest body within 1,600 characters, with "+N more" for alerts left out."""
+    body = fit_alerts(
+        lambda n: build_body(channel, notification, n),
+        relevant_count(notification),
+        lambda b: len(b) <= LIMITS.sms_body,
+    )
+    return clip(body, LIMITS.sms_body)
+
+
+def classify_twilio_error(exc: TwilioRestException) -> SendResult:
+    """Retryable for 429/5xx and Twilio's transient codes, permanent otherwise."""
+    status = int(exc.status or 0)
+    code = int(exc.code or 0)
+    hint = PERMANENT_HINTS.get(code, "")
+    text = f"twilio: HTTP {status}, error {code}: {exc.msg}" + (f" ({hint})" if hint else "")
+    if status == 429 or status >= 500 or code in RETRYABLE_CODES:
+        return SendResult.retryable(text, status=str(status))
+    return SendResult.permanent(text, status=str(status))
+
+
+@register
+class TwilioChannel(Channel):
+    """Sends one SMS per recipient through twilio's Client with AsyncTwilioHttpClient."""
+
+    type: ClassVar[str] = "twilio"
+    Config = TwilioConfig
+    config: TwilioConfig
+
+    def __init__(self, name: str, config: TwilioConfig, templates: Any) -> None:
+        super().__init__(name, config, templates)
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+        # Recipients already reached per notification, so retries skip them.
+        self._reached: dict[str, set[str]] = {}
+
+    async def start(self) -> None:
+        if self._client is not None:
+            return
+        self._http = AsyncTwilioHttpClient(timeout=float(self.config.timeout), logger=_http_log)
+        self._client = Client(
+            self.config.account_sid, self.config.auth_token.reveal(), http_client=self._http
+        )
+        # The Messages API lives on the `api` domain; pointing it elsewhere is for testing
+        # and for Twilio's regional endpoints.
+        self._client.api.base_url = self.config.base_url.rstrip("/")
+
+    async def send(self, notification: Notification) -> SendResult:
+        await self.start()
+        assert self._client is not None
+        body = fitted_body(self, notification)
+        reached = self._reached.setdefault(notification.idempotency_key, set())
+        sids: list[str] = []
+        failures: list[SendResult] = []
+        for number in self.config.to:
+            if number in reached:
+                continue
+            result, sid = await self._send_one(number, body)
+            if result.ok:
+                reached.add(number)
+                sids.append(sid)
+            else:
+                failures.append(result)
+        if not failures:
+            self._reached.pop(notification.idempotency_key, None)
+            return SendResult.delivered(status="201", response=" ".join(sids))
+        retry = any(f.retry for f in failures)
+        errors = "; ".join(f.error or "" for f in failures)
+        if retry:
+            return SendResult.retryable(errors, status=failures[0].status)
+        self._reached.pop(notification.idempotency_key, None)
+        return SendResult.permanent(errors, status=failures[0].status)
+
+    async def _send_one(self, number: str, body: str) -> tuple[SendResult, str]:
+        assert self._client is not None
+        kwargs: dict[str, Any] = {"to": number, "body": body}
+        if self.config.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self.config.messaging_service_sid
+        else:
+            kwargs["from_"] = self.config.from_number
+        try:
+            message = await self._client.messages.create_async(**kwargs)
+        except TwilioRestException as exc:
+            return classify_twilio_error(exc), ""
+        except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
+            text = describe_exception(exc, [self.config.auth_token])
+            return SendResult.retryable(f"twilio: {text}"), ""
+        return SendResult.delivered(), str(message.sid)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+        self._http = None
+        self._client = None
