@@ -1,0 +1,201 @@
+"""Our system collectors against a real node_exporter scraping the same host.
+
+Both exporters run as real processes with the same collector set; node_exporter gets our
+default filters as explicit flags (Debian patches some of its defaults). Metric names,
+label names and types must be equal; values must be equal where they are static.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collectors.diskstats import DEFAULT_DEVICE_EXCLUDE
+from exporter.collectors.filesystem import DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE
+from tests.conftest import REPO, free_port, require_binary
+
+pytestmark = pytest.mark.integration
+
+COLLECTORS = (
+    "cpu",
+    "meminfo",
+    "loadavg",
+    "filesystem",
+    "diskstats",
+    "netdev",
+    "stat",
+    "uname",
+    "os",
+    "time",
+    "filefd",
+    "vmstat",
+    "pressure",
+)
+
+# Intentional differences, each with its reason. Nothing else may differ.
+# Labels we add that older node_exporter releases (such as Debian's 1.5) lack.
+EXTRA_LABELS_OK = {
+    # node_exporter 1.7 added `rotational` (from /sys/block/<dev>/queue/rotational).
+    "node_disk_info": {"rotational"},
+}
+# Families we may send that older node_exporter releases never do.
+EXTRA_FAMILIES_OK = {
+    # IRQ pressure (/proc/pressure/irq, Linux >= 6.1) is read by node_exporter >= 1.8 only.
+    "node_pressure_irq_stalled_seconds",
+    # SUPPORT_END in os-release is read by node_exporter >= 1.7 only.
+    "node_os_support_end_timestamp_seconds",
+}
+
+Families = dict[str, tuple[str, set[str], dict[tuple[tuple[str, str], ...], float]]]
+
+
+def _get(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return str(response.read().decode())
+
+
+def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> str:
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            pytest.fail(f"{proc.args!r} exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            return _get(url)
+        except OSError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{url} did not answer within 30 s:\n{log.read_text()}")
+            time.sleep(0.1)
+
+
+@contextmanager
+def _running(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _families(text: str) -> Families:
+    """node_* families only (each exporter's self-metrics differ by design)."""
+    out: Families = {}
+    for family in text_string_to_metric_families(text):
+        if not family.name.startswith("node_") or family.name.startswith(
+            ("node_scrape_collector", "node_exporter_build")
+        ):
+            continue
+        labels: set[str] = set()
+        values = {}
+        for s in family.samples:
+            labels.update(s.labels)
+            values[tuple(sorted(s.labels.items()))] = s.value
+        out[family.name] = (family.type, labels, values)
+    return out
+
+
+@pytest.fixture(scope="module")
+def scrapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[Families, Families]:
+    node_exporter = require_binary("node_exporter")
+    logs = tmp_path_factory.mktemp("parity")
+    theirs_port, ours_port = free_port(), free_port()
+    theirs_args = [
+        node_exporter,
+        f"--web.listen-address=127.0.0.1:{theirs_port}",
+        "--web.disable-exporter-metrics",
+        "--collector.disable-defaults",
+        *(f"--collector.{name}" for name in COLLECTORS),
+        f"--collector.filesystem.mount-points-exclude={DEFAULT_MOUNT_POINTS_EXCLUDE}",
+        f"--collector.filesystem.fs-types-exclude={DEFAULT_FS_TYPES_EXCLUDE}",
+        f"--collector.diskstats.device-exclude={DEFAULT_DEVICE_EXCLUDE}",
+        "--collector.netdev.device-exclude=",
+    ]
+    ours_args = [
+        sys.executable,
+        "-m",
+        "exporter",
+        f"--web.listen-address=127.0.0.1:{ours_port}",
+        "--collector.disable-defaults",
+        *(f"--collector.{name}" for name in COLLECTORS),
+    ]
+    with (
+        _running(theirs_args, logs / "node_exporter.log") as theirs_proc,
+        _running(ours_args, logs / "tocsin.log") as ours_proc,
+    ):
+        theirs = _wait_for(f"http://127.0.0.1:{theirs_port}/metrics", theirs_proc, logs / "node_exporter.log")  # fmt: skip  # noqa: E501
+        ours = _wait_for(f"http://127.0.0.1:{ours_port}/metrics", ours_proc, logs / "tocsin.log")
+    return _families(theirs), _families(ours)
+
+
+def test_same_metric_names(scrapes: tuple[Families, Families]) -> None:
+    theirs, ours = scrapes
+    assert theirs, "node_exporter sent no node_* metrics"
+    assert sorted(set(theirs) - set(ours)) == []
+    assert sorted(set(ours) - set(theirs) - EXTRA_FAMILIES_OK) == []
+
+
+def test_same_types(scrapes: tuple[Families, Families]) -> None:
+    theirs, ours = scrapes
+    mismatched = {
+        name: (theirs[name][0], ours[name][0])
+        for name in set(theirs) & set(ours)
+        if theirs[name][0] != ours[name][0]
+    }
+    assert mismatched == {}
+
+
+def test_same_label_names(scrapes: tuple[Families, Families]) -> None:
+    theirs, ours = scrapes
+    mismatched = {}
+    for name in set(theirs) & set(ours):
+        their_labels, our_labels = theirs[name][1], ours[name][1]
+        if their_labels != our_labels - (EXTRA_LABELS_OK.get(name, set()) - their_labels):
+            mismatched[name] = (sorted(their_labels), sorted(our_labels))
+    assert mismatched == {}
+
+
+def test_same_series_for_device_and_mount_metrics(scrapes: tuple[Families, Families]) -> None:
+    # The same devices, CPUs, mounts and interfaces, not just the same label names.
+    theirs, ours = scrapes
+    for name in (
+        "node_cpu_seconds",
+        "node_filesystem_size_bytes",
+        "node_disk_reads_completed",
+        "node_network_receive_bytes",
+    ):
+        if name in theirs:
+            assert set(ours[name][2]) == set(theirs[name][2]), name
+
+
+def test_static_values_equal(scrapes: tuple[Families, Families]) -> None:
+    theirs, ours = scrapes
+
+    def value(families: Families, name: str) -> float:
+        return families[name][2][()]
+
+    assert value(ours, "node_memory_MemTotal_bytes") == value(theirs, "node_memory_MemTotal_bytes")
+    assert value(ours, "node_boot_time_seconds") == value(theirs, "node_boot_time_seconds")
+    sizes = "node_filesystem_size_bytes"
+    assert ours[sizes][2] == theirs[sizes][2]
+
+    def cpus(families: Families) -> set[str]:
+        return {dict(labels)["cpu"] for labels in families["node_cpu_seconds"][2]}
+
+    assert cpus(ours) == cpus(theirs)
+    uname = "node_uname_info"
+    assert ours[uname][2] == theirs[uname][2]
+    assert ours["node_os_info"][2] == theirs["node_os_info"][2]
+    assert ours["node_filefd_maximum"][2] == theirs["node_filefd_maximum"][2]
