@@ -85,7 +85,8 @@ def test_journal_style_line_without_timestamp() -> None:
 def test_unrelated_lines_are_ignored() -> None:
     assert parse_line("Mar  3 10:00:00 h kernel: sshd: Failed password for root") is None
     assert parse_line("Mar  3 10:00:00 h CRON[1]: pam_unix(cron:session): session opened") is None
-    assert parse_line("Mar  3 10:00:00 h sshd[1]: Disconnected from user a 192.0.2.1 port 2") is None
+    logout = "Mar  3 10:00:00 h sshd[1]: Disconnected from user a 192.0.2.1 port 2"
+    assert parse_line(logout) is None
 
 
 def test_failure_sources_sliding_window_and_cap() -> None:
