@@ -11,8 +11,9 @@ from exporter.collector import CollectorUnavailable
 
 def read_text(path: Path) -> str:
     """A whole (small) procfs/sysfs file as text."""
-    with open(path, encoding="utf-8", errors="replace") as f:
-        return f.read()
+    # Binary read + decode skips the text-layer set-up: measurably cheaper per scrape.
+    with open(path, "rb") as f:
+        return f.read().decode("utf-8", errors="replace")
 
 
 def read_required(path: Path) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_text
 
 
@@ -18,6 +18,13 @@ class TimeCollector(Collector):
 
     name = "time"
     description = "system time, time zone and clock sources"
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        # Clock source devices are fixed at boot; which source is current is read per scrape.
+        self._clocksource_dirs = sorted(
+            self.paths.sys("devices/system/clocksource").glob("clocksource[0-9]*")
+        )
 
     def collect(self) -> Iterable[Metric]:
         now = time.time()
@@ -45,7 +52,7 @@ class TimeCollector(Collector):
             "Current clocksource read from '/sys/devices/system/clocksource'.",
             labels=["clocksource", "device"],
         )
-        for path in sorted(self.paths.sys("devices/system/clocksource").glob("clocksource*")):
+        for path in self._clocksource_dirs:
             device = path.name.removeprefix("clocksource")
             try:
                 sources = read_text(path / "available_clocksource").split()
