@@ -5,3 +5,52 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry
 
 REGISTRY = CollectorRegistry(auto_describe=True)
+
+from prometheus_client import Counter, Histogram  # noqa: E402
+
+WEBHOOKS = Counter(
+    "tocsin_receiver_webhooks",
+    "Webhook requests answered, by HTTP status code.",
+    ["code"],
+    registry=REGISTRY,
+)
+ALERTS_RECEIVED = Counter(
+    "tocsin_receiver_alerts_received",
+    "Alerts received in stored webhooks, by alert status.",
+    ["status"],
+    registry=REGISTRY,
+)
+DUPLICATES = Counter(
+    "tocsin_receiver_duplicates",
+    "Alert events dropped as repeats of an already-seen (fingerprint, status, startsAt).",
+    registry=REGISTRY,
+)
+NOTIFICATIONS = Counter(
+    "tocsin_receiver_notifications",
+    "Notification delivery attempts, by channel and outcome (delivered, retry, dead_letter).",
+    ["channel", "outcome"],
+    registry=REGISTRY,
+)
+NOTIFICATION_DURATION = Histogram(
+    "tocsin_receiver_notification_duration_seconds",
+    "Time a channel took to deliver (or fail to deliver) one notification.",
+    ["channel"],
+    registry=REGISTRY,
+)
+ESCALATIONS = Counter(
+    "tocsin_receiver_escalations",
+    "Escalation steps fired (including repeats of the last step).",
+    registry=REGISTRY,
+)
+DIGESTS = Counter(
+    "tocsin_receiver_digests",
+    "Digest messages created from folded notifications, by channel.",
+    ["channel"],
+    registry=REGISTRY,
+)
+FOLDED = Counter(
+    "tocsin_receiver_notifications_folded",
+    "Notifications folded into a digest, by channel and reason (rate_limit, storm).",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)

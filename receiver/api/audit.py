@@ -1,0 +1,35 @@
+"""The audit log (admin)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from receiver.api.common import require, runtime
+from receiver.api.errors import JSONHTTPError
+from receiver.model import iso
+from receiver.store.base import Tx
+
+
+def list_audit(tx: Tx, limit: int) -> list[dict[str, Any]]:
+    """Newest first."""
+    rows = tx.all("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,))
+    for r in rows:
+        r["at"] = iso(r["at"])
+        r["detail"] = json.loads(r["detail"])
+    return rows
+
+
+async def get_list(request: web.Request) -> web.Response:
+    require(request, "admin")
+    raw = request.query.get("limit", "200")
+    if not raw.isdigit() or not 1 <= int(raw) <= 5000:
+        raise JSONHTTPError(400, "expected an integer 1..5000", field="limit")
+    items = await runtime(request).store.read(lambda tx: list_audit(tx, int(raw)))
+    return web.json_response({"audit": items, "count": len(items)})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/audit", get_list)

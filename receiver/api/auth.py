@@ -1,0 +1,77 @@
+"""Bearer tokens with roles, compared as SHA-256 digests in constant time.
+
+Roles: `ingest` (post webhooks) stands alone; `admin` ⊇ `operator` ⊇ `viewer`.
+With no tokens configured, auth is off (the server then refuses non-loopback
+addresses unless started with --web.insecure) and every caller acts as `anonymous`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from aiohttp import web
+
+from receiver.api.errors import JSONHTTPError
+from receiver.config import TokenConfig
+from receiver.pipeline.actions import Actor
+
+IMPLIED = {
+    "ingest": {"ingest"},
+    "viewer": {"viewer"},
+    "operator": {"operator", "viewer"},
+    "admin": {"admin", "operator", "viewer"},
+}
+REQUEST_ID_KEY = "correlation_id"
+
+
+class Authenticator:
+    """Checks `Authorization: Bearer <token>` against the configured tokens."""
+
+    def __init__(self, tokens: list[TokenConfig]) -> None:
+        self.entries: list[tuple[bytes, str, set[str]]] = []
+        for t in tokens:
+            digest = (
+                bytes.fromhex(t.sha256)
+                if t.sha256 is not None
+                else hashlib.sha256((t.token or "").encode()).digest()
+            )
+            granted: set[str] = set()
+            for role in t.roles:
+                granted |= IMPLIED.get(role, set())
+            self.entries.append((digest, t.name, granted))
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.entries)
+
+    def identify(self, token: str) -> tuple[str, set[str]] | None:
+        """The token's name and roles; every entry is compared so timing reveals nothing."""
+        digest = hashlib.sha256(token.encode()).digest()
+        found: tuple[str, set[str]] | None = None
+        for stored, name, roles in self.entries:
+            if hmac.compare_digest(stored, digest):
+                found = (name, roles)
+        return found
+
+    def require(self, request: web.Request, role: str) -> Actor:
+        """The caller as an Actor holding `role`; raises 401/403 JSON errors otherwise."""
+        correlation_id = str(request.get(REQUEST_ID_KEY, ""))
+        if not self.enabled:
+            return Actor("anonymous", role, correlation_id)
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise JSONHTTPError(
+                401,
+                "missing bearer token",
+                field="Authorization",
+                hint="send Authorization: Bearer <token>",
+            )
+        who = self.identify(token.strip())
+        if who is None:
+            raise JSONHTTPError(401, "invalid token", field="Authorization")
+        name, roles = who
+        if role not in roles:
+            raise JSONHTTPError(403, f"token {name!r} lacks the {role!r} role")
+        return Actor(name, role, correlation_id)

@@ -1,0 +1,47 @@
+"""Dead letters: list and replay (admin)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from receiver.api.common import act, int_param, require, runtime
+from receiver.api.incidents import attempts_of
+from receiver.model import iso
+from receiver.pipeline import actions
+from receiver.store.base import Tx
+
+
+def list_dead(tx: Tx, limit: int = 500) -> list[dict[str, Any]]:
+    """Dead-lettered notifications with their attempts, newest first."""
+    rows = tx.all(
+        "SELECT id, incident_id, channel, kind, attempts, last_error, idempotency_key,"
+        " correlation_id, created_at, updated_at FROM notifications WHERE state = 'dead'"
+        " ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    for r in rows:
+        r["created_at"] = iso(r["created_at"])
+        r["updated_at"] = iso(r["updated_at"])
+        r["attempt_log"] = attempts_of(tx, r["id"])
+    return rows
+
+
+async def get_list(request: web.Request) -> web.Response:
+    require(request, "admin")
+    items = await runtime(request).store.read(list_dead)
+    return web.json_response({"deadletters": items, "count": len(items)})
+
+
+async def post_replay(request: web.Request) -> web.Response:
+    actor = require(request, "admin")
+    nid = int_param(request, "id")
+    ctx = runtime(request).ctx
+    await act(request, lambda tx, now: actions.replay(tx, ctx, nid, actor, now))
+    return web.json_response({"replayed": nid})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/api/v1/deadletters", get_list)
+    app.router.add_post("/api/v1/deadletters/{id}/replay", post_replay)

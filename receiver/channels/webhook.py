@@ -1,0 +1,127 @@
+"""The `webhook` channel: JSON POST of the notification, optional HMAC-SHA256 signature.
+
+Outcome classes follow Alertmanager's notifiers: 2xx delivered; 5xx, 429, timeouts and
+connection errors retryable (honouring Retry-After); any other 4xx permanent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+
+import aiohttp
+
+from receiver import __version__
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+
+
+@dataclass
+class WebhookChannelConfig:
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    bearer_token: Secret | None = None
+    hmac_secret: Secret | None = None
+    signature_header: str = "X-Tocsin-Signature"
+    timeout: Duration = Duration(10)
+
+    def validate(self) -> list[tuple[str, str]]:
+        if not self.url.startswith(("http://", "https://")):
+            return [("url", f"expected an http:// or https:// URL, got {self.url!r}")]
+        return []
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds (delta-seconds or HTTP date); None when absent or invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def body_of(n: Notification) -> bytes:
+    """The JSON document posted for a notification."""
+    doc = {
+        "version": "1",
+        "kind": n.kind,
+        "channel": n.channel,
+        "notification_id": n.id,
+        "idempotency_key": n.idempotency_key,
+        "correlation_id": n.correlation_id,
+        "escalation_step": n.escalation_step,
+        "attempt": n.attempt,
+        "incident": n.incident,
+        "digest": n.digest,
+    }
+    return json.dumps(doc, sort_keys=True).encode()
+
+
+@register
+class WebhookChannel(Channel):
+    """POSTs JSON to `url`."""
+
+    type = "webhook"
+    Config = WebhookChannelConfig
+
+    def __init__(self, name: str, config: WebhookChannelConfig, templates: object) -> None:
+        super().__init__(name, config, templates)
+        self.config: WebhookChannelConfig = config
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=float(self.config.timeout)),
+            headers={"User-Agent": f"tocsin-receiver/{__version__}"},
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def headers_for(self, n: Notification, body: bytes) -> dict[str, str]:
+        """Custom headers plus content type, correlation, idempotency and signature."""
+        headers = dict(self.config.headers)
+        headers["Content-Type"] = "application/json"
+        headers["X-Request-ID"] = n.correlation_id
+        headers["Idempotency-Key"] = n.idempotency_key
+        if self.config.bearer_token is not None:
+            headers["Authorization"] = f"Bearer {self.config.bearer_token.reveal()}"
+        if self.config.hmac_secret is not None:
+            mac = hmac.new(self.config.hmac_secret.reveal().encode(), body, hashlib.sha256)
+            headers[self.config.signature_header] = f"sha256={mac.hexdigest()}"
+        return headers
+
+    async def send(self, notification: Notification) -> SendResult:
+        if self._session is None:
+            await self.start()
+        assert self._session is not None
+        body = body_of(notification)
+        try:
+            async with self._session.post(
+                self.config.url, data=body, headers=self.headers_for(notification, body)
+            ) as resp:
+                text = (await resp.text(errors="replace"))[:500]
+                status = str(resp.status)
+                if 200 <= resp.status < 300:
+                    return SendResult.delivered(status=status, response=text)
+                error = f"HTTP {resp.status}: {text}"
+                if resp.status >= 500 or resp.status == 429:
+                    return SendResult.retryable(
+                        error, parse_retry_after(resp.headers.get("Retry-After")), status
+                    )
+                return SendResult.permanent(error, status)
+        except TimeoutError:
+            return SendResult.retryable(f"timeout after {float(self.config.timeout)}s")
+        except (aiohttp.ClientError, OSError) as exc:
+            return SendResult.retryable(f"{type(exc).__name__}: {exc}")

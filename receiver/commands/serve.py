@@ -1,0 +1,124 @@
+"""`tocsin-receiver serve`: run the receiver."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import ipaddress
+import signal
+import sys
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from receiver import logsetup
+from receiver.app import make_app
+from receiver.config import Config, default_config, load_config
+from receiver.confload import ConfigError
+from receiver.service import Service
+
+DEFAULT_LISTEN = "127.0.0.1:9878"
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser("serve", help="run the receiver")
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        help="YAML configuration (default: embedded defaults, everything to `log`)",
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen",
+        default=DEFAULT_LISTEN,
+        help=f"host:port to listen on (default {DEFAULT_LISTEN})",
+    )
+    p.add_argument(
+        "--web.insecure",
+        dest="insecure",
+        action="store_true",
+        help="allow a non-loopback address without API tokens",
+    )
+    p.add_argument(
+        "--storage.path",
+        dest="storage",
+        type=Path,
+        default=Path("tocsin-data"),
+        help="directory for the SQLite database (default ./tocsin-data)",
+    )
+    p.add_argument("--log.level", dest="log_level", default="info", choices=logsetup.LEVELS)
+    p.add_argument(
+        "--log.format", dest="log_format", default="auto", choices=("auto", "json", "console")
+    )
+    return p
+
+
+def split_listen(address: str) -> tuple[str, int]:
+    """`host:port` (IPv6 in brackets; empty host = all interfaces)."""
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port, got {address!r}")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def run(args: argparse.Namespace) -> int:
+    logsetup.setup(args.log_level, args.log_format)
+    log = structlog.get_logger("receiver")
+    try:
+        config: Config = load_config(args.config_file) if args.config_file else default_config()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"config error: {problem}", file=sys.stderr)
+        return 1
+    try:
+        host, port = split_listen(args.listen)
+    except ValueError as exc:
+        print(f"--web.listen-address: {exc}", file=sys.stderr)
+        return 2
+    if not is_loopback(host) and not config.auth.tokens and not args.insecure:
+        print(
+            f"refusing to listen on {args.listen}: no API tokens are configured (auth.tokens),"
+            " so anyone who can reach it could post alerts and ack incidents. Configure"
+            " tokens, listen on 127.0.0.1, or pass --web.insecure to accept the risk.",
+            file=sys.stderr,
+        )
+        return 2
+    if not config.auth.tokens:
+        log.warning("auth_disabled", reason="no auth.tokens configured", listen=args.listen)
+    try:
+        asyncio.run(_serve(config, args.storage, host, port))
+    except OSError as exc:
+        print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+async def _serve(config: Config, storage: Path, host: str, port: int) -> None:
+    log = structlog.get_logger("receiver")
+    service = Service(config, storage)
+    rt = await service.start()
+    runner = web.AppRunner(make_app(rt), access_log=None, handle_signals=False)
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await web.TCPSite(runner, host, port, backlog=1024).start()
+        log.info("listening", address=f"{host}:{port}")
+        await stop.wait()
+        log.info("shutting_down")
+    finally:
+        await runner.cleanup()
+        await service.stop()

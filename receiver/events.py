@@ -1,0 +1,32 @@
+"""In-process fan-out of incident changes to Server-Sent Events subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+_QUEUE_SIZE = 1000
+
+
+class EventHub:
+    """Subscribers get their own bounded queue; a slow one loses events, never blocks us."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
+        self.dropped = 0
+
+    def subscribe(self) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
+        q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(_QUEUE_SIZE)
+        self._subscribers.add(q)
+        return q
+
+    def unsubscribe(self, q: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
+        self._subscribers.discard(q)
+
+    def publish(self, kind: str, data: dict[str, Any]) -> None:
+        """Called on the event loop after a commit."""
+        for q in self._subscribers:
+            try:
+                q.put_nowait((kind, data))
+            except asyncio.QueueFull:
+                self.dropped += 1

@@ -1,0 +1,1 @@
+"""Alertmanager webhook ingestion: parse, validate, and durably commit."""

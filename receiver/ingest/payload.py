@@ -1,0 +1,205 @@
+"""Parse and validate Alertmanager's webhook payload (version "4") into dataclasses.
+
+Every error names the offending field (`alerts[3].labels.severity`) so the 400 answer
+tells the sender exactly what is wrong.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+_TS_RE = re.compile(
+    r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|z|[+-]\d{2}:\d{2})$"
+)
+# Alertmanager writes Go's zero time for "no end".
+_ZERO_YEAR = 1
+
+
+class PayloadError(ValueError):
+    """A validation failure naming the field."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+@dataclass(frozen=True)
+class Alert:
+    status: str
+    labels: dict[str, str]
+    annotations: dict[str, str]
+    starts_at: str
+    starts_ts: float
+    ends_at: str | None
+    ends_ts: float | None
+    generator_url: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Payload:
+    version: str
+    receiver: str
+    status: str
+    group_key: str
+    alerts: list[Alert]
+    group_labels: dict[str, str]
+    common_labels: dict[str, str]
+    common_annotations: dict[str, str]
+    external_url: str
+    truncated_alerts: int
+
+
+def parse_timestamp(value: Any, field: str) -> tuple[str, float | None]:
+    """RFC 3339 (nanoseconds allowed) → (original text, unix seconds or None for zero)."""
+    if not isinstance(value, str):
+        raise PayloadError(field, f"expected an RFC 3339 timestamp string, got {_kind(value)}")
+    m = _TS_RE.match(value)
+    if not m:
+        raise PayloadError(field, f"expected an RFC 3339 timestamp, got {value[:64]!r}")
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    if int(year) == _ZERO_YEAR:
+        return value, None
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        dt = datetime(
+            int(year), int(month), int(day), int(hour), int(minute), int(second), micro, UTC
+        )
+    except ValueError as exc:
+        raise PayloadError(field, f"invalid timestamp {value[:64]!r}: {exc}") from None
+    offset = 0
+    if zone not in ("Z", "z"):
+        sign = 1 if zone[0] == "+" else -1
+        offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
+    return value, dt.timestamp() - offset
+
+
+def parse_payload(data: Any) -> Payload:
+    """Validate decoded JSON; raises PayloadError naming the first bad field."""
+    if not isinstance(data, dict):
+        raise PayloadError("$", f"expected a JSON object, got {_kind(data)}")
+    version = data.get("version")
+    if version is None:
+        raise PayloadError("version", "required field is missing")
+    if version != "4":
+        raise PayloadError("version", f'unsupported version {version!r} (expected "4")')
+    status = _status(data.get("status"), "status")
+    receiver = _str(data, "receiver", required=True)
+    group_key = _str(data, "groupKey", required=True)
+    raw_alerts = data.get("alerts")
+    if raw_alerts is None:
+        raise PayloadError("alerts", "required field is missing")
+    if not isinstance(raw_alerts, list):
+        raise PayloadError("alerts", f"expected a list, got {_kind(raw_alerts)}")
+    alerts = [_alert(a, f"alerts[{i}]") for i, a in enumerate(raw_alerts)]
+    truncated = data.get("truncatedAlerts", 0)
+    if truncated is None:
+        truncated = 0
+    if isinstance(truncated, bool) or not isinstance(truncated, int) or truncated < 0:
+        raise PayloadError(
+            "truncatedAlerts", f"expected a non-negative integer, got {_kind(truncated)}"
+        )
+    return Payload(
+        version=version,
+        receiver=receiver,
+        status=status,
+        group_key=group_key,
+        alerts=alerts,
+        group_labels=_labels(data.get("groupLabels"), "groupLabels"),
+        common_labels=_labels(data.get("commonLabels"), "commonLabels"),
+        common_annotations=_labels(data.get("commonAnnotations"), "commonAnnotations"),
+        external_url=_str(data, "externalURL"),
+        truncated_alerts=truncated,
+    )
+
+
+def _alert(raw: Any, field: str) -> Alert:
+    if not isinstance(raw, dict):
+        raise PayloadError(field, f"expected an object, got {_kind(raw)}")
+    status = _status(raw.get("status"), f"{field}.status")
+    if "labels" not in raw:
+        raise PayloadError(f"{field}.labels", "required field is missing")
+    labels = _labels(raw.get("labels"), f"{field}.labels")
+    annotations = _labels(raw.get("annotations"), f"{field}.annotations")
+    if "startsAt" not in raw:
+        raise PayloadError(f"{field}.startsAt", "required field is missing")
+    starts_at, starts_ts = parse_timestamp(raw["startsAt"], f"{field}.startsAt")
+    ends_at: str | None = None
+    ends_ts: float | None = None
+    if raw.get("endsAt") is not None:
+        ends_at, ends_ts = parse_timestamp(raw["endsAt"], f"{field}.endsAt")
+        if ends_ts is None:
+            ends_at = None
+    fingerprint = _str(raw, "fingerprint", prefix=field) or _fingerprint(labels)
+    return Alert(
+        status=status,
+        labels=labels,
+        annotations=annotations,
+        starts_at=starts_at,
+        starts_ts=starts_ts if starts_ts is not None else 0.0,
+        ends_at=ends_at,
+        ends_ts=ends_ts,
+        generator_url=_str(raw, "generatorURL", prefix=field),
+        fingerprint=fingerprint,
+    )
+
+
+def _fingerprint(labels: dict[str, str]) -> str:
+    text = "\xff".join(f"{k}\xff{v}" for k, v in sorted(labels.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _status(value: Any, field: str) -> str:
+    if value is None:
+        raise PayloadError(field, "required field is missing")
+    if value not in ("firing", "resolved"):
+        raise PayloadError(field, f'expected "firing" or "resolved", got {_short(value)}')
+    return str(value)
+
+
+def _str(data: dict[str, Any], name: str, required: bool = False, prefix: str = "") -> str:
+    field = f"{prefix}.{name}" if prefix else name
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise PayloadError(field, "required field is missing")
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(field, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _labels(value: Any, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError(field, f"expected an object of strings, got {_kind(value)}")
+    for k, v in value.items():
+        if not isinstance(v, str):
+            raise PayloadError(f"{field}.{k}", f"expected a string, got {_kind(v)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _short(value: Any) -> str:
+    return repr(value)[:64] if isinstance(value, str) else _kind(value)

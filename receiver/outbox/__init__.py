@@ -1,0 +1,1 @@
+"""Delivery of stored notifications: retries, backoff, rate limits, digests, dead letters."""

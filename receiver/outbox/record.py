@@ -1,0 +1,74 @@
+"""Record one delivery attempt and decide: delivered, retry later, or dead letter."""
+
+from __future__ import annotations
+
+from receiver.channels.base import SendResult
+from receiver.config import OutboxConfig
+from receiver.outbox.backoff import next_delay
+from receiver.store.base import Tx
+
+
+def record_attempt(
+    tx: Tx,
+    notification_id: int,
+    started: float,
+    duration: float,
+    result: SendResult,
+    cfg: OutboxConfig,
+    now: float,
+) -> str:
+    """Store the attempt and the row's next state; returns delivered, retry or dead_letter."""
+    row = tx.one(
+        "SELECT attempts, window_start, state FROM notifications WHERE id = ?",
+        (notification_id,),
+    )
+    if row is None or row["state"] != "pending":
+        return "stale"
+    total = tx.one(
+        "SELECT COUNT(*) AS n FROM attempts WHERE notification_id = ?", (notification_id,)
+    )
+    number = int(total["n"] if total else 0) + 1
+    if result.ok:
+        outcome = "delivered"
+    elif result.retry:
+        outcome = "retry"
+    else:
+        outcome = "permanent"
+    tx.execute(
+        "INSERT INTO attempts (notification_id, attempt, started_at, duration, outcome, status,"
+        " error, retry_after, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            notification_id,
+            number,
+            started,
+            duration,
+            outcome,
+            result.status,
+            result.error,
+            result.retry_after,
+            (result.response or "")[:2000] or None,
+        ),
+    )
+    attempts = int(row["attempts"]) + 1
+    if result.ok:
+        tx.execute(
+            "UPDATE notifications SET state = 'delivered', attempts = ?, updated_at = ?,"
+            " last_error = NULL WHERE id = ?",
+            (attempts, now, notification_id),
+        )
+        return "delivered"
+    delay = next_delay(attempts, cfg.backoff_initial, cfg.backoff_max, result.retry_after)
+    within_age = now + delay - float(row["window_start"]) <= cfg.max_age
+    if result.retry and attempts < cfg.max_attempts and within_age:
+        tx.execute(
+            "UPDATE notifications SET attempts = ?, next_attempt_at = ?, updated_at = ?,"
+            " last_error = ? WHERE id = ?",
+            (attempts, now + delay, now, result.error, notification_id),
+        )
+        return "retry"
+    tx.execute(
+        "UPDATE notifications SET state = 'dead', attempts = ?, updated_at = ?, last_error = ?"
+        " WHERE id = ?",
+        (attempts, now, result.error, notification_id),
+    )
+    return "dead_letter"

@@ -1,0 +1,216 @@
+"""The outbox worker: picks due rows, applies rate limits, delivers, records attempts.
+
+Rows over a channel's rate limit are folded (state `folded`), never dropped; when the
+channel has room again its folded rows become one digest, which gets the next token
+ahead of new messages so a sustained storm cannot starve it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+import structlog
+
+from receiver.channels.base import Channel, Notification, SendResult
+from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
+from receiver.outbox.record import record_attempt
+from receiver.pipeline.context import Context
+from receiver.pipeline.digest import make_digest
+from receiver.pipeline.ratelimit import TokenBucket
+from receiver.store.base import Row, Store, StoreError, Tx
+
+log = structlog.get_logger("receiver.outbox")
+_UNLIMITED = ("digest", "test")
+_PICK = 500
+_MAX_SLEEP = 1.0
+
+
+def to_notification(row: Row) -> Notification:
+    """An outbox row as the channel interface's Notification."""
+    snapshot: dict[str, Any] = json.loads(row["snapshot"])
+    digest: list[dict[str, Any]] = []
+    if row["kind"] == "digest":
+        digest = snapshot.pop("digest", [])
+    return Notification(
+        id=int(row["id"]),
+        channel=row["channel"],
+        kind=row["kind"],
+        idempotency_key=row["idempotency_key"],
+        correlation_id=row["correlation_id"],
+        incident=snapshot,
+        escalation_step=row["escalation_step"],
+        digest=digest,
+        attempt=int(row["attempts"]) + 1,
+    )
+
+
+class OutboxWorker:
+    """Delivers stored notifications through their channels."""
+
+    def __init__(self, store: Store, ctx: Context, channels: dict[str, Channel]) -> None:
+        self.store = store
+        self.ctx = ctx
+        self.channels = channels
+        cfg = ctx.config
+        self.buckets = {
+            name: TokenBucket(cc.rate_limit)
+            for name, cc in cfg.channels.items()
+            if cc.rate_limit is not None
+        }
+        self.sems = {name: asyncio.Semaphore(cfg.outbox.concurrency) for name in cfg.channels}
+        self.inflight: set[int] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.last_digest: dict[str, float] = {}
+        self._event = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Called after a commit that queued notifications."""
+        self._event.set()
+
+    async def run(self) -> None:
+        """Loop until `stop`: a pass whenever woken, at least every second."""
+        sleep = 0.0
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._event.wait(), timeout=sleep)
+            self._event.clear()
+            if self._stopping:
+                break
+            try:
+                sleep = await self.pass_once()
+            except StoreError as exc:
+                log.error("outbox_pass_failed", error=str(exc))
+                sleep = _MAX_SLEEP
+
+    async def stop(self) -> None:
+        """Stop picking rows and let in-flight deliveries finish recording."""
+        self._stopping = True
+        self._event.set()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=10)
+
+    async def pass_once(self) -> float:
+        """Digest folded rows, dispatch due rows; returns seconds until the next pass."""
+        now = time.time()
+        sleep = _MAX_SLEEP
+        folded = await self.store.read(_folded_channels)
+        for channel in folded:
+            sleep = min(sleep, await self._maybe_digest(channel, now))
+        rows, next_due = await self.store.read(
+            lambda tx: _due_rows(tx, now, len(self.inflight) + _PICK)
+        )
+        to_fold: list[tuple[int, str]] = []
+        for row in rows:
+            if row["id"] in self.inflight:
+                continue
+            bucket = self.buckets.get(row["channel"])
+            if bucket is not None and row["kind"] not in _UNLIMITED and not bucket.take():
+                to_fold.append((row["id"], row["channel"]))
+                continue
+            self.inflight.add(row["id"])
+            task = asyncio.create_task(self._deliver(row))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+        if to_fold:
+            await self.store.write(lambda tx: _fold(tx, to_fold, now))
+            for _, channel in to_fold:
+                FOLDED.labels(channel, "rate_limit").inc()
+            sleep = 0.0
+        if next_due is not None:
+            sleep = min(sleep, max(0.0, next_due - time.time()))
+        return max(sleep, 0.005)
+
+    async def _maybe_digest(self, channel: str, now: float) -> float:
+        wait = self.ctx.config.storm.digest_interval - (now - self.last_digest.get(channel, 0.0))
+        if wait > 0:
+            return wait
+        bucket = self.buckets.get(channel)
+        if bucket is not None and not bucket.take():
+            return bucket.wait_time()
+        digest_id = await self.store.write(lambda tx: make_digest(tx, channel, now))
+        if digest_id is not None:
+            self.last_digest[channel] = now
+            log.info("digest_created", channel=channel, notification_id=digest_id)
+        return 0.0
+
+    async def _deliver(self, row: Row) -> None:
+        try:
+            notification = to_notification(row)
+            with structlog.contextvars.bound_contextvars(
+                correlation_id=notification.correlation_id,
+                notification_id=notification.id,
+                channel=notification.channel,
+            ):
+                await self._send_and_record(notification)
+        finally:
+            self.inflight.discard(row["id"])
+
+    async def _send_and_record(self, n: Notification) -> None:
+        channel = self.channels.get(n.channel)
+        async with self.sems.setdefault(n.channel, asyncio.Semaphore(1)):
+            started = time.time()
+            t0 = time.perf_counter()
+            if channel is None:
+                result = SendResult.permanent(f"channel {n.channel!r} is not configured")
+            else:
+                try:
+                    result = await channel.send(n)
+                except Exception as exc:
+                    log.exception("channel_raised")
+                    result = SendResult.retryable(f"channel raised {type(exc).__name__}: {exc}")
+            duration = time.perf_counter() - t0
+        NOTIFICATION_DURATION.labels(n.channel).observe(duration)
+        cfg = self.ctx.config.outbox
+        try:
+            outcome = await self.store.write(
+                lambda tx: record_attempt(tx, n.id, started, duration, result, cfg, time.time())
+            )
+        except StoreError as exc:
+            log.error("attempt_not_recorded", error=str(exc))
+            return
+        if outcome == "stale":
+            return
+        NOTIFICATIONS.labels(n.channel, outcome).inc()
+        level = log.info if result.ok else log.warning
+        level(
+            "notification_" + outcome,
+            kind=n.kind,
+            attempt=n.attempt,
+            status=result.status,
+            error=result.error,
+            retry_after=result.retry_after,
+        )
+        if outcome == "retry":
+            self.wake()
+
+
+def _folded_channels(tx: Tx) -> list[str]:
+    rows = tx.all("SELECT DISTINCT channel FROM notifications WHERE state = 'folded'")
+    return [r["channel"] for r in rows]
+
+
+def _due_rows(tx: Tx, now: float, limit: int) -> tuple[list[Row], float | None]:
+    rows = tx.all(
+        "SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ?"
+        " ORDER BY id LIMIT ?",
+        (now, limit),
+    )
+    nxt = tx.one(
+        "SELECT MIN(next_attempt_at) AS t FROM notifications"
+        " WHERE state = 'pending' AND next_attempt_at > ?",
+        (now,),
+    )
+    return rows, (nxt["t"] if nxt else None)
+
+
+def _fold(tx: Tx, rows: list[tuple[int, str]], now: float) -> None:
+    tx.executemany(
+        "UPDATE notifications SET state = 'folded', folded_reason = 'rate_limit', updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
+        [(now, i) for i, _ in rows],
+    )

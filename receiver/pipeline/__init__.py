@@ -1,0 +1,1 @@
+"""Processing stages: dedup, routing, escalation, storm control and digests."""

@@ -1,0 +1,29 @@
+"""What the in-transaction pipeline needs: config, router and post-commit hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from receiver.config import Config
+from receiver.pipeline.routing import Router
+
+
+def _noop(*_: Any) -> None:
+    return None
+
+
+@dataclass
+class Context:
+    """Shared by every write job; hooks run on the event loop after commit."""
+
+    config: Config
+    router: Router
+    wake_outbox: Callable[[], None] = _noop
+    publish: Callable[[str, dict[str, Any]], None] = _noop
+    pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+
+    @classmethod
+    def from_config(cls, config: Config) -> Context:
+        return cls(config, Router.from_config(config))

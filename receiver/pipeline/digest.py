@@ -1,0 +1,54 @@
+"""Fold notifications that could not be sent (rate limit, storm) into one digest message."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from receiver.metrics import DIGESTS
+from receiver.pipeline.notify import insert_notification
+from receiver.store.base import Tx
+
+_MAX_FOLD = 10000
+
+
+def make_digest(tx: Tx, channel: str, now: float) -> int | None:
+    """Turn every folded row of `channel` into one pending digest; returns its id."""
+    rows = tx.all(
+        "SELECT id, incident_id, kind, snapshot, correlation_id, folded_reason FROM notifications"
+        " WHERE channel = ? AND state = 'folded' ORDER BY id LIMIT ?",
+        (channel, _MAX_FOLD),
+    )
+    if not rows:
+        return None
+    entries: list[dict[str, Any]] = []
+    for r in rows:
+        snap = json.loads(r["snapshot"])
+        snap["notification_id"] = r["id"]
+        snap["notification_kind"] = r["kind"]
+        snap["folded_reason"] = r["folded_reason"]
+        entries.append(snap)
+    incidents = sorted({r["incident_id"] for r in rows if r["incident_id"] is not None})
+    summary = {
+        "digest": True,
+        "count": len(rows),
+        "incident_ids": incidents,
+        "state": "digest",
+        "alerts": [],
+    }
+    digest_id = insert_notification(
+        tx,
+        incident_id=None,
+        channel=channel,
+        kind="digest",
+        correlation_id=f"digest-{uuid.uuid4().hex[:16]}",
+        snapshot={**summary, "digest": entries},
+        now=now,
+    )
+    tx.executemany(
+        "UPDATE notifications SET state = 'digested', digest_id = ?, updated_at = ? WHERE id = ?",
+        [(digest_id, now, r["id"]) for r in rows],
+    )
+    DIGESTS.labels(channel).inc()
+    return digest_id

@@ -1,0 +1,122 @@
+"""Create outbox rows: every notification is stored before anything is sent."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from receiver.metrics import FOLDED
+from receiver.model import incident_snapshot
+from receiver.pipeline.context import Context
+from receiver.store.base import Tx
+
+
+def timeline(tx: Tx, incident_id: int, at: float, event: str, **detail: Any) -> None:
+    """Append an entry to an incident's timeline."""
+    tx.execute(
+        "INSERT INTO timeline (incident_id, at, event, detail) VALUES (?, ?, ?, ?)",
+        (incident_id, at, event, json.dumps(detail, sort_keys=True)),
+    )
+
+
+def insert_notification(
+    tx: Tx,
+    *,
+    incident_id: int | None,
+    channel: str,
+    kind: str,
+    correlation_id: str,
+    snapshot: dict[str, Any],
+    now: float,
+    step: int | None = None,
+    folded_reason: str | None = None,
+) -> int:
+    """Insert one outbox row (pending, or folded for a digest) and return its id."""
+    state = "folded" if folded_reason else "pending"
+    return tx.execute(
+        "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"
+        " snapshot, escalation_step, state, attempts, next_attempt_at, window_start, created_at,"
+        " updated_at, folded_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+        (
+            incident_id,
+            channel,
+            kind,
+            f"tocsin-{uuid.uuid4().hex}",
+            correlation_id,
+            json.dumps(snapshot, sort_keys=True),
+            step,
+            state,
+            now,
+            now,
+            now,
+            now,
+            folded_reason,
+        ),
+    )
+
+
+def enqueue(
+    tx: Tx,
+    ctx: Context,
+    incident_id: int,
+    channels: Iterable[str],
+    kind: str,
+    now: float,
+    step: int | None = None,
+) -> list[int]:
+    """Queue `kind` notifications of an incident for `channels`; storm incidents fold."""
+    names = [c for c in dict.fromkeys(channels) if c in ctx.config.channels]
+    if not names:
+        return []
+    snapshot = incident_snapshot(tx, incident_id)
+    row = tx.one("SELECT storm, correlation_id FROM incidents WHERE id = ?", (incident_id,))
+    assert row is not None
+    reason = "storm" if row["storm"] else None
+    ids = []
+    for name in names:
+        ids.append(
+            insert_notification(
+                tx,
+                incident_id=incident_id,
+                channel=name,
+                kind=kind,
+                correlation_id=row["correlation_id"],
+                snapshot=snapshot,
+                now=now,
+                step=step,
+                folded_reason=reason,
+            )
+        )
+        tx.execute(
+            "INSERT INTO incident_channels (incident_id, channel) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (incident_id, name),
+        )
+        if reason:
+            FOLDED.labels(name, reason).inc()
+    timeline(tx, incident_id, now, "notification_queued", kind=kind, channels=names, step=step)
+    tx.after_commit(ctx.wake_outbox)
+    return ids
+
+
+def notified_channels(tx: Tx, incident_id: int) -> list[str]:
+    """Channels that have been sent (or queued) something for this incident."""
+    rows = tx.all(
+        "SELECT channel FROM incident_channels WHERE incident_id = ? ORDER BY channel",
+        (incident_id,),
+    )
+    return [r["channel"] for r in rows]
+
+
+def publish_incident(tx: Tx, ctx: Context, incident_id: int, change: str) -> None:
+    """Publish an incident change to SSE subscribers once committed."""
+    row = tx.one(
+        "SELECT id, state, severity, updated_at, correlation_id FROM incidents WHERE id = ?",
+        (incident_id,),
+    )
+    if row is None:
+        return
+    event = {"change": change, **row}
+    tx.after_commit(lambda: ctx.publish("incident", event))

@@ -1,0 +1,215 @@
+"""Apply one stored webhook to incidents, in the same transaction that stored it.
+
+Dedup is keyed on (incident key, fingerprint, status, startsAt) in `alert_events`, so
+Alertmanager repeats, HA duplicates and retried webhooks change nothing and notify
+nobody; a firing event older than a stored resolution for the same startsAt is stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+from receiver.ingest.payload import Alert, Payload
+from receiver.metrics import ALERTS_RECEIVED, DUPLICATES
+from receiver.model import severity_of
+from receiver.pipeline import escalation, storm
+from receiver.pipeline.context import Context
+from receiver.pipeline.notify import enqueue, notified_channels, publish_incident, timeline
+from receiver.store.base import Row, Tx
+
+
+@dataclass
+class Outcome:
+    """What a webhook changed."""
+
+    incident_id: int | None = None
+    created: bool = False
+    new_events: int = 0
+    duplicates: int = 0
+    notifications: list[int] = field(default_factory=list)
+
+
+def incident_key(receiver: str, group_key: str) -> str:
+    """Stable key of the (Alertmanager receiver, groupKey) pair."""
+    return hashlib.sha256(f"{receiver}\x00{group_key}".encode()).hexdigest()[:32]
+
+
+def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: float) -> Outcome:
+    """Upsert the incident, record new alert events, route and queue notifications."""
+    out = Outcome()
+    key = incident_key(payload.receiver, payload.group_key)
+    for a in payload.alerts:
+        ALERTS_RECEIVED.labels(a.status).inc()
+    fresh = [a for a in _dedup_in_payload(payload.alerts) if _is_new(tx, key, a)]
+    out.duplicates = len(payload.alerts) - len(fresh)
+    inc = tx.one("SELECT * FROM incidents WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
+    any_firing = any(a.status == "firing" for a in fresh)
+    if inc is None or inc["state"] == "resolved":
+        if any_firing:
+            inc = _create(tx, ctx, key, payload, correlation_id, now)
+            out.created = True
+        elif inc is None:
+            # Resolutions for a group we never saw firing (pruned, or before our time).
+            out.duplicates += len(fresh)
+            DUPLICATES.inc(out.duplicates)
+            return out
+    assert inc is not None
+    incident_id = int(inc["id"])
+    out.incident_id = incident_id
+    applied = [a for a in fresh if _apply(tx, key, incident_id, a, correlation_id, now)]
+    out.duplicates += len(fresh) - len(applied)
+    out.new_events = len(applied)
+    DUPLICATES.inc(out.duplicates)
+    if not applied and not out.created:
+        return out
+    tx.execute(
+        "UPDATE incidents SET common_labels = ?, common_annotations = ?, external_url = ?,"
+        " truncated_alerts = ?, updated_at = ? WHERE id = ?",
+        (
+            json.dumps(payload.common_labels, sort_keys=True),
+            json.dumps(payload.common_annotations, sort_keys=True),
+            payload.external_url,
+            payload.truncated_alerts,
+            now,
+            incident_id,
+        ),
+    )
+    if out.created:
+        target = ctx.router.route({**payload.common_labels, **payload.group_labels})
+        out.notifications += enqueue(tx, ctx, incident_id, target.channels, "firing", now)
+        out.notifications += escalation.start(tx, ctx, incident_id, target.policies, now)
+        publish_incident(tx, ctx, incident_id, "created")
+        return out
+    if inc["state"] == "resolved":
+        return out
+    firing = tx.one(
+        "SELECT COUNT(*) AS n FROM incident_alerts WHERE incident_id = ? AND status = 'firing'",
+        (incident_id,),
+    )
+    if firing is not None and firing["n"] == 0:
+        out.notifications += resolve(tx, ctx, incident_id, now, by=None)
+    else:
+        out.notifications += enqueue(
+            tx, ctx, incident_id, notified_channels(tx, incident_id), "firing", now
+        )
+        publish_incident(tx, ctx, incident_id, "updated")
+    return out
+
+
+def resolve(tx: Tx, ctx: Context, incident_id: int, now: float, by: str | None) -> list[int]:
+    """Mark resolved, stop escalation and tell every channel that was notified."""
+    tx.execute(
+        "UPDATE incidents SET state = 'resolved', resolved_at = ?, updated_at = ?,"
+        " repeat_due_at = NULL WHERE id = ?",
+        (now, now, incident_id),
+    )
+    tx.execute("DELETE FROM escalations WHERE incident_id = ?", (incident_id,))
+    timeline(tx, incident_id, now, "resolved", by=by or "alertmanager")
+    publish_incident(tx, ctx, incident_id, "resolved")
+    return enqueue(tx, ctx, incident_id, notified_channels(tx, incident_id), "resolved", now)
+
+
+def _dedup_in_payload(alerts: list[Alert]) -> list[Alert]:
+    seen: dict[tuple[str, str, str], Alert] = {}
+    for a in alerts:
+        seen.setdefault((a.fingerprint, a.status, a.starts_at), a)
+    return list(seen.values())
+
+
+def _is_new(tx: Tx, key: str, a: Alert) -> bool:
+    # A firing event is stale when the same startsAt has already resolved.
+    other = "resolved"
+    row = tx.one(
+        "SELECT 1 AS hit FROM alert_events WHERE incident_key = ? AND fingerprint = ?"
+        " AND starts_at = ? AND (status = ? OR status = ?)",
+        (key, a.fingerprint, a.starts_at, a.status, other),
+    )
+    return row is None
+
+
+def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now: float) -> Row:
+    severity = severity_of(p.common_labels, [a.labels for a in p.alerts])
+    target = ctx.router.route({**p.common_labels, **p.group_labels})
+    in_storm = severity != "critical" and storm.active(tx, ctx.config.storm, now)
+    repeat = target.repeat_interval
+    incident_id = tx.execute(
+        "INSERT INTO incidents (key, receiver, group_key, state, severity, group_labels,"
+        " common_labels, common_annotations, external_url, truncated_alerts, correlation_id,"
+        " storm, route_channels, route_policies, repeat_interval, repeat_due_at, created_at,"
+        " updated_at) VALUES (?, ?, ?, 'firing', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            key,
+            p.receiver,
+            p.group_key,
+            severity,
+            json.dumps(p.group_labels, sort_keys=True),
+            json.dumps(p.common_labels, sort_keys=True),
+            json.dumps(p.common_annotations, sort_keys=True),
+            p.external_url,
+            p.truncated_alerts,
+            correlation_id,
+            1 if in_storm else 0,
+            json.dumps(list(target.channels)),
+            json.dumps(list(target.policies)),
+            repeat,
+            now + repeat if repeat else None,
+            now,
+            now,
+        ),
+    )
+    timeline(tx, incident_id, now, "created", correlation_id=correlation_id, storm=in_storm)
+    row = tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+    assert row is not None
+    return row
+
+
+def _apply(tx: Tx, key: str, incident_id: int, a: Alert, correlation_id: str, now: float) -> bool:
+    current = tx.one(
+        "SELECT starts_ts FROM incident_alerts WHERE incident_id = ? AND fingerprint = ?",
+        (incident_id, a.fingerprint),
+    )
+    if current is not None and current["starts_ts"] > a.starts_ts:
+        return False
+    tx.execute(
+        "INSERT INTO alert_events (incident_key, fingerprint, status, starts_at, incident_id,"
+        " received_at, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (key, a.fingerprint, a.status, a.starts_at, incident_id, now, correlation_id),
+    )
+    if tx.rowcount() == 0:
+        return False
+    values = (
+        a.status,
+        json.dumps(a.labels, sort_keys=True),
+        json.dumps(a.annotations, sort_keys=True),
+        a.starts_at,
+        a.starts_ts,
+        a.ends_at,
+        a.generator_url,
+        now,
+    )
+    if current is None:
+        tx.execute(
+            "INSERT INTO incident_alerts (status, labels, annotations, starts_at, starts_ts,"
+            " ends_at, generator_url, updated_at, incident_id, fingerprint)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*values, incident_id, a.fingerprint),
+        )
+    else:
+        tx.execute(
+            "UPDATE incident_alerts SET status = ?, labels = ?, annotations = ?, starts_at = ?,"
+            " starts_ts = ?, ends_at = ?, generator_url = ?, updated_at = ?"
+            " WHERE incident_id = ? AND fingerprint = ?",
+            (*values, incident_id, a.fingerprint),
+        )
+    timeline(
+        tx,
+        incident_id,
+        now,
+        f"alert_{a.status}",
+        fingerprint=a.fingerprint,
+        starts_at=a.starts_at,
+        correlation_id=correlation_id,
+    )
+    return True

@@ -1,0 +1,152 @@
+"""Start and stop the receiver: store, channels, outbox worker, scheduler, retention."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from receiver.api.auth import Authenticator
+from receiver.backup import db_path
+from receiver.channels.base import Channel, channel_types
+from receiver.config import Config
+from receiver.events import EventHub
+from receiver.ingest.payload import PayloadError, parse_payload
+from receiver.ingest.webhook import apply_stored
+from receiver.metrics import REGISTRY
+from receiver.outbox.worker import OutboxWorker
+from receiver.pipeline import escalation
+from receiver.pipeline.context import Context
+from receiver.retention import prune
+from receiver.runtime import Runtime
+from receiver.store.base import StoreError, Tx
+from receiver.store.sqlite import SqliteStore
+from receiver.store_metrics import StoreCollector
+
+log = structlog.get_logger("receiver.service")
+TICK = 0.2
+RETENTION_EVERY = 600.0
+
+
+def make_templates(config: Config) -> Any:
+    """The channel template renderer, when the templates package provides one."""
+    try:
+        from receiver.templates import TemplateRenderer
+    except ImportError:
+        return None
+    return TemplateRenderer(config.templates_dir)
+
+
+def reprocess_errors(tx: Tx, ctx: Context, now: float) -> int:
+    """Re-apply webhooks whose processing failed earlier (the durable inbox)."""
+    rows = tx.all("SELECT id, body, correlation_id FROM webhooks WHERE state = 'error'")
+    for r in rows:
+        try:
+            payload = parse_payload(json.loads(r["body"]))
+        except (ValueError, PayloadError) as exc:
+            tx.execute("UPDATE webhooks SET error = ? WHERE id = ?", (str(exc), r["id"]))
+            continue
+        apply_stored(tx, ctx, r["id"], payload, r["correlation_id"], now)
+    return len(rows)
+
+
+def _anything_due(tx: Tx, now: float) -> bool:
+    esc = tx.one("SELECT 1 AS x FROM escalations WHERE active = 1 AND due_at <= ? LIMIT 1", (now,))
+    rep = tx.one(
+        "SELECT 1 AS x FROM incidents WHERE repeat_due_at <= ? AND state = 'firing' LIMIT 1",
+        (now,),
+    )
+    return esc is not None or rep is not None
+
+
+class Service:
+    """The running receiver (without the HTTP server)."""
+
+    def __init__(self, config: Config, storage: Path) -> None:
+        self.config = config
+        self.storage = storage
+        self.runtime: Runtime | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._collector: StoreCollector | None = None
+
+    async def start(self) -> Runtime:
+        cfg = self.config
+        store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
+        hub = EventHub()
+        ctx = Context.from_config(cfg)
+        ctx.publish = hub.publish
+        templates = make_templates(cfg)
+        types = channel_types()
+        channels: dict[str, Channel] = {}
+        for name, cc in cfg.channels.items():
+            channel = types[cc.type](name, cc.options, templates)
+            await channel.start()
+            channels[name] = channel
+        worker = OutboxWorker(store, ctx, channels)
+        ctx.wake_outbox = worker.wake
+        rt = Runtime(cfg, store, ctx, worker, Authenticator(cfg.auth.tokens), hub, channels)
+        self.runtime = rt
+        redone = await store.write(lambda tx: reprocess_errors(tx, ctx, time.time()))
+        if redone:
+            log.warning("webhooks_reprocessed", count=redone)
+        self._collector = StoreCollector(store)
+        REGISTRY.register(self._collector)
+        self._tasks = [
+            asyncio.create_task(worker.run(), name="outbox"),
+            asyncio.create_task(self._scheduler(rt), name="scheduler"),
+            asyncio.create_task(self._retention(rt), name="retention"),
+        ]
+        log.info(
+            "receiver_started",
+            storage=str(self.storage),
+            channels=sorted(channels),
+            config=cfg.source,
+        )
+        return rt
+
+    async def stop(self) -> None:
+        rt = self.runtime
+        if rt is None:
+            return
+        await rt.worker.stop()
+        for t in self._tasks:
+            t.cancel()
+        for t in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        if self._collector is not None:
+            REGISTRY.unregister(self._collector)
+            self._collector = None
+        for ch in rt.channels.values():
+            await ch.close()
+        await rt.store.close()
+        self.runtime = None
+
+    async def _scheduler(self, rt: Runtime) -> None:
+        while True:
+            now = time.time()
+            try:
+                if await rt.store.read(partial(_anything_due, now=now)):
+                    fired = await rt.store.write(partial(escalation.tick, ctx=rt.ctx, now=now))
+                    if fired:
+                        log.info("scheduled_notifications", count=fired)
+                        continue
+            except StoreError as exc:
+                log.error("scheduler_failed", error=str(exc))
+            await asyncio.sleep(TICK)
+
+    async def _retention(self, rt: Runtime) -> None:
+        while True:
+            cutoff = time.time() - rt.config.retention
+            try:
+                while n := await rt.store.write(partial(prune, older_than=cutoff)):
+                    log.info("retention_pruned", incidents=n)
+            except StoreError as exc:
+                log.error("retention_failed", error=str(exc))
+            await asyncio.sleep(RETENTION_EVERY)

@@ -1,0 +1,271 @@
+"""SQLite backend: WAL journal, one writer thread doing group commit, pooled readers.
+
+Durability: `journal_mode=WAL` with `synchronous=FULL` (the default here) fsyncs the WAL
+on every commit, so a committed webhook survives power loss; NORMAL would be safe
+against a process crash but may lose the last commits on power loss, which would break
+"2xx only after the payload is on disk". Group commit amortises that fsync: the writer
+takes every queued job, runs each in a savepoint of one transaction, commits once and
+then resolves every job's future.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+
+from receiver.store.base import Row, StoreError
+from receiver.store.schema import MIGRATIONS
+
+R = TypeVar("R")
+log = structlog.get_logger("receiver.store")
+_MAX_BATCH = 512
+
+
+class _Tx:
+    """A `Tx` over one sqlite3 connection."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self._rowcount = 0
+        self.callbacks: list[Callable[[], None]] = []
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self.conn.execute(sql, params)
+        self._rowcount = cur.rowcount
+        return cur.lastrowid or 0
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        cur = self.conn.execute(sql, params)
+        row = cur.fetchone()
+        if row is None:
+            return None
+        return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        cur = self.conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def after_commit(self, fn: Callable[[], None]) -> None:
+        self.callbacks.append(fn)
+
+
+class _Job:
+    __slots__ = ("fn", "future", "loop")
+
+    def __init__(
+        self, fn: Callable[[_Tx], Any], future: Future[Any], loop: asyncio.AbstractEventLoop | None
+    ) -> None:
+        self.fn = fn
+        self.future = future
+        self.loop = loop
+
+
+def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
+    """Open a connection with the pragmas every connection needs."""
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute(f"PRAGMA synchronous={synchronous}")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply pending migrations; returns the schema version."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    current = int(row[0] or 0)
+    for version, statements in enumerate(MIGRATIONS, start=1):
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for sql in statements:
+                conn.execute(sql)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+            conn.execute("COMMIT")
+        except Exception:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+    return current
+
+
+class SqliteStore:
+    """The embedded store: `receiver.db` under the storage path."""
+
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self.path = path
+        self.synchronous = synchronous
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._writer = connect(path, synchronous)
+        migrate(self._writer)
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()
+        self._open = True
+        self.batches = 0
+        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self._thread.start()
+
+    @property
+    def is_open(self) -> bool:
+        return self._open and self._thread.is_alive()
+
+    async def write(self, fn: Callable[[Any], R]) -> R:
+        """Run `fn(tx)` in the writer; returns once its transaction has committed."""
+        if not self._open:
+            raise StoreError("store is closed")
+        fut: Future[R] = Future()
+        self._queue.put(_Job(fn, fut, asyncio.get_running_loop()))
+        return await asyncio.wrap_future(fut)
+
+    def write_sync(self, fn: Callable[[Any], R]) -> R:
+        """Blocking variant of `write`, for CLI tools and tests."""
+        if not self._open:
+            raise StoreError("store is closed")
+        fut: Future[R] = Future()
+        self._queue.put(_Job(fn, fut, None))
+        return fut.result()
+
+    async def read(self, fn: Callable[[Any], R]) -> R:
+        """Run `fn(tx)` on a reader connection in a thread (sees committed data only)."""
+        return await asyncio.to_thread(self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Any], R]) -> R:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path, self.synchronous)
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        conn.execute("BEGIN")
+        try:
+            return fn(_Tx(conn))
+        finally:
+            conn.execute("COMMIT")
+
+    async def backup(self, target: Path) -> None:
+        """Copy the live database with SQLite's online backup API."""
+        await asyncio.to_thread(backup_file, self.path, target)
+
+    async def close(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        self._queue.put(None)
+        await asyncio.to_thread(self._thread.join)
+        with self._readers_lock:
+            for conn in self._readers:
+                conn.close()
+            self._readers.clear()
+
+    def close_sync(self) -> None:
+        if not self._open:
+            return
+        self._open = False
+        self._queue.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn = self._writer
+        stop = False
+        while not stop:
+            job = self._queue.get()
+            if job is None:
+                break
+            batch = [job]
+            while len(batch) < _MAX_BATCH:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            self._commit_batch(conn, batch)
+        conn.close()
+
+    def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        outcomes: list[tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                tx = _Tx(conn)
+                conn.execute("SAVEPOINT job")
+                try:
+                    result = job.fn(tx)
+                    conn.execute("RELEASE job")
+                    outcomes.append((job, result, None, tx.callbacks))
+                except Exception as exc:
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    outcomes.append((job, None, exc, []))
+            conn.execute("COMMIT")
+            self.batches += 1
+        except sqlite3.Error as exc:
+            log.error("store_commit_failed", error=str(exc), jobs=len(batch))
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    time.sleep(0)
+            err = StoreError(f"could not commit: {exc}")
+            outcomes = [(job, None, err, []) for job in batch]
+        for job, result, error, callbacks in outcomes:
+            _resolve(job, result, error, callbacks)
+
+
+def _resolve(
+    job: _Job, result: Any, error: BaseException | None, callbacks: list[Callable[[], None]]
+) -> None:
+    def done() -> None:
+        for cb in callbacks:
+            cb()
+        if job.future.done():
+            return
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+    if job.loop is None:
+        done()
+        return
+    try:
+        job.loop.call_soon_threadsafe(done)
+    except RuntimeError:
+        if error is not None:
+            job.future.set_exception(error)
+        else:
+            job.future.set_result(result)
+
+
+def backup_file(source: Path, target: Path) -> None:
+    """Online backup of `source` to `target` (safe while the receiver runs)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
