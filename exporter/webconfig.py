@@ -89,11 +89,13 @@ def load_web_config(path: str | Path) -> tuple[WebConfig, ssl.SSLContext | None]
     loader = Loader(file)
     loader.problems.extend(problems)
     cfg = loader.load(WebConfig, data, "") if data is not None else None
-    if cfg is None or loader.problems:
-        raise ConfigError(loader.problems or [Problem(file, "", "invalid web config")])
-    for user, hashed in cfg.basic_auth_users.items():
-        if not _BCRYPT_RE.match(hashed.reveal()):
+    users = data.get("basic_auth_users") if isinstance(data, dict) else None
+    # Checked on the raw data so a bad hash is reported even when other keys are wrong too.
+    for user, hashed in (users or {}).items() if isinstance(users, dict) else ():
+        if isinstance(hashed, str) and not _BCRYPT_RE.match(hashed):
             loader.problem(f"basic_auth_users.{user}", "expected a bcrypt hash ($2y$10$...)")
+    if cfg is None:
+        raise ConfigError(loader.problems or [Problem(file, "", "invalid web config")])
     context = None
     if cfg.tls_server_config is not None:
         context = _ssl_context(cfg.tls_server_config, loader)

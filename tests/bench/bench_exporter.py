@@ -1,0 +1,255 @@
+"""tocsin-exporter against node_exporter: same collectors, same load, in one run.
+
+Both servers get the same closed-loop load (1 and then 4 connections, 10 s each) from a
+load generator in a separate process, sending what Prometheus 2.42 sends (its Accept
+header, gzip). Printed per concurrency: requests/s, p50/p99 latency, CPU seconds per 1,000
+scrapes (from /proc/<pid>/stat) and RSS, then our/node_exporter ratios.
+
+Goal (issue 2): >= 2x node_exporter's requests/s, p99 <= its p99, CPU per scrape <= its,
+RSS <= 60 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+COLLECTORS = [
+    "cpu",
+    "meminfo",
+    "loadavg",
+    "filesystem",
+    "diskstats",
+    "netdev",
+    "stat",
+    "uname",
+    "os",
+    "time",
+    "filefd",
+    "vmstat",
+    "pressure",
+]
+NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
+DURATION = 10.0
+CONCURRENCY = (1, 4)
+PROMETHEUS_HEADERS = {
+    "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "Accept-Encoding": "gzip",
+    "User-Agent": "Prometheus/2.42.0",
+}
+_CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Result:
+    requests: int
+    errors: int
+    seconds: float
+    p50: float
+    p99: float
+    cpu: float
+    rss_mb: float
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_per_1000(self) -> float:
+        return 1000 * self.cpu / max(1, self.requests)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} not ready after {timeout}s")
+
+
+async def _load(url: str, connections: int, duration: float) -> dict[str, object]:
+    import aiohttp
+
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
+    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
+        start = time.perf_counter()
+        stop_at = start + duration
+
+        async def worker() -> None:
+            nonlocal errors
+            while True:
+                t0 = time.perf_counter()
+                if t0 >= stop_at:
+                    return
+                try:
+                    async with session.get(url, headers=PROMETHEUS_HEADERS) as resp:
+                        await resp.read()
+                        ok = resp.status == 200
+                except aiohttp.ClientError:
+                    ok = False
+                if ok:
+                    latencies.append(time.perf_counter() - t0)
+                else:
+                    errors += 1
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    n = len(latencies)
+    return {
+        "requests": n,
+        "errors": errors,
+        "seconds": elapsed,
+        "p50": latencies[n // 2] if n else 0.0,
+        "p99": latencies[min(n - 1, int(n * 0.99))] if n else 0.0,
+    }
+
+
+def load_main() -> None:
+    """Load-generator process: `URL CONNECTIONS SECONDS` in argv; prints JSON."""
+    url, connections, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    print(json.dumps(asyncio.run(_load(url, connections, duration))))
+
+
+def _drive(url: str, pid: int, connections: int) -> Result:
+    cpu_before = _cpu_seconds(pid)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tests.bench.bench_exporter import load_main; load_main()",
+            url,
+            str(connections),
+            str(DURATION),
+        ],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=DURATION + 60,
+    )
+    cpu = _cpu_seconds(pid) - cpu_before
+    data = json.loads(out.stdout)
+    return Result(
+        requests=int(data["requests"]),
+        errors=int(data["errors"]),
+        seconds=float(data["seconds"]),
+        p50=float(data["p50"]),
+        p99=float(data["p99"]),
+        cpu=cpu,
+        rss_mb=_rss_mb(pid),
+    )
+
+
+def _row(name: str, r: Result) -> str:
+    return (
+        f"{name:<15} {r.rps:>9.0f} {r.p50 * 1000:>9.2f} {r.p99 * 1000:>9.2f} "
+        f"{r.cpu_per_1000:>12.3f} {r.rss_mb:>8.1f} {r.errors:>6}"
+    )
+
+
+def main() -> int:
+    """Run both servers under the same load and print figures and ratios."""
+    if not Path(NODE_EXPORTER).exists():
+        print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
+        return 1
+    node_port, our_port = _free_port(), _free_port()
+    node = subprocess.Popen(
+        [
+            NODE_EXPORTER,
+            f"--web.listen-address=127.0.0.1:{node_port}",
+            "--collector.disable-defaults",
+            *(f"--collector.{c}" for c in COLLECTORS),
+            "--log.level=warn",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    ours = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exporter",
+            f"--web.listen-address=127.0.0.1:{our_port}",
+            "--collector.disable-defaults",
+            *(f"--collector.{c}" for c in COLLECTORS),
+            "--log.level=warn",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+    )
+    servers = {
+        "node_exporter": (node, f"http://127.0.0.1:{node_port}/metrics"),
+        "tocsin": (ours, f"http://127.0.0.1:{our_port}/metrics"),
+    }
+    try:
+        for proc, url in servers.values():
+            _wait_ready(url, proc)
+        print(f"collectors: {' '.join(COLLECTORS)}; {DURATION:g}s per run; Prometheus headers")
+        for connections in CONCURRENCY:
+            results = {
+                name: _drive(url, proc.pid, connections) for name, (proc, url) in servers.items()
+            }
+            node_r, our_r = results["node_exporter"], results["tocsin"]
+            print(f"\n{connections} connection(s)")
+            print(
+                f"{'server':<15} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
+                f"{'CPU s/1000':>12} {'RSS MB':>8} {'errors':>6}"
+            )
+            print(_row("node_exporter", node_r))
+            print(_row("tocsin", our_r))
+            print(
+                f"ratios tocsin/node_exporter: req/s {our_r.rps / node_r.rps:.2f}x "
+                f"(goal >= 2), p50 {our_r.p50 / node_r.p50:.2f}, "
+                f"p99 {our_r.p99 / node_r.p99:.2f} (goal <= 1), "
+                f"CPU/scrape {our_r.cpu_per_1000 / max(node_r.cpu_per_1000, 1e-9):.2f} "
+                f"(goal <= 1), tocsin RSS {our_r.rss_mb:.1f} MB (goal <= 60)"
+            )
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+        for proc, _ in servers.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

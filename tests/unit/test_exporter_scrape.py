@@ -1,0 +1,280 @@
+"""Collection and caching: failures are isolated, timeouts bounded, work never repeated."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+from collections.abc import Iterable, Iterator
+
+import pytest
+from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.openmetrics.parser import (
+    text_string_to_metric_families as parse_openmetrics,
+)
+from prometheus_client.parser import text_string_to_metric_families
+from structlog.testing import capture_logs
+
+from exporter.collector import Collector, CollectorContext, CollectorUnavailable
+from exporter.scrape import Collection, CollectorEntry, ScrapeCache, Snapshot
+
+
+class Static(Collector):
+    name = "static"
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("test_static_value", "A constant.", value=7)
+
+
+class Boom(Collector):
+    name = "boom"
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("test_boom_partial", "Emitted before the failure.", value=1)
+        raise RuntimeError("disk on fire")
+
+
+class Gone(Collector):
+    name = "gone"
+
+    def collect(self) -> Iterable[Metric]:
+        raise CollectorUnavailable("no PSI in this kernel")
+
+
+class NotAMetric(Collector):
+    name = "notametric"
+
+    def collect(self) -> Iterable[Metric]:
+        yield "oops"  # type: ignore[misc]
+
+
+class Duplicate(Collector):
+    name = "duplicate"
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("test_static_value", "Same name as Static's.", value=99)
+        yield GaugeMetricFamily("test_duplicate_own", "Its own family.", value=3)
+
+
+class Blocking(Collector):
+    """Blocks until released; counts how often it was asked to collect."""
+
+    name = "blocking"
+
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self.release = threading.Event()
+        self.entered = threading.Event()
+        self.calls = 0
+
+    def collect(self) -> Iterable[Metric]:
+        self.calls += 1
+        self.entered.set()
+        self.release.wait(timeout=30)
+        yield GaugeMetricFamily("test_blocking_calls", "Calls so far.", value=self.calls)
+
+
+def make(*collectors: Collector, timeout: float = 10.0) -> Collection:
+    return Collection([CollectorEntry(c.name, timeout, c) for c in collectors])
+
+
+@pytest.fixture
+def ctx() -> CollectorContext:
+    return CollectorContext()
+
+
+@pytest.fixture
+def collections() -> Iterator[list[Collection]]:
+    made: list[Collection] = []
+    yield made
+    for c in made:
+        c.shutdown()
+
+
+def samples(snap: Snapshot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    out = {}
+    for family in text_string_to_metric_families(snap.text.decode()):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def success(snap: Snapshot, name: str) -> float:
+    return samples(snap)[("tocsin_exporter_collector_success", (("collector", name),))]
+
+
+def test_failing_collector_reports_zero_and_the_rest_is_served(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Boom(ctx), Static(ctx))
+    collections.append(collection)
+    with capture_logs() as logs:
+        snap = collection.run()
+    values = samples(snap)
+    assert success(snap, "boom") == 0
+    assert success(snap, "static") == 1
+    assert values[("test_static_value", ())] == 7
+    # Partial output of a failed collector is dropped, not half-served.
+    assert not any(name == "test_boom_partial" for name, _ in values)
+    failed = [e for e in logs if e["event"] == "collector_failed"]
+    assert failed and failed[0]["collector"] == "boom" and "disk on fire" in failed[0]["error"]
+
+
+def test_timed_out_collector_reports_zero_and_is_not_piled_up(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    slow = Blocking(ctx)
+    collection = Collection(
+        [CollectorEntry("blocking", 0.05, slow), CollectorEntry("static", 10.0, Static(ctx))]
+    )
+    collections.append(collection)
+    try:
+        first = collection.run()
+        assert success(first, "blocking") == 0
+        assert success(first, "static") == 1
+        duration = samples(first)[
+            ("tocsin_exporter_collector_duration_seconds", (("collector", "blocking"),))
+        ]
+        assert duration == pytest.approx(0.05)
+        second = collection.run()
+        assert success(second, "blocking") == 0
+        assert slow.calls == 1, "a hung collector must not be started again"
+    finally:
+        slow.release.set()
+
+
+def test_unavailable_collector_reports_zero_and_logs_once(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Gone(ctx), Static(ctx))
+    collections.append(collection)
+    with capture_logs() as logs:
+        snap = collection.run()
+        collection.run()
+    assert success(snap, "gone") == 0
+    assert success(snap, "static") == 1
+    unavailable = [e for e in logs if e["event"] == "collector_unavailable"]
+    assert len(unavailable) == 1
+    assert unavailable[0]["log_level"] == "info"
+    assert not [e for e in logs if e["event"] == "collector_failed"]
+
+
+def test_collector_failing_to_initialise_is_reported(collections: list[Collection]) -> None:
+    collection = Collection([CollectorEntry("broken", 1.0, None, RuntimeError("bad"))])
+    collections.append(collection)
+    snap = collection.run()
+    assert success(snap, "broken") == 0
+
+
+def test_yielding_something_else_fails_only_that_collector(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(NotAMetric(ctx), Static(ctx))
+    collections.append(collection)
+    snap = collection.run()
+    assert success(snap, "notametric") == 0
+    assert success(snap, "static") == 1
+
+
+def test_duplicate_family_names_are_served_once(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Static(ctx), Duplicate(ctx))
+    collections.append(collection)
+    with capture_logs() as logs:
+        snap = collection.run()
+    values = samples(snap)
+    assert values[("test_static_value", ())] == 7
+    assert values[("test_duplicate_own", ())] == 3
+    assert snap.text.count(b"# TYPE test_static_value ") == 1
+    assert any(e["event"] == "duplicate_metric_family" for e in logs)
+
+
+def test_snapshot_has_gzip_copy_and_self_metrics(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Static(ctx))
+    collections.append(collection)
+    snap = collection.run()
+    assert gzip.decompress(snap.text_gzip) == snap.text
+    values = samples(snap)
+    assert values[("tocsin_exporter_last_collection_timestamp_seconds", ())] == pytest.approx(
+        snap.started
+    )
+    assert ("tocsin_exporter_collection_duration_seconds", ()) in values
+    assert any(name == "tocsin_exporter_build_info" for name, _ in values)
+
+
+def test_openmetrics_is_rendered_lazily_once(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Static(ctx), Boom(ctx))
+    collections.append(collection)
+    snap = collection.run()
+    assert snap.openmetrics_ready() is None
+    body, body_gz = snap.openmetrics()
+    assert snap.openmetrics_ready() == (body, body_gz)
+    assert snap.openmetrics()[0] is body
+    assert body.endswith(b"# EOF\n") and body.count(b"# EOF") == 1
+    assert gzip.decompress(body_gz) == body
+    names = {f.name for f in parse_openmetrics(body.decode())}
+    assert {"test_static_value", "tocsin_exporter_collector_success"} <= names
+
+
+async def test_concurrent_scrapes_share_one_collection(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    blocking = Blocking(ctx)
+    collection = make(blocking)
+    collections.append(collection)
+    cache = ScrapeCache(collection, min_interval=0.0)
+    try:
+        scrapes = [asyncio.create_task(cache.get()) for _ in range(10)]
+        assert await asyncio.to_thread(blocking.entered.wait, 10)
+        await asyncio.sleep(0)
+        blocking.release.set()
+        snaps = await asyncio.gather(*scrapes)
+    finally:
+        blocking.release.set()
+    assert blocking.calls == 1
+    assert all(s is snaps[0] for s in snaps)
+
+
+async def test_min_interval_window_reuses_the_snapshot(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    counter = Blocking(ctx)
+    counter.release.set()
+    cached = make(counter)
+    collections.append(cached)
+    cache = ScrapeCache(cached, min_interval=3600.0)
+    first = await cache.get()
+    assert cache.fresh() is first
+    assert await cache.get() is first
+    assert counter.calls == 1
+
+    cache_off = ScrapeCache(cached, min_interval=0.0)
+    await cache_off.get()
+    await cache_off.get()
+    assert counter.calls == 3
+
+
+async def test_a_cancelled_scrape_does_not_cancel_the_shared_collection(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    blocking = Blocking(ctx)
+    collection = make(blocking)
+    collections.append(collection)
+    cache = ScrapeCache(collection, min_interval=0.0)
+    try:
+        first = asyncio.create_task(cache.get())
+        second = asyncio.create_task(cache.get())
+        assert await asyncio.to_thread(blocking.entered.wait, 10)
+        first.cancel()
+        blocking.release.set()
+        snap = await second
+    finally:
+        blocking.release.set()
+    assert first.cancelled()
+    assert blocking.calls == 1
+    assert success(snap, "blocking") == 1
