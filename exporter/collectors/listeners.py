@@ -93,7 +93,11 @@ def decode_address(hex_addr: str) -> str:
     """An address from /proc/net/*: hex words in host (little-endian) byte order."""
     raw = bytes.fromhex(hex_addr)
     swapped = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    return str(ipaddress.ip_address(swapped))
+    ip = ipaddress.ip_address(swapped)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        # Python < 3.13 prints these as ::ffff:7f00:1; `ss` and `netstat` do not.
+        return f"::ffff:{ip.ipv4_mapped}"
+    return str(ip)
 
 
 def parse_table(text: str, protocol: str) -> Iterator[Listener]:

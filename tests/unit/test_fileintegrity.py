@@ -1,0 +1,143 @@
+"""File-integrity collector against real files changed by the test."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collector import Collector, CollectorContext, HostPaths
+from exporter.collectors import fileintegrity
+from exporter.collectors.fileintegrity import FileIntegrityCollector, FileIntegrityConfig
+from exporter.confload import Loader
+
+
+def values(collector: Collector, name: str) -> dict[str, float]:
+    """path -> value of one metric, rendered through prometheus_client and parsed back."""
+
+    class Adapter:
+        def collect(self):  # type: ignore[no-untyped-def]
+            return collector.collect()
+
+    registry = CollectorRegistry()
+    registry.register(Adapter())  # type: ignore[arg-type]
+    out = {}
+    for family in text_string_to_metric_families(generate_latest(registry).decode()):
+        for s in family.samples:
+            if s.name == name:
+                out[s.labels["path"]] = s.value
+    return out
+
+
+def make(tmp_path: Path, cfg: FileIntegrityConfig, rootfs: Path = Path("/")) -> Collector:
+    ctx = CollectorContext(paths=HostPaths(rootfs=rootfs), state_dir=tmp_path / "state", config=cfg)
+    return FileIntegrityCollector(ctx)
+
+
+def test_change_missing_restart_and_revert(tmp_path: Path) -> None:
+    watched = tmp_path / "passwd"
+    watched.write_text("root:x:0:0::/root:/bin/sh\n")
+    gone = tmp_path / "sudoers"
+    cfg = FileIntegrityConfig(paths=[str(watched), str(gone)])
+    c = make(tmp_path, cfg)
+    assert values(c, "tocsin_file_checksum_changed") == {str(watched): 0.0}
+    assert values(c, "tocsin_file_missing") == {str(watched): 0.0, str(gone): 1.0}
+    assert values(c, "tocsin_file_mtime_seconds") == {str(watched): watched.stat().st_mtime}
+
+    watched.write_text("root:x:0:0::/root:/bin/sh\nevil:x:0:0::/:/bin/sh\n")
+    assert values(c, "tocsin_file_checksum_changed") == {str(watched): 1.0}
+
+    # A restart keeps the old baseline: the change is still reported.
+    state = json.loads((tmp_path / "state" / fileintegrity.STATE_FILE).read_text())
+    original = hashlib.sha256(b"root:x:0:0::/root:/bin/sh\n").hexdigest()
+    assert state["baselines"] == {str(watched): original}
+    restarted = make(tmp_path, cfg)
+    assert values(restarted, "tocsin_file_checksum_changed") == {str(watched): 1.0}
+
+    # Back to the original content: no longer changed.
+    watched.write_text("root:x:0:0::/root:/bin/sh\n")
+    assert values(restarted, "tocsin_file_checksum_changed") == {str(watched): 0.0}
+
+    # A file that appears later gets its baseline when first seen.
+    gone.write_text("root ALL=(ALL) ALL\n")
+    assert values(restarted, "tocsin_file_missing")[str(gone)] == 0.0
+    assert values(restarted, "tocsin_file_checksum_changed")[str(gone)] == 0.0
+    watched.unlink()
+    assert values(restarted, "tocsin_file_missing")[str(watched)] == 1.0
+    assert str(watched) not in values(restarted, "tocsin_file_checksum_changed")
+
+
+def test_configured_digest_wins_over_first_sight(tmp_path: Path) -> None:
+    f = tmp_path / "sshd_config"
+    f.write_text("PermitRootLogin yes\n")
+    good = hashlib.sha256(b"PermitRootLogin no\n").hexdigest()
+    c = make(tmp_path, FileIntegrityConfig(paths=[str(f)], expected_sha256={str(f): good}))
+    assert values(c, "tocsin_file_checksum_changed") == {str(f): 1.0}
+    f.write_text("PermitRootLogin no\n")
+    assert values(c, "tocsin_file_checksum_changed") == {str(f): 0.0}
+
+
+def test_hashes_only_when_stat_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    f = tmp_path / "f"
+    f.write_text("a")
+    c = make(tmp_path, FileIntegrityConfig(paths=[str(f)]))
+    hashed: list[Path] = []
+    real = FileIntegrityCollector._hash
+
+    def counting(self: FileIntegrityCollector, local: Path) -> str:
+        hashed.append(local)
+        return real(self, local)
+
+    monkeypatch.setattr(FileIntegrityCollector, "_hash", counting)
+    values(c, "tocsin_file_checksum_changed")
+    values(c, "tocsin_file_checksum_changed")
+    assert len(hashed) == 1
+    f.write_text("b")
+    values(c, "tocsin_file_checksum_changed")
+    assert len(hashed) == 2
+
+
+def test_unreadable_file_counts_an_error(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        d = tmp_path / "dir"
+        d.mkdir()
+        target = d  # reading a directory fails even for root
+    else:
+        target = tmp_path / "secret"
+        target.write_text("x")
+        target.chmod(0)
+    c = make(tmp_path, FileIntegrityConfig(paths=[str(target)]))
+    assert values(c, "tocsin_file_read_errors_total") == {str(target): 1.0}
+    assert values(c, "tocsin_file_missing") == {str(target): 0.0}
+    assert values(c, "tocsin_file_checksum_changed") == {}
+
+
+def test_rootfs_and_damaged_state(tmp_path: Path) -> None:
+    root = tmp_path / "host"
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "passwd").write_text("root\n")
+    c = make(tmp_path, FileIntegrityConfig(paths=["/etc/passwd"]), rootfs=root)
+    assert values(c, "tocsin_file_missing") == {"/etc/passwd": 0.0}
+    (tmp_path / "state" / fileintegrity.STATE_FILE).write_text("{not json")
+    broken = make(tmp_path, FileIntegrityConfig(paths=["/etc/passwd"]), rootfs=root)
+    with pytest.raises(RuntimeError, match="file-integrity state"):
+        list(broken.collect())
+
+
+def test_config_problems() -> None:
+    loader = Loader("x.yml")
+    loader.load(
+        FileIntegrityConfig,
+        {"paths": ["etc/passwd", "/etc/a"], "expected_sha256": {"/etc/b": "zz"}},
+        "collectors.fileintegrity",
+    )
+    keys = {p.key for p in loader.problems}
+    assert keys == {
+        "collectors.fileintegrity.paths[0]",
+        "collectors.fileintegrity.expected_sha256./etc/b",
+    }
