@@ -43,14 +43,14 @@ COLLECTORS = (
 # Intentional differences, each with its reason. Nothing else may differ.
 # Labels we add that older node_exporter releases (such as Debian's 1.5) lack.
 EXTRA_LABELS_OK = {
-    # node_exporter 1.7 added `rotational` (from /sys/block/<dev>/queue/rotational).
+    # Current node_exporter has `rotational` (/sys/block/<dev>/queue/rotational); 1.5 lacks it.
     "node_disk_info": {"rotational"},
 }
 # Families we may send that older node_exporter releases never do.
 EXTRA_FAMILIES_OK = {
-    # IRQ pressure (/proc/pressure/irq, Linux >= 6.1) is read by node_exporter >= 1.8 only.
+    # IRQ pressure (/proc/pressure/irq, Linux >= 6.1): only current node_exporter reads it.
     "node_pressure_irq_stalled_seconds",
-    # SUPPORT_END in os-release is read by node_exporter >= 1.7 only.
+    # SUPPORT_END in os-release: only current node_exporter reads it.
     "node_os_support_end_timestamp_seconds",
 }
 
