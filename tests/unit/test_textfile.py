@@ -1,0 +1,152 @@
+"""Textfile collector: node_exporter's semantics, checked against the real node_exporter."""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.collector import CollectorContext
+from exporter.collectors.textfile import TextfileCollector, TextfileConfig
+from exporter.confload import Loader
+from tests.conftest import FIXTURES, free_port, require_binary
+
+Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+_NODE_OWN = ("go_", "process_", "promhttp_", "node_exporter_", "node_scrape_collector_")
+
+
+def series_of(text: str) -> Series:
+    out: Series = {}
+    for fam in text_string_to_metric_families(text):
+        for s in fam.samples:
+            if s.name.startswith(_NODE_OWN):
+                continue
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+def collect_text(*dirs: Path) -> str:
+    cfg = TextfileConfig(directories=[str(d) for d in dirs])
+    registry = CollectorRegistry()
+    registry.register(TextfileCollector(CollectorContext(config=cfg)))  # type: ignore[arg-type]
+    return generate_latest(registry).decode()
+
+
+@pytest.fixture
+def textdir(tmp_path: Path) -> Path:
+    d = tmp_path / "textfile"
+    shutil.copytree(FIXTURES / "textfile", d)
+    return d
+
+
+def same(a: Series, b: Series) -> bool:
+    if a.keys() != b.keys():
+        return False
+    return all(a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)
+
+
+def test_matches_node_exporter(textdir: Path) -> None:
+    binary = require_binary("node_exporter")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            binary,
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--collector.disable-defaults",
+            "--collector.textfile",
+            f"--collector.textfile.directory={textdir}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                    theirs = r.read().decode()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+    ours = series_of(collect_text(textdir))
+    expected = series_of(theirs)
+    assert same(ours, expected), (sorted(ours.items()), sorted(expected.items()))
+    # The comparison covers the interesting cases, not just an empty directory.
+    assert ours[("node_textfile_scrape_error", ())] == 1
+    assert ("app_jobs_done", (("queue", "slow"),)) in ours
+    assert ("with_timestamp", ()) not in ours
+    assert ("good_before_error", ()) not in ours
+
+
+def test_mtime_and_help(textdir: Path) -> None:
+    os.utime(textdir / "backup.prom", (1_700_000_000.123456, 1_700_000_000.123456))
+    text = collect_text(textdir)
+    s = series_of(text)
+    assert s[("node_textfile_mtime_seconds", (("file", f"{textdir}/backup.prom"),))] == 1.7e9
+    files = {dict(k[1])["file"] for k in s if k[0] == "node_textfile_mtime_seconds"}
+    assert files == {f"{textdir}/{n}" for n in ("backup.prom", "jobs.prom", "jobs_more.prom")}
+    assert "# HELP backup_last_success_timestamp_seconds When the last backup finished." in text
+    assert (
+        f"# HELP app_jobs_done Metric read from {textdir}/jobs.prom, {textdir}/jobs_more.prom"
+        in text
+    )
+
+
+def test_all_good_means_no_error(textdir: Path) -> None:
+    for name in ("malformed.prom", "timestamps.prom"):
+        (textdir / name).unlink()
+    assert series_of(collect_text(textdir))[("node_textfile_scrape_error", ())] == 0
+
+
+def test_missing_directory_is_an_error_not_a_crash(tmp_path: Path) -> None:
+    s = series_of(collect_text(tmp_path / "absent"))
+    assert s == {("node_textfile_scrape_error", ()): 1}
+
+
+def test_no_directory_configured() -> None:
+    assert series_of(collect_text()) == {("node_textfile_scrape_error", ()): 0}
+
+
+def test_duplicate_series_across_files_skips_the_later_file(tmp_path: Path) -> None:
+    (tmp_path / "a.prom").write_text('dup{x="1"} 1\n')
+    (tmp_path / "b.prom").write_text('dup{x="1"} 2\nonly_in_b 1\n')
+    s = series_of(collect_text(tmp_path))
+    assert s[("dup", (("x", "1"),))] == 1
+    assert ("only_in_b", ()) not in s
+    assert s[("node_textfile_scrape_error", ())] == 1
+
+
+def test_type_conflict_across_files(tmp_path: Path) -> None:
+    (tmp_path / "a.prom").write_text("# TYPE m gauge\nm 1\n")
+    (tmp_path / "b.prom").write_text('# TYPE m counter\nm{y="2"} 2\n')
+    s = series_of(collect_text(tmp_path))
+    assert s[("m", ())] == 1
+    assert s[("node_textfile_scrape_error", ())] == 1
+
+
+def test_file_size_cap(tmp_path: Path) -> None:
+    (tmp_path / "big.prom").write_text("x 1\n" * 100)
+    cfg = TextfileConfig(directory=str(tmp_path), max_file_bytes=50)
+    collector = TextfileCollector(CollectorContext(config=cfg))
+    values = {m.name: m.samples for m in collector.collect()}
+    assert values["node_textfile_scrape_error"][0].value == 1
+    assert "x" not in values
+
+
+def test_config_validation() -> None:
+    loader = Loader("x.yml")
+    loader.load(TextfileConfig, {"directory": "", "max_file_bytes": 0})
+    assert {p.key for p in loader.problems} == {"directory", "max_file_bytes"}
