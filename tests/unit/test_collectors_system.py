@@ -769,3 +769,49 @@ def test_live_host(name: str) -> None:
         assert families[base].samples
     for family in families.values():
         assert family.samples, f"{family.name} sent without samples"
+
+
+# --- configuration through the exporter's config file ------------------------------------
+
+
+def test_settings_load_from_the_config_file(tmp_path: Path) -> None:
+    from exporter.config import load_config
+
+    path = tmp_path / "exporter.yml"
+    path.write_text(
+        "collectors:\n"
+        "  filesystem: {mount_points_exclude: '^/boot', mount_timeout: 2s}\n"
+        "  diskstats: {device_include: '^sd'}\n"
+        "  netdev: {device_exclude: '^lo$'}\n"
+        "  vmstat: {fields: '^pgfault$'}\n"
+    )
+    config = load_config(path, available())
+    fs = config.collectors["filesystem"].config
+    assert isinstance(fs, FilesystemConfig)
+    assert (fs.mount_points_exclude, fs.mount_timeout) == ("^/boot", 2.0)
+    assert config.collectors["diskstats"].config.device_include == "^sd"
+    assert config.collectors["netdev"].config.device_exclude == "^lo$"
+    vmstat = available()["vmstat"](
+        CollectorContext(paths=FIXTURE_PATHS, config=config.collectors["vmstat"].config)
+    )
+    assert samples(vmstat) == {("node_vmstat_pgfault", ()): 1005796939.0}
+
+
+def test_bad_settings_in_the_config_file_name_file_and_key(tmp_path: Path) -> None:
+    from exporter.config import load_config
+
+    path = tmp_path / "exporter.yml"
+    path.write_text(
+        "collectors:\n"
+        "  filesystem: {mount_timeout: 0s, fs_types_exclude: '(('}\n"
+        "  diskstats: {device_exclud: x}\n"
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, available())
+    keys = {p.key for p in err.value.problems}
+    assert {
+        "collectors.filesystem.mount_timeout",
+        "collectors.filesystem.fs_types_exclude",
+        "collectors.diskstats.device_exclud",
+    } <= keys
+    assert all(p.file == str(path) for p in err.value.problems)
