@@ -1,0 +1,325 @@
+"""Real parts for receiver tests: the receiver as a subprocess, a webhook sink, Alertmanager."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from aiohttp import web
+
+from tests.conftest import REPO, free_port
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> None:
+    """Poll `check` until true; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if asyncio.iscoroutine(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(interval)
+
+
+@dataclass
+class Received:
+    body: dict[str, Any]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass
+class Sink:
+    """A local HTTP server standing in for a webhook consumer; scripted answers."""
+
+    port: int = field(default_factory=free_port)
+    received: list[Received] = field(default_factory=list)
+    attempts: list[float] = field(default_factory=list)
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    _runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def start(self) -> Sink:
+        app = web.Application(client_max_size=64 << 20)
+        app.router.add_post("/hook", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        self.attempts.append(time.time())
+        body = await request.json()
+        if self.script:
+            status, headers = self.script.pop(0)
+            if status >= 300:
+                return web.Response(status=status, headers=headers, text="scripted failure")
+        self.received.append(Received(body, dict(request.headers), time.time()))
+        return web.Response(text="ok")
+
+    def of_kind(self, kind: str) -> list[Received]:
+        return [r for r in self.received if r.body["kind"] == kind]
+
+
+def write_config(path: Path, doc: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+class ReceiverProcess:
+    """`python -m receiver serve` in a subprocess, so it can be SIGKILLed."""
+
+    def __init__(
+        self,
+        tmp: Path,
+        config: dict[str, Any] | None = None,
+        port: int | None = None,
+        storage: Path | None = None,
+    ) -> None:
+        self.tmp = tmp
+        self.port = port or free_port()
+        self.storage = storage or tmp / "data"
+        self.config_path = write_config(tmp / "receiver.yml", config) if config else None
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log_path = tmp / "receiver.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> ReceiverProcess:
+        args = [
+            sys.executable,
+            "-m",
+            "receiver",
+            "serve",
+            "--storage.path",
+            str(self.storage),
+            "--web.listen-address",
+            f"127.0.0.1:{self.port}",
+            "--log.format",
+            "json",
+            "--log.level",
+            "info",
+        ]
+        if self.config_path:
+            args += ["--config.file", str(self.config_path)]
+        log = self.log_path.open("ab")
+        env = {**os.environ, "PYTHONPATH": str(REPO)}
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log, cwd=self.tmp, env=env)
+        log.close()
+
+        async def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"receiver exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                async with aiohttp.ClientSession() as s, s.get(self.url + "/-/ready") as r:
+                    return r.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await wait_for(ready, 30, what="receiver ready")
+        return self
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    async def api(
+        self, method: str, path: str, token: str | None = None, body: Any = None
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with (
+            aiohttp.ClientSession() as s,
+            s.request(method, self.url + path, json=body, headers=headers) as r,
+        ):
+            return r.status, await r.json(content_type=None)
+
+    async def metric(self, name: str) -> float:
+        """Sum of every sample of `name` on /metrics."""
+        async with aiohttp.ClientSession() as s, s.get(self.url + "/metrics") as r:
+            text = await r.text()
+        total = 0.0
+        for line in text.splitlines():
+            if line.startswith(name) and (line[len(name)] in " {"):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+
+def am_payload(
+    group: str,
+    alerts: list[dict[str, Any]],
+    status: str = "firing",
+    receiver: str = "tocsin",
+    common: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """An Alertmanager version-4 webhook payload."""
+    return {
+        "version": "4",
+        "status": status,
+        "receiver": receiver,
+        "groupKey": f'{{}}:{{group="{group}"}}',
+        "groupLabels": {"group": group},
+        "commonLabels": common if common is not None else {"group": group},
+        "commonAnnotations": {},
+        "externalURL": "http://alertmanager.example",
+        "truncatedAlerts": 0,
+        "alerts": alerts,
+    }
+
+
+def am_alert(
+    fp: str, status: str = "firing", starts: str = "2024-05-01T10:00:00Z", **labels: str
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "labels": {"alertname": "Test", **labels},
+        "annotations": {"summary": f"alert {fp}"},
+        "startsAt": starts,
+        "endsAt": "2024-05-01T11:00:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+        "generatorURL": "http://prometheus.example/graph",
+        "fingerprint": fp,
+    }
+
+
+async def post_webhook(
+    session: aiohttp.ClientSession, url: str, payload: Any, headers: dict[str, str] | None = None
+) -> tuple[int, Any]:
+    data = json.dumps(payload).encode()
+    async with session.post(
+        url + "/webhook/alertmanager",
+        data=data,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    ) as r:
+        return r.status, await r.json(content_type=None)
+
+
+class Alertmanager:
+    """Debian's prometheus-alertmanager with a generated config."""
+
+    def __init__(
+        self,
+        binary: str,
+        tmp: Path,
+        webhook_url: str,
+        group_wait: str = "200ms",
+        group_interval: str = "1s",
+        repeat_interval: str = "1h",
+        peers: list[int] | None = None,
+        cluster_port: int | None = None,
+    ) -> None:
+        self.binary = binary
+        self.port = free_port()
+        self.dir = tmp / f"am-{self.port}"
+        self.dir.mkdir(parents=True)
+        self.cluster_port = cluster_port
+        self.peers = peers or []
+        cfg = {
+            "route": {
+                "receiver": "tocsin",
+                "group_by": ["group"],
+                "group_wait": group_wait,
+                "group_interval": group_interval,
+                "repeat_interval": repeat_interval,
+            },
+            "receivers": [
+                {
+                    "name": "tocsin",
+                    "webhook_configs": [
+                        {"url": webhook_url, "send_resolved": True, "max_alerts": 0}
+                    ],
+                }
+            ],
+        }
+        self.config = write_config(self.dir / "alertmanager.yml", cfg)
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> Alertmanager:
+        cluster = f"127.0.0.1:{self.cluster_port}" if self.cluster_port else ""
+        args = [
+            self.binary,
+            f"--config.file={self.config}",
+            f"--storage.path={self.dir}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            f"--cluster.listen-address={cluster}",
+        ]
+        args += [f"--cluster.peer=127.0.0.1:{p}" for p in self.peers]
+        if cluster:
+            args += [
+                "--cluster.settle-timeout=2s",
+                "--cluster.pushpull-interval=1s",
+                "--cluster.gossip-interval=50ms",
+                "--cluster.peer-timeout=1s",
+            ]
+        log = (self.dir / "am.log").open("ab")
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log)
+        log.close()
+
+        async def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError((self.dir / "am.log").read_text()[-3000:])
+            try:
+                async with aiohttp.ClientSession() as s, s.get(self.url + "/-/ready") as r:
+                    return r.status == 200
+            except aiohttp.ClientError:
+                return False
+
+        await wait_for(ready, 30, what="alertmanager ready")
+        return self
+
+    async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(self.url + "/api/v2/alerts", json=alerts) as r,
+        ):
+            assert r.status == 200, await r.text()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
