@@ -141,11 +141,10 @@ class FilesystemCollector(Collector):
         return parse_mounts(text)
 
     def _strip_rootfs(self, mountpoint: str) -> str:
-        root = str(self.paths.rootfs)
-        if root == "/":
+        root = str(self.paths.rootfs).rstrip("/")
+        if not root or (mountpoint != root and not mountpoint.startswith(root + "/")):
             return mountpoint
-        stripped = mountpoint.removeprefix(root.rstrip("/"))
-        return stripped or "/"
+        return mountpoint[len(root) :] or "/"
 
     def _stat(self, mountpoint: str) -> os.statvfs_result | None:
         """statvfs of a mount, or None if it failed or is (still) stuck."""

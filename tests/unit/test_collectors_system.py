@@ -565,6 +565,7 @@ def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> 
     (tmp_path / "proc").mkdir()
     (tmp_path / "proc" / "mounts").write_text(
         "/dev/sda1 /host ext4 rw 0 0\n/dev/sda2 /host/data xfs ro 0 0\n"
+        "/dev/sda3 /hostile ext4 rw 0 0\n"
     )
     paths = HostPaths(procfs=tmp_path / "proc", sysfs=tmp_path, rootfs=Path("/host"))
     seen: list[str] = []
@@ -575,8 +576,9 @@ def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> 
 
     result = samples(FilesystemCollector(CollectorContext(paths=paths), statvfs=statvfs))
     labels = {dict(k[1])["mountpoint"] for k in result}
-    assert labels == {"/", "/data"}
-    assert sorted(seen) == ["/host", "/host/data"]
+    # /hostile merely starts with the same letters: it is not under /host.
+    assert labels == {"/", "/data", "/hostile"}
+    assert sorted(seen) == ["/host", "/host/data", "/host/hostile"]
 
 
 def test_filesystem_config_rejects_bad_regex() -> None:
