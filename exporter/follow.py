@@ -165,16 +165,11 @@ class FileFollower:
     def _poll(self) -> int:
         now = time.monotonic()
         consumed = 0
-        for old in list(self._old):
-            consumed += self._drain(old, now)
-            if now - old.last_data >= self.rotate_wait:
-                os.close(old.fd)
-                self._old.remove(old)
         st = _stat(self.path)
         cur = self._cur
         if cur is None:
             if st is not None:
-                self._open_first(st, now)
+                consumed += self._open_first(st, now)
         elif st is not None and (st.st_dev, st.st_ino) != (cur.dev, cur.ino):
             consumed += self._drain(cur, now)
             cur.last_data = now
@@ -187,28 +182,37 @@ class FileFollower:
         if cur is not None:
             self._check_truncated(cur)
             consumed += self._drain(cur, now)
+        for old in list(self._old):
+            consumed += self._drain(old, now)
+            if now - old.last_data >= self.rotate_wait:
+                os.close(old.fd)
+                self._old.remove(old)
         if consumed or self._first_poll:
             self._save()
         self._first_poll = False
         return consumed
 
-    def _open_first(self, st: os.stat_result, now: float) -> None:
-        """Open the path for the first time: resume from saved state or apply start_at."""
+    def _open_first(self, st: os.stat_result, now: float) -> int:
+        """Open the path for the first time: resume from saved state or apply start_at.
+
+        Returns the bytes consumed from a file rotated away while we were not running.
+        """
         saved, self._saved = self._saved, None
         if saved is not None:
             if (saved.get("dev"), saved.get("ino")) == (st.st_dev, st.st_ino):
                 opened = self._open_at(0, now)
                 if opened is not None:
                     self._restore(opened, saved, st.st_size)
-                return
-            self._resume_rotated(saved, now)
+                return 0
+            consumed = self._resume_rotated(saved, now)
             self._open_at(0, now)
-            return
+            return consumed
         opened = self._open_at(0, now)
         # Only a file that was already there at our very first look counts as history.
         if opened is not None and self._first_poll and self.start_at == "end":
             opened.offset = _end_of_last_line(opened.fd, st.st_size)
             self._update_head(opened)
+        return 0
 
     def _restore(self, o: _Open, saved: dict[str, Any], size: int) -> bool:
         offset = saved.get("offset")
@@ -223,13 +227,13 @@ class FileFollower:
         self._update_head(o)
         return True
 
-    def _resume_rotated(self, saved: dict[str, Any], now: float) -> None:
+    def _resume_rotated(self, saved: dict[str, Any], now: float) -> int:
         """The path has a new file since we last ran; finish the old one if it is nearby."""
         dev, ino = saved.get("dev"), saved.get("ino")
         try:
             siblings = list(self.path.parent.iterdir())
         except OSError:
-            return
+            return 0
         for candidate in siblings:
             st = _stat(candidate)
             if st is None or (st.st_dev, st.st_ino) != (dev, ino):
@@ -237,15 +241,17 @@ class FileFollower:
             try:
                 fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC)
             except OSError:
-                return
+                return 0
             o = _Open(fd=fd, dev=st.st_dev, ino=st.st_ino, offset=0, last_data=now)
-            if self._restore(o, saved, st.st_size):
-                self._old.append(o)
-                self.rotations += 1
-            else:
+            if not self._restore(o, saved, st.st_size):
                 os.close(fd)
-            return
+                return 0
+            # Its tail comes before the new file's lines; it stays open for late writes.
+            self._old.append(o)
+            self.rotations += 1
+            return self._drain(o, now)
         log.warning("follow_rotated_file_not_found", path=str(self.path))
+        return 0
 
     def _open_at(self, offset: int, now: float) -> _Open | None:
         try:

@@ -1,0 +1,277 @@
+"""FileFollower: every rotation style loses no line and repeats none (exact counts)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from exporter.follow import FileFollower, JournalFollower, journal_line
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        assert text.endswith("\n"), "a sink only ever gets whole lines"
+        self.lines.extend(text.splitlines())
+
+
+def write(path: Path, *lines: str) -> None:
+    with path.open("a") as f:
+        f.write("".join(f"{line}\n" for line in lines))
+
+
+def numbered(prefix: str, n: int) -> list[str]:
+    return [f"{prefix}-{i}" for i in range(n)]
+
+
+def follower(path: Path, sink: Sink, state: Path | None = None, **kw: object) -> FileFollower:
+    kw.setdefault("start_at", "beginning")
+    kw.setdefault("rotate_wait", 0.0)
+    return FileFollower(path, sink, state, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    return tmp_path / "logs" / "app.log"
+
+
+def test_partial_line_waits_for_newline(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    log.write_text("one\ntw")
+    f.poll()
+    assert sink.lines == ["one"]
+    with log.open("a") as fh:
+        fh.write("o\nthr")
+    f.poll()
+    assert sink.lines == ["one", "two"]
+    assert f.offset == len("one\ntwo\n")
+
+
+def test_rename_rotation_drains_old_file_first(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink, rotate_wait=60.0)
+    write(log, *numbered("a", 5))
+    f.poll()
+    with log.open("a") as writer:  # a writer that has not reopened yet
+        writer.write("a-5\n")
+        log.rename(log.with_suffix(".log.1"))
+        writer.write("a-6\n")
+        write(log, *numbered("b", 3))
+        f.poll()
+        writer.write("a-7\n")  # still appending to the rotated file
+    f.poll()
+    assert sorted(sink.lines) == sorted([*numbered("a", 8), *numbered("b", 3)])
+    assert f.rotations == 1
+
+
+def test_copytruncate(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    write(log, *numbered("a", 10))
+    f.poll()
+    shutil.copy(log, log.with_suffix(".log.1"))
+    os.truncate(log, 0)
+    write(log, *numbered("b", 3))
+    f.poll()
+    assert sink.lines == [*numbered("a", 10), *numbered("b", 3)]
+    assert f.truncations == 1
+
+
+def test_truncate_and_regrow_past_offset_is_noticed(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    write(log, *numbered("a", 3))
+    f.poll()
+    os.truncate(log, 0)
+    write(log, *numbered("longer-line-b", 10))  # now bigger than the old offset
+    f.poll()
+    assert sink.lines == [*numbered("a", 3), *numbered("longer-line-b", 10)]
+
+
+def test_absent_at_start_then_created_is_read_from_start(log: Path) -> None:
+    sink = Sink()
+    f = follower(log, sink, start_at="end")
+    f.poll()
+    log.parent.mkdir()
+    write(log, *numbered("a", 4))
+    f.poll()
+    assert sink.lines == numbered("a", 4)
+
+
+def test_start_at_end_skips_history_but_not_the_partial_line(log: Path) -> None:
+    log.parent.mkdir()
+    log.write_text("old-1\nold-2\nhalf")
+    sink = Sink()
+    f = follower(log, sink, start_at="end")
+    f.poll()
+    with log.open("a") as fh:
+        fh.write("-done\nnew\n")
+    f.poll()
+    assert sink.lines == ["half-done", "new"]
+
+
+def test_deleted_and_recreated(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    write(log, *numbered("a", 3))
+    f.poll()
+    write(log, "a-3")
+    log.unlink()
+    f.poll()
+    write(log, *numbered("b", 2))
+    f.poll()
+    assert sink.lines == [*numbered("a", 4), *numbered("b", 2)]
+
+
+def test_directory_moved(log: Path) -> None:
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    write(log, *numbered("a", 3))
+    f.poll()
+    moved = log.parent.with_name("logs.old")
+    log.parent.rename(moved)
+    write(moved / log.name, "a-3")
+    f.poll()
+    log.parent.mkdir()
+    write(log, *numbered("b", 2))
+    f.poll()
+    f.poll()
+    assert sink.lines == [*numbered("a", 4), *numbered("b", 2)]
+
+
+def test_restart_resumes_exactly(log: Path, tmp_path: Path) -> None:
+    log.parent.mkdir()
+    state = tmp_path / "state" / "pos.json"
+    first = Sink()
+    f = follower(log, first, state)
+    write(log, *numbered("a", 5))
+    log.open("a").write("partial")
+    f.poll()
+    f.close()
+    with log.open("a") as fh:
+        fh.write("-end\n")
+    write(log, *numbered("b", 2))
+    second = Sink()
+    g = follower(log, second, state, start_at="end")
+    g.poll()
+    assert first.lines == numbered("a", 5)
+    assert second.lines == ["partial-end", *numbered("b", 2)]
+    assert not [p for p in state.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_restart_after_rotation_while_down_reads_the_rotated_tail(
+    log: Path, tmp_path: Path
+) -> None:
+    log.parent.mkdir()
+    state = tmp_path / "pos.json"
+    f = follower(log, Sink(), state)
+    write(log, *numbered("a", 5))
+    f.poll()
+    f.close()
+    write(log, *numbered("a-late", 2))
+    log.rename(log.with_suffix(".log.1"))
+    write(log, *numbered("b", 3))
+    sink = Sink()
+    g = follower(log, sink, state)
+    g.poll()
+    assert sorted(sink.lines) == sorted([*numbered("a-late", 2), *numbered("b", 3)])
+
+
+def test_restart_after_copytruncate_while_down(log: Path, tmp_path: Path) -> None:
+    log.parent.mkdir()
+    state = tmp_path / "pos.json"
+    f = follower(log, Sink(), state)
+    write(log, *numbered("a", 5))
+    f.poll()
+    f.close()
+    os.truncate(log, 0)
+    write(log, *numbered("b", 2))
+    sink = Sink()
+    g = follower(log, sink, state)
+    g.poll()
+    assert sink.lines == numbered("b", 2)
+
+
+def test_restart_with_replaced_file_of_same_size_is_read_from_start(
+    log: Path, tmp_path: Path
+) -> None:
+    log.parent.mkdir()
+    state = tmp_path / "pos.json"
+    f = follower(log, Sink(), state)
+    write(log, "x" * 20, "y" * 20)
+    f.poll()
+    f.close()
+    with log.open("r+") as fh:  # same inode, same size, different first line
+        fh.write("z" * 20 + "\n" + "w" * 20 + "\n")
+    sink = Sink()
+    follower(log, sink, state).poll()
+    assert sink.lines == ["z" * 20, "w" * 20]
+
+
+def test_overlong_line_is_cut_not_held_forever(log: Path) -> None:
+    log.parent.mkdir()
+    log.write_text("x" * 5000)
+    sink = Sink()
+    f = follower(log, sink, max_line_bytes=1024, chunk_bytes=1024)
+    f.poll()
+    assert [len(line) for line in sink.lines] == [1024] * 4
+    with log.open("a") as fh:
+        fh.write("\nok\n")
+    f.poll()
+    assert sink.lines[-2:] == ["x" * (5000 - 4096), "ok"]
+
+
+async def test_background_follow_and_stop_persists(log: Path, tmp_path: Path) -> None:
+    import asyncio
+
+    log.parent.mkdir()
+    state = tmp_path / "pos.json"
+    sink = Sink()
+    f = follower(log, sink, state, poll_interval=0.01)
+    await f.start()
+    write(log, *numbered("a", 3))
+    for _ in range(500):
+        if len(sink.lines) == 3:
+            break
+        await asyncio.sleep(0.01)
+    await f.stop()
+    assert sink.lines == numbered("a", 3)
+    assert json.loads(state.read_text())["offset"] == log.stat().st_size
+
+
+def test_journal_line_formats() -> None:
+    entry = {"SYSLOG_IDENTIFIER": "sshd", "_PID": "42", "MESSAGE": "Accepted x\nmore"}
+    assert journal_line(entry) == "sshd[42]: Accepted x more"
+    assert journal_line({"SYSLOG_IDENTIFIER": "sudo", "MESSAGE": [104, 105]}) == "sudo: hi"
+    assert journal_line({"SYSLOG_IDENTIFIER": "sudo"}) is None
+
+
+def test_journal_feed_persists_cursor_and_resumes(tmp_path: Path) -> None:
+    state = tmp_path / "journal.json"
+    sink = Sink()
+    j = JournalFollower(sink, state, ["SYSLOG_FACILITY=4"])
+    assert j.command()[-3:] == ["-n", "0", "SYSLOG_FACILITY=4"]
+    j.feed(
+        [
+            json.dumps({"__CURSOR": "s=1;i=1", "SYSLOG_IDENTIFIER": "su", "MESSAGE": "a"}).encode(),
+            b"not json",
+            json.dumps({"__CURSOR": "s=1;i=2", "SYSLOG_IDENTIFIER": "su", "MESSAGE": "b"}).encode(),
+        ]
+    )
+    assert sink.lines == ["su: a", "su: b"]
+    assert j.read_errors == 1
+    again = JournalFollower(Sink(), state, ["SYSLOG_FACILITY=4"])
+    assert again.command()[-3:] == ["--after-cursor", "s=1;i=2", "SYSLOG_FACILITY=4"]
