@@ -72,7 +72,7 @@ class ProbeConfig:
     target: str
     type: Literal["http", "tcp", "tls"] = "http"
     interval: Duration = Duration(30)
-    timeout: Duration = Duration(10)
+    timeout: Duration | None = None
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     bearer_token: Secret | None = None
@@ -84,6 +84,11 @@ class ProbeConfig:
     send: str = ""
     expect: re.Pattern[str] | None = None
     tls: TLSConfig = field(default_factory=TLSConfig)
+
+    @property
+    def effective_timeout(self) -> float:
+        """The configured timeout, or 10s capped at the interval."""
+        return float(self.timeout) if self.timeout is not None else min(10.0, self.interval)
 
     def host_port(self) -> tuple[str, int]:
         """Host and port of a tcp/tls target (`host:port`, `[v6]:port`)."""
@@ -122,7 +127,7 @@ class ProbeConfig:
                 problems.append(("", "status, body and header options apply to http probes"))
         if self.interval <= 0:
             problems.append(("interval", "expected a positive duration"))
-        if not 0 < self.timeout <= self.interval:
+        if not 0 < self.effective_timeout <= self.interval:
             problems.append(("timeout", "expected a positive duration no longer than interval"))
         if any(not 100 <= c <= 599 for c in self.valid_status_codes):
             problems.append(("valid_status_codes", "expected HTTP status codes 100-599"))
@@ -147,7 +152,7 @@ async def run_probe(probe: ProbeConfig, tls: ssl.SSLContext | None) -> ProbeResu
     """One run of one probe, bounded by its timeout; failures become a result, never raise."""
     result = ProbeResult()
     try:
-        async with asyncio.timeout(probe.timeout):
+        async with asyncio.timeout(probe.effective_timeout):
             if probe.type == "http":
                 headers = dict(probe.headers)
                 if probe.bearer_token is not None:
@@ -176,7 +181,7 @@ async def run_probe(probe: ProbeConfig, tls: ssl.SSLContext | None) -> ProbeResu
                 )
     except TimeoutError:
         result.success = False
-        result.error = f"timed out after {probe.timeout:g}s"
+        result.error = f"timed out after {probe.effective_timeout:g}s"
     except Exception as exc:  # every failure of the target is a result
         result.success = False
         result.error = _describe(exc)
