@@ -106,8 +106,8 @@ class _ProcInfo:
     pid: int
     start_ticks: int
     comm: str
-    exe: str
-    cmdline: str
+    exe: str = ""
+    cmdline: str = ""
     utime: float = 0.0
     stime: float = 0.0
     threads: int = 0
@@ -155,35 +155,37 @@ class ProcReader:
     def pids(self) -> list[int]:
         return [int(p) for p in os.listdir(self.procfs) if p.isdigit()]
 
-    def identity(self, pid: int) -> _ProcInfo | None:
-        """Name, exe, cmdline and the /proc/<pid>/stat numbers; None if it has exited."""
-        base = self.procfs / str(pid)
+    def stat(self, pid: int) -> _ProcInfo | None:
+        """comm and the /proc/<pid>/stat numbers; None if the process has exited."""
         try:
-            stat = (base / "stat").read_bytes().decode("utf-8", "replace")
-            cmdline = (base / "cmdline").read_bytes()
+            stat = (self.procfs / str(pid) / "stat").read_bytes().decode("utf-8", "replace")
         except OSError:
             return None
         # comm may contain spaces and ')' — it ends at the last ')'.
         lpar, rpar = stat.find("("), stat.rfind(")")
-        comm = stat[lpar + 1 : rpar]
         rest = stat[rpar + 2 :].split()
-        try:
-            exe = os.readlink(base / "exe")
-        except OSError:
-            exe = ""  # kernel thread, or not ours to see
-        info = _ProcInfo(
-            pid=pid,
-            start_ticks=int(rest[19]),
-            comm=comm,
-            exe=exe.removesuffix(" (deleted)"),
-            cmdline=cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip(),
-        )
+        info = _ProcInfo(pid=pid, start_ticks=int(rest[19]), comm=stat[lpar + 1 : rpar])
         info.utime = int(rest[11]) / self.ticks
         info.stime = int(rest[12]) / self.ticks
         info.threads = int(rest[17])
         info.vsize = int(rest[20])
         info.rss = int(rest[21]) * self.page
         return info
+
+    def names(self, info: _ProcInfo) -> bool:
+        """Fill in exe and cmdline; False if the process has exited meanwhile."""
+        base = self.procfs / str(info.pid)
+        try:
+            cmdline = (base / "cmdline").read_bytes()
+        except OSError:
+            return False
+        try:
+            exe = os.readlink(base / "exe")
+        except OSError:
+            exe = ""  # kernel thread, or not ours to see
+        info.exe = exe.removesuffix(" (deleted)")
+        info.cmdline = cmdline.replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        return True
 
     def details(self, info: _ProcInfo) -> None:
         """Open fds and I/O bytes, where this process lets us read them."""
@@ -215,6 +217,9 @@ class GroupTracker:
         self.live: dict[tuple[int, int], tuple[str, dict[str, float]]] = {}
         self.exited: dict[str, dict[str, float]] = {}
         self.known_groups: dict[str, None] = {}
+        # Processes that matched no group: their cmdline and exe are not read again. comm is
+        # part of the key so a process caught between fork and exec is looked at again.
+        self.unmatched: set[tuple[int, int, str]] = set()
         self.overflowed = 0
 
     def _group_name(self, info: _ProcInfo) -> str | None:
@@ -233,14 +238,25 @@ class GroupTracker:
     def scan(self, reader: ProcReader) -> dict[str, _GroupTotals]:
         totals: dict[str, _GroupTotals] = {name: _GroupTotals() for name in self.known_groups}
         now_live: dict[tuple[int, int], tuple[str, dict[str, float]]] = {}
+        unmatched: set[tuple[int, int, str]] = set()
         for pid in reader.pids():
-            info = reader.identity(pid)
+            info = reader.stat(pid)
             if info is None:
                 continue
             key = (pid, info.start_ticks)
+            unmatched_key = (pid, info.start_ticks, info.comm)
+            if unmatched_key in self.unmatched:
+                unmatched.add(unmatched_key)
+                continue
             previous = self.live.get(key)
-            name = previous[0] if previous else self._group_name(info)
+            if previous is not None:
+                name: str | None = previous[0]
+            elif reader.names(info):
+                name = self._group_name(info)
+            else:
+                continue
             if name is None:
+                unmatched.add(unmatched_key)
                 continue
             reader.details(info)
             counters = {c: float(getattr(info, c) or 0) for c in _COUNTERS}
@@ -265,6 +281,7 @@ class GroupTracker:
                 for c, v in counters.items():
                     acc[c] += v
         self.live = now_live
+        self.unmatched = unmatched
         for name, acc in self.exited.items():
             t = totals.setdefault(name, _GroupTotals())
             for c, v in acc.items():
