@@ -16,9 +16,7 @@ from pathlib import Path
 def main(argv: list[str]) -> int:
     here = Path(__file__).parent
     names = sorted(
-        info.name
-        for info in pkgutil.iter_modules([str(here)])
-        if info.name.startswith("bench_")
+        info.name for info in pkgutil.iter_modules([str(here)]) if info.name.startswith("bench_")
     )
     wanted = {f"bench_{a.removeprefix('bench_')}" for a in argv}
     failed = 0
