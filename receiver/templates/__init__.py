@@ -113,6 +113,8 @@ class TemplateRenderer:
             name = template.name or name
             return template.render(context).strip()
         except Exception as exc:
+            if isinstance(exc, jinja2.TemplateSyntaxError) and exc.name:
+                name = exc.name
             self._count_error(channel or channel_type, name, exc)
         if self._user is not self._builtin:
             try:

@@ -122,14 +122,14 @@ def build_context(
     """
     ctx = incident_context(notification.incident, notification.kind)
     relevant: list[dict[str, Any]] = ctx["relevant"]
-    digest = [incident_context(i, "digest") for i in notification.digest]
     more = ctx["truncated_alerts"]
     if notification.kind == "digest":
-        shown_digest = digest if limit is None else digest[: max(limit, 0)]
-        more = len(digest) - len(shown_digest)
+        entries = notification.digest if limit is None else notification.digest[: max(limit, 0)]
+        shown_digest = [incident_context(i, "digest") for i in entries]
+        more = len(notification.digest) - len(entries)
         shown = relevant
     else:
-        shown_digest = digest
+        shown_digest = [incident_context(i, "digest") for i in notification.digest]
         shown = relevant if limit is None else relevant[: max(limit, 0)]
         more += len(relevant) - len(shown)
     ctx.update(

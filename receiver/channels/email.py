@@ -1,0 +1,166 @@
+"""Email over SMTP with aiosmtplib: STARTTLS or implicit TLS, auth, text + HTML parts.
+
+Every message about one incident carries `In-Reply-To` and `References` pointing at a
+per-incident thread id, and its own unique `Message-ID`, so mail clients show an
+incident's firing, escalation and resolved messages as one conversation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Any, Literal
+
+import aiosmtplib
+
+from receiver.budget import LIMITS, clip
+from receiver.channels._support import describe_exception
+from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.confload import Duration, Secret
+from receiver.templates.context import build_context
+
+
+@dataclass
+class EmailConfig:
+    """SMTP server, credentials, sender and recipients."""
+
+    host: str
+    sender: str
+    to: list[str]
+    port: int | None = None
+    tls: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    ca_file: Path | None = None
+    hello: str | None = None
+    max_alerts: int = 50
+    timeout: Duration = Duration(30)
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if "@" not in parseaddr(self.sender)[1]:
+            problems.append(("sender", "expected an email address"))
+        if not self.to:
+            problems.append(("to", "expected at least one address"))
+        for i, address in enumerate(self.to):
+            if "@" not in parseaddr(address)[1]:
+                problems.append((f"to[{i}]", f"expected an email address, got {address!r}"))
+        if (self.username is None) != (self.password is None):
+            problems.append(("", "set both username and password (or password_file), or neither"))
+        if self.password is not None and self.tls == "none":
+            problems.append(("tls", "refusing to send a password without TLS"))
+        if self.port is not None and not 0 < self.port < 65536:
+            problems.append(("port", "expected a port number"))
+        if self.max_alerts < 1:
+            problems.append(("max_alerts", "expected at least 1"))
+        if self.ca_file is not None and not self.ca_file.is_file():
+            problems.append(("ca_file", f"no such file: {self.ca_file}"))
+        return problems
+
+    @property
+    def effective_port(self) -> int:
+        if self.port is not None:
+            return self.port
+        return {"starttls": 587, "tls": 465, "none": 25}[self.tls]
+
+
+def _domain(sender: str) -> str:
+    address = parseaddr(sender)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "tocsin.invalid"
+
+
+def thread_id(incident: dict[str, Any], sender: str) -> str:
+    """The Message-ID all of an incident's messages refer to (stable across restarts)."""
+    key = str(incident.get("key") or incident.get("id") or "")
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return f"<tocsin.incident.{digest}@{_domain(sender)}>"
+
+
+def message_id(notification: Notification, sender: str) -> str:
+    """A unique Message-ID per notification (the same on every retry of it)."""
+    digest = hashlib.sha256(notification.idempotency_key.encode("utf-8")).hexdigest()[:24]
+    return f"<tocsin.{notification.id}.{digest}@{_domain(sender)}>"
+
+
+def build_message(
+    channel: Channel, notification: Notification, config: EmailConfig
+) -> EmailMessage:
+    """The multipart/alternative message (text and HTML) for a notification."""
+    ctx = build_context(notification, channel.name, config.max_alerts)
+    kind = notification.kind
+    render = channel.templates.render
+    subject = render("email", kind, "subject.txt", ctx, channel=channel.name)
+    text = render("email", kind, "body.txt", ctx, channel=channel.name)
+    html = render("email", kind, "body.html", ctx, channel=channel.name)
+    msg = EmailMessage()
+    # Header values must be one line; templates may produce several.
+    msg["Subject"] = clip(" ".join(str(subject).split()), LIMITS.email_subject)
+    msg["From"] = config.sender
+    msg["To"] = ", ".join(config.to)
+    msg["Date"] = formatdate(localtime=False, usegmt=True)
+    msg["Message-ID"] = message_id(notification, config.sender)
+    root = thread_id(notification.incident, config.sender)
+    msg["In-Reply-To"] = root
+    msg["References"] = root
+    msg["X-Tocsin-Incident"] = str(notification.incident.get("id", ""))
+    msg["X-Tocsin-Kind"] = kind
+    msg["X-Tocsin-Correlation-Id"] = notification.correlation_id
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(str(text) + "\n")
+    msg.add_alternative(str(html) + "\n", subtype="html")
+    return msg
+
+
+@register
+class EmailChannel(Channel):
+    """Sends through an SMTP server with aiosmtplib."""
+
+    type = "email"
+    Config = EmailConfig
+    config: EmailConfig
+
+    def _tls_context(self) -> ssl.SSLContext:
+        if self.config.ca_file is not None:
+            return ssl.create_default_context(cafile=str(self.config.ca_file))
+        return ssl.create_default_context()
+
+    async def send(self, notification: Notification) -> SendResult:
+        config = self.config
+        message = build_message(self, notification, config)
+        try:
+            refused, response = await aiosmtplib.send(
+                message,
+                hostname=config.host,
+                port=config.effective_port,
+                username=config.username,
+                password=config.password.reveal() if config.password is not None else None,
+                use_tls=config.tls == "tls",
+                start_tls=config.tls == "starttls",
+                tls_context=self._tls_context() if config.tls != "none" else None,
+                local_hostname=config.hello,
+                timeout=float(config.timeout),
+                sender=parseaddr(config.sender)[1],
+                recipients=[parseaddr(a)[1] for a in config.to],
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            return SendResult.permanent(f"email: every recipient was refused: {exc}")
+        except aiosmtplib.SMTPAuthenticationError as exc:
+            return SendResult.permanent(f"email: authentication failed ({exc.code})", str(exc.code))
+        except aiosmtplib.SMTPResponseException as exc:
+            text = self._describe(exc)
+            if 400 <= exc.code < 500:
+                return SendResult.retryable(text, status=str(exc.code))
+            return SendResult.permanent(text, status=str(exc.code))
+        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+            return SendResult.retryable(self._describe(exc))
+        detail = f"{response} (Message-ID {message['Message-ID']})"
+        if refused:
+            detail += "; refused: " + ", ".join(sorted(refused))
+        return SendResult.delivered(status="250", response=detail)
+
+    def _describe(self, exc: BaseException) -> str:
+        return "email: " + describe_exception(exc, [self.config.password])
