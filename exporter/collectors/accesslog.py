@@ -256,8 +256,16 @@ def _dig(obj: dict[str, Any], dotted: str) -> Any:
 
 
 def normalise_path(path: str) -> str:
-    """Drop the query string and replace id-like segments (numbers, UUIDs, hex) with `:id`."""
+    """Drop the query string and replace id-like segments (numbers, UUIDs, hex) with `:id`.
+
+    An absolute URI (a proxy request) keeps only its path; anything else that is not a
+    path (`*`, a garbled request) is `__other__`.
+    """
     path = path.split("?", 1)[0].split("#", 1)[0]
+    if path.startswith(("http://", "https://")):
+        path = "/" + path.split("/", 3)[3] if path.count("/") >= 3 else "/"
+    if not path.startswith("/"):
+        return OTHER
     parts = path.split("/")
     for i, seg in enumerate(parts):
         if seg and (seg.isdigit() or _UUID.match(seg) or _HEXID.match(seg)):
@@ -310,7 +318,10 @@ class LogMetrics:
             method = self.method(key[0], n)
             code = key[1] if len(key[1]) == 3 and "1" <= key[1][0] <= "5" else OTHER
             code = self.code(code, n) if code != OTHER else code
-            route = self.route(self.route_of(key[2]), n) if len(key) == 3 else ""
+            route = ""
+            if len(key) == 3:
+                route = self.route_of(key[2])
+                route = self.route(route, n) if route != OTHER else route
             keyed[(method, code, route)] += n
         observed: list[tuple[int, float, int]] = []
         for text, n in batch.durations.items():
