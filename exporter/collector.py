@@ -111,7 +111,16 @@ def available() -> dict[str, type[Collector]]:
     builtin.load_all()
     found = dict(_REGISTRY)
     for cls in load_plugins():
-        found.setdefault(cls.name, cls)
+        taken = found.setdefault(cls.name, cls)
+        if taken is not cls:
+            import structlog
+
+            structlog.get_logger(__name__).error(
+                "plugin_name_taken",
+                collector=cls.name,
+                plugin=f"{cls.__module__}.{cls.__qualname__}",
+                kept=f"{taken.__module__}.{taken.__qualname__}",
+            )
     return found
 
 

@@ -9,6 +9,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -40,7 +41,7 @@ class ServerSettings:
     listen: Sequence[tuple[str | None, int]]
     collectors: Sequence[EnabledCollector]
     paths: HostPaths = field(default_factory=HostPaths)
-    state_dir: Any = None
+    state_dir: Path | None = None
     min_interval: float = 1.0
     telemetry_path: str = "/metrics"
     web: WebConfig | None = None
@@ -48,7 +49,7 @@ class ServerSettings:
 
 
 def build_entries(
-    chosen: Sequence[EnabledCollector], paths: HostPaths, state_dir: Any
+    chosen: Sequence[EnabledCollector], paths: HostPaths, state_dir: Path | None
 ) -> list[CollectorEntry]:
     """Instantiate the chosen collectors; one that cannot be built is reported, not fatal."""
     entries = []
