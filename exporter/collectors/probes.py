@@ -210,12 +210,18 @@ class ProbesCollector(Collector):
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _loop(self, probe: ProbeConfig) -> None:
-        tls = None
-        if probe.type == "tls" or probe.target.startswith("https:"):
-            tls = build_ssl_context(probe.tls.options())
+        tls: ssl.SSLContext | None = None
+        wants_tls = probe.type == "tls" or probe.target.startswith("https:")
         last_error: str | None = None
         while True:
-            result = await run_probe(probe, tls)
+            if wants_tls and tls is None:
+                # Files checked at config time may be gone; retried every interval.
+                try:
+                    tls = build_ssl_context(probe.tls.options())
+                except (OSError, ssl.SSLError) as exc:
+                    result = ProbeResult(error=f"cannot load TLS files: {exc}")
+            if tls is not None or not wants_tls:
+                result = await run_probe(probe, tls)
             with self._lock:
                 self._results[probe.name] = result
             if result.error != last_error:

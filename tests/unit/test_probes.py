@@ -389,3 +389,24 @@ def test_config_problems(tmp_path: Path) -> None:
     assert [str(p) for p in dupes.problems] == [
         "x.yml: collectors.probes.probes: probe name 'a' is used twice"
     ]
+
+
+async def test_unreadable_tls_files_at_run_time_are_a_probe_failure(tmp_path: Path) -> None:
+    missing = tmp_path / "gone-ca.pem"
+    probe = ProbeConfig(
+        name="gone",
+        target=f"https://127.0.0.1:{free_port()}/",
+        interval=Duration(60),
+        tls=TLSConfig(ca_file=missing),
+    )
+    c = ProbesCollector(CollectorContext(config=ProbesConfig(probes=[probe])))
+    await c.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while not c._results and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+    finally:
+        await c.stop()
+    result = c._results["gone"]
+    assert not result.success
+    assert result.error.startswith("cannot load TLS files")
