@@ -10,6 +10,7 @@ guarantee a limit is never exceeded.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 ELLIPSIS = "…"
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,25 @@ def utf8_clip(text: str, max_bytes: int, marker: str = ELLIPSIS) -> str:
             return candidate
         limit -= max(1, limit // 10)
     return ""
+
+
+def split_paragraphs(text: str, limit: int) -> list[str]:
+    """Pack blank-line-separated paragraphs into chunks of at most `limit` characters.
+
+    Paragraphs are never split; one longer than `limit` on its own is clipped.
+    """
+    chunks: list[str] = []
+    current = ""
+    for raw in _PARAGRAPH_BREAK.split(text):
+        paragraph = clip(raw.strip("\n"), limit)
+        if not paragraph.strip():
+            continue
+        if current and len(current) + 2 + len(paragraph) <= limit:
+            current = f"{current}\n\n{paragraph}"
+        else:
+            if current:
+                chunks.append(current)
+            current = paragraph
+    if current:
+        chunks.append(current)
+    return chunks

@@ -70,9 +70,11 @@ class PagerDutyConfig:
         return problems
 
 
-class _RateLimited(Exception):
+class _HandBack(Exception):
+    """Carries a 429/5xx answer out of the library so the outbox decides when to retry."""
+
     def __init__(self, response: Any) -> None:
-        super().__init__("rate limited")
+        super().__init__(f"HTTP {response.status_code}")
         self.response = response
 
 
@@ -82,9 +84,10 @@ class _EventsClient(pagerduty.EventsApiV2Client):
     max_network_attempts = 0
 
     def postprocess(self, response: Any) -> None:
-        # The library sleeps and retries 429 forever; hand the answer to the outbox instead.
-        if response.status_code == 429:
-            raise _RateLimited(response)
+        # The library sleeps in place and retries 429 (forever) and 5xx; hand those answers
+        # to the outbox instead, which honours Retry-After without holding a thread.
+        if response.status_code == 429 or response.status_code >= 500:
+            raise _HandBack(response)
 
 
 def dedup_key(incident: dict[str, Any]) -> str:
@@ -264,9 +267,11 @@ class PagerDutyChannel(Channel):
         secrets = [self.config.routing_key]
         try:
             returned = self._client.send_event(action, dedup_key=key, **properties)
-        except _RateLimited as exc:
+        except _HandBack as exc:
             response = exc.response
-            return classify_status(429, response.text, response.headers, "pagerduty")
+            return classify_status(
+                int(response.status_code), response.text, response.headers, "pagerduty"
+            )
         except PagerDutyHttpError as exc:
             response = exc.response
             if response is None:

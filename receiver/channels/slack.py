@@ -184,7 +184,8 @@ class SlackChannel(Channel):
             )
         except SlackApiError as exc:
             status = exc.response.status_code
-            error = str(exc.response.get("error") or "")
+            data = exc.response.data
+            error = str(data.get("error") or "") if isinstance(data, dict) else ""
             retry_after = parse_retry_after(
                 (exc.response.headers or {}).get("Retry-After")
                 or (exc.response.headers or {}).get("retry-after")
