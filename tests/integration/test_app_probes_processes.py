@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import ssl
 import subprocess
 import threading
@@ -59,9 +60,11 @@ class Target:
 
 @pytest.fixture
 def https_target(tmp_path: Path) -> Iterator[Target]:
-    """An aiohttp HTTPS server on its own loop in a thread: /ok, /slow, /missing."""
+    """An aiohttp HTTPS server on its own loop in a thread: /ok and /slow."""
     cert, key = self_signed_cert(tmp_path, "localhost")
-    port = free_port()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))  # bound now, so no other process can take the port
+    port = sock.getsockname()[1]
     loop = asyncio.new_event_loop()
     started = threading.Event()
     runner_box: list[web.AppRunner] = []
@@ -81,7 +84,7 @@ def https_target(tmp_path: Path) -> Iterator[Target]:
         ctx.load_cert_chain(cert, key)
         runner = web.AppRunner(app, shutdown_timeout=0.1)
         await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", port, ssl_context=ctx).start()
+        await web.SockSite(runner, sock, ssl_context=ctx).start()
         runner_box.append(runner)
         started.set()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
+import socket
 import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -133,9 +134,13 @@ async def servers(tmp_path: Path) -> AsyncIterator[Servers]:
     mtls.load_cert_chain(server_cert, tmp_path / "server.key")
     mtls.load_verify_locations(client_cert)
     mtls.verify_mode = ssl.CERT_REQUIRED
-    ports = [free_port(), free_port(), free_port()]
-    for port, ctx in zip(ports, (None, tls, mtls), strict=True):
-        await web.TCPSite(runner, "127.0.0.1", port, ssl_context=ctx).start()
+    ports = []
+    for ctx in (None, tls, mtls):
+        # Bound here on port 0 so no other process can take the port in between.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        ports.append(sock.getsockname()[1])
+        await web.SockSite(runner, sock, ssl_context=ctx).start()
     try:
         yield Servers(
             http=f"http://127.0.0.1:{ports[0]}",
