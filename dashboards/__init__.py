@@ -1,0 +1,1 @@
+"""Grafana dashboards for tocsin, generated from Python (see `dashboards.generate`)."""
