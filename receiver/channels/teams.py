@@ -7,6 +7,7 @@ rejects messages over about 28 KB, so the card shows as many alerts as fit ("+N 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -147,7 +148,13 @@ class TeamsChannel(Channel):
         assert self._session is not None
         message = fitted_message(self, notification)
         try:
-            async with self._session.post(self.config.webhook_url.reveal(), json=message) as resp:
+            # Sent exactly as measured: compact UTF-8, so the size check holds on the wire.
+            body_bytes = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+            async with self._session.post(
+                self.config.webhook_url.reveal(),
+                data=body_bytes,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            ) as resp:
                 body = await resp.text()
                 return classify_status(resp.status, body, resp.headers, "teams")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
