@@ -432,15 +432,15 @@ class JournalFollower:
         )
         self._proc = proc
         assert proc.stdout is not None
+        pending = b""
         while True:
-            raw = await proc.stdout.readline()
-            if not raw:
+            chunk = await proc.stdout.read(1 << 16)
+            if not chunk:
                 break
-            lines = [raw]
-            # Take whatever else is already buffered, so a burst is one batch.
-            while len(proc.stdout._buffer) and b"\n" in proc.stdout._buffer:  # type: ignore[attr-defined]
-                lines.append(await proc.stdout.readline())
-            self.feed(lines)
+            # Whatever is buffered becomes one batch: one cursor write per burst.
+            *lines, pending = (pending + chunk).split(b"\n")
+            if lines:
+                self.feed(lines)
         err = b""
         if proc.stderr is not None:
             err = await proc.stderr.read()

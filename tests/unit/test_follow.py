@@ -275,3 +275,23 @@ def test_journal_feed_persists_cursor_and_resumes(tmp_path: Path) -> None:
     assert j.read_errors == 1
     again = JournalFollower(Sink(), state, ["SYSLOG_FACILITY=4"])
     assert again.command()[-3:] == ["--after-cursor", "s=1;i=2", "SYSLOG_FACILITY=4"]
+
+
+async def test_journalctl_failure_is_reported_and_retried(tmp_path: Path) -> None:
+    import asyncio
+
+    from tests.conftest import require_binary
+
+    binary = require_binary("journalctl")
+    empty = tmp_path / "journal"
+    empty.mkdir()
+    j = JournalFollower(Sink(), tmp_path / "j.json", journalctl=binary, directory=str(empty))
+    j.restart_delay = 0.05
+    await j.start()
+    for _ in range(200):
+        if j.read_errors >= 2:
+            break
+        await asyncio.sleep(0.05)
+    await j.stop()
+    # The real journalctl finds no journal here and exits; we log it and start it again.
+    assert j.read_errors >= 2
