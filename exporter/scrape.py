@@ -1,9 +1,9 @@
 """Running collectors and caching what they produced, so scrapes never repeat work.
 
 A `Collection` runs every enabled collector concurrently in worker threads, each against
-its own deadline, and renders each collector's families on the way (so one collector's
-unrenderable output fails that collector only). The result is a `Snapshot`: the text
-body and its gzip copy, with the OpenMetrics variant rendered on first request.
+its own deadline. The result is a `Snapshot`; each exposition format (text or OpenMetrics,
+each with its gzip copy) is rendered from it once, when first asked for, in a thread.
+The first scraper's format is rendered in the same thread job as the collection.
 `ScrapeCache` hands the same snapshot to every scrape inside `min_interval` and makes
 concurrent scrapes after that share one in-flight collection.
 """
@@ -52,42 +52,43 @@ class Outcome:
     success: bool
     duration: float
     families: list[Metric] = field(default_factory=list)
-    text: bytes = b""
     error: str | None = None
     unavailable: bool = False
 
 
 class Snapshot:
-    """One collection's output, rendered; immutable apart from the lazy OpenMetrics body."""
+    """One collection's families; each format is rendered once, on first request."""
 
     def __init__(self, started: float, started_mono: float, outcomes: list[Outcome]) -> None:
         self.started = started
         self.started_mono = started_mono
         self.outcomes = outcomes
-        self.text = b"".join(o.text for o in outcomes)
-        self.text_gzip = compress(self.text)
-        self._openmetrics: tuple[bytes, bytes] | None = None
+        self._bodies: dict[bool, tuple[bytes, bytes]] = {}
         self._lock = threading.Lock()
 
-    def openmetrics_ready(self) -> tuple[bytes, bytes] | None:
-        """(body, gzip body) in OpenMetrics if already rendered."""
-        return self._openmetrics
+    def ready(self, openmetrics: bool) -> tuple[bytes, bytes] | None:
+        """(body, gzip body) in the format if it is already rendered (no blocking)."""
+        return self._bodies.get(openmetrics)
 
-    def openmetrics(self) -> tuple[bytes, bytes]:
-        """Render OpenMetrics once (blocking); concurrent callers wait for the first."""
+    def render(self, openmetrics: bool) -> tuple[bytes, bytes]:
+        """Render one format and its gzip copy once (blocking); concurrent callers wait.
+
+        Each collector's families are rendered separately, so output that cannot be
+        rendered costs that collector's metrics only, never the whole scrape.
+        """
         with self._lock:
-            if self._openmetrics is None:
+            bodies = self._bodies.get(openmetrics)
+            if bodies is None:
+                renderer = render_openmetrics if openmetrics else render_text
                 parts = []
                 for outcome in self.outcomes:
                     try:
-                        parts.append(render_openmetrics(outcome.families))
+                        parts.append(renderer(outcome.families))
                     except Exception as exc:
-                        log.error(
-                            "openmetrics_render_failed", collector=outcome.name, error=str(exc)
-                        )
-                body = finish_openmetrics(parts)
-                self._openmetrics = (body, compress(body))
-            return self._openmetrics
+                        log.error("render_failed", collector=outcome.name, error=str(exc))
+                body = finish_openmetrics(parts) if openmetrics else b"".join(parts)
+                bodies = self._bodies[openmetrics] = (body, compress(body))
+            return bodies
 
 
 class Collection:
@@ -100,7 +101,7 @@ class Collection:
         )
         # A collector that overran its timeout keeps its thread until it returns; it is not
         # started again meanwhile, so a hung collector holds one thread, not one per scrape.
-        self._running: dict[str, Future[tuple[list[Metric], bytes, float]]] = {}
+        self._running: dict[str, Future[tuple[list[Metric], float]]] = {}
         self._unavailable_logged: set[str] = set()
 
     def shutdown(self) -> None:
@@ -111,7 +112,7 @@ class Collection:
         """Collect from every collector and render; call from a worker thread."""
         started = time.time()
         started_mono = time.monotonic()
-        pending: list[tuple[CollectorEntry, Future[tuple[list[Metric], bytes, float]]]] = []
+        pending: list[tuple[CollectorEntry, Future[tuple[list[Metric], float]]]] = []
         outcomes: dict[str, Outcome] = {}
         for entry in self.entries:
             if entry.collector is None:
@@ -132,20 +133,18 @@ class Collection:
         ordered = [outcomes[e.name] for e in self.entries]
         _drop_duplicate_families(ordered)
         self_metrics = _self_metrics(ordered, started, time.monotonic() - started_mono)
-        ordered.append(
-            Outcome("exporter", True, 0.0, families=self_metrics, text=render_text(self_metrics))
-        )
+        ordered.append(Outcome("exporter", True, 0.0, families=self_metrics))
         return Snapshot(started, started_mono, ordered)
 
     def _outcome(
         self,
         entry: CollectorEntry,
-        future: Future[tuple[list[Metric], bytes, float]],
+        future: Future[tuple[list[Metric], float]],
         remaining: float,
     ) -> Outcome:
         name = entry.name
         try:
-            families, text, duration = future.result(timeout=max(0.0, remaining))
+            families, duration = future.result(timeout=max(0.0, remaining))
         except FutureTimeout:
             error = f"timed out after {entry.timeout:g}s"
             log.error("collector_failed", collector=name, error=error)
@@ -159,21 +158,21 @@ class Collection:
             log.error("collector_failed", collector=name, error=f"{type(exc).__name__}: {exc}")
             return Outcome(name, False, 0.0, error=str(exc))
         self._unavailable_logged.discard(name)
-        return Outcome(name, True, duration, families=families, text=text)
+        return Outcome(name, True, duration, families=families)
 
     def _failed_init(self, entry: CollectorEntry) -> Outcome:
         unavailable = isinstance(entry.init_error, CollectorUnavailable)
         return Outcome(entry.name, False, 0.0, error=str(entry.init_error), unavailable=unavailable)
 
 
-def _run_one(collector: Collector) -> tuple[list[Metric], bytes, float]:
+def _run_one(collector: Collector) -> tuple[list[Metric], float]:
     begin = time.perf_counter()
     families = list(collector.collect())
     duration = time.perf_counter() - begin
     for family in families:
         if not isinstance(family, Metric):
             raise TypeError(f"collect() yielded {type(family).__name__}, not a metric family")
-    return families, render_text(families), duration
+    return families, duration
 
 
 def _drop_duplicate_families(outcomes: list[Outcome]) -> None:
@@ -188,7 +187,6 @@ def _drop_duplicate_families(outcomes: list[Outcome]) -> None:
                 "duplicate_metric_family", collector=outcome.name, families=sorted(set(clash))
             )
             outcome.families = [f for f in outcome.families if f.name not in clash]
-            outcome.text = render_text(outcome.families)
 
 
 def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list[Metric]:
@@ -245,27 +243,36 @@ class ScrapeCache:
             return snap
         return None
 
-    async def get(self) -> Snapshot:
-        """A fresh snapshot, collecting at most once however many scrapes wait for it."""
+    async def get(self, openmetrics: bool = False) -> Snapshot:
+        """A fresh snapshot, collecting at most once however many scrapes wait for it.
+
+        A collection started here also renders `openmetrics`'s format in the same thread job.
+        """
         snap = self.fresh()
         if snap is not None:
             return snap
         if self._inflight is None:
-            self._inflight = asyncio.create_task(self._collect())
+            self._inflight = asyncio.create_task(self._collect(openmetrics))
         # shield: a scraper that disconnects must not cancel the collection others wait for.
         return await asyncio.shield(self._inflight)
 
-    async def _collect(self) -> Snapshot:
+    def _collect_and_render(self, openmetrics: bool) -> Snapshot:
+        snap = self.collection.run()
+        snap.render(openmetrics)
+        return snap
+
+    async def _collect(self, openmetrics: bool) -> Snapshot:
         try:
-            snap = await asyncio.get_running_loop().run_in_executor(None, self.collection.run)
+            loop = asyncio.get_running_loop()
+            snap = await loop.run_in_executor(None, self._collect_and_render, openmetrics)
             self._snapshot = snap
             return snap
         finally:
             self._inflight = None
 
-    async def openmetrics(self, snap: Snapshot) -> tuple[bytes, bytes]:
-        """The snapshot's OpenMetrics bodies, rendered in a thread the first time."""
-        ready = snap.openmetrics_ready()
+    async def bodies(self, snap: Snapshot, openmetrics: bool) -> tuple[bytes, bytes]:
+        """(body, gzip body) in the format, rendered in a thread the first time."""
+        ready = snap.ready(openmetrics)
         if ready is not None:
             return ready
-        return await asyncio.get_running_loop().run_in_executor(None, snap.openmetrics)
+        return await asyncio.get_running_loop().run_in_executor(None, snap.render, openmetrics)

@@ -80,15 +80,12 @@ class MetricsHandlers:
 
     async def metrics(self, request: web.Request) -> web.Response:
         """Serve the cached snapshot in the negotiated format and encoding."""
-        snap = self.cache.fresh() or await self.cache.get()
         headers = request.headers
         gz = accepts_gzip(headers.get("Accept-Encoding", ""))
-        if wants_openmetrics(headers.get("Accept", "")):
-            body, body_gz = snap.openmetrics_ready() or await self.cache.openmetrics(snap)
-            content_type = OPENMETRICS_CONTENT_TYPE
-        else:
-            body, body_gz = snap.text, snap.text_gzip
-            content_type = TEXT_CONTENT_TYPE
+        om = wants_openmetrics(headers.get("Accept", ""))
+        snap = self.cache.fresh() or await self.cache.get(om)
+        body, body_gz = snap.ready(om) or await self.cache.bodies(snap, om)
+        content_type = OPENMETRICS_CONTENT_TYPE if om else TEXT_CONTENT_TYPE
         out = {
             "Content-Type": content_type,
             "Age": str(max(0, int(time.time() - snap.started))),

@@ -93,7 +93,7 @@ def collections() -> Iterator[list[Collection]]:
 
 def samples(snap: Snapshot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     out = {}
-    for family in text_string_to_metric_families(snap.text.decode()):
+    for family in text_string_to_metric_families(snap.render(False)[0].decode()):
         for s in family.samples:
             out[(s.name, tuple(sorted(s.labels.items())))] = s.value
     return out
@@ -186,7 +186,7 @@ def test_duplicate_family_names_are_served_once(
     values = samples(snap)
     assert values[("test_static_value", ())] == 7
     assert values[("test_duplicate_own", ())] == 3
-    assert snap.text.count(b"# TYPE test_static_value ") == 1
+    assert snap.render(False)[0].count(b"# TYPE test_static_value ") == 1
     assert any(e["event"] == "duplicate_metric_family" for e in logs)
 
 
@@ -196,7 +196,10 @@ def test_snapshot_has_gzip_copy_and_self_metrics(
     collection = make(Static(ctx))
     collections.append(collection)
     snap = collection.run()
-    assert gzip.decompress(snap.text_gzip) == snap.text
+    assert snap.ready(False) is None
+    body, body_gz = snap.render(False)
+    assert snap.ready(False) == (body, body_gz)
+    assert gzip.decompress(body_gz) == body
     values = samples(snap)
     assert values[("tocsin_exporter_last_collection_timestamp_seconds", ())] == pytest.approx(
         snap.started
@@ -205,16 +208,53 @@ def test_snapshot_has_gzip_copy_and_self_metrics(
     assert any(name == "tocsin_exporter_build_info" for name, _ in values)
 
 
+class Unrenderable(Collector):
+    name = "unrenderable"
+
+    def collect(self) -> Iterable[Metric]:
+        bad = Metric("test_unrenderable", "Its value is not a number.", "gauge")
+        bad.add_sample("test_unrenderable", {}, "many")  # type: ignore[arg-type]
+        yield bad
+
+
+@pytest.mark.parametrize("openmetrics", [False, True])
+def test_output_that_cannot_be_rendered_costs_only_its_collector(
+    ctx: CollectorContext, collections: list[Collection], openmetrics: bool
+) -> None:
+    collection = make(Unrenderable(ctx), Static(ctx))
+    collections.append(collection)
+    with capture_logs() as logs:
+        body, _ = collection.run().render(openmetrics)
+    assert b"test_static_value" in body
+    assert b"test_unrenderable" not in body
+    assert b"tocsin_exporter_collector_success" in body
+    assert any(e["event"] == "render_failed" and e["collector"] == "unrenderable" for e in logs)
+
+
+async def test_a_collection_renders_the_first_scrapers_format(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    collection = make(Static(ctx))
+    collections.append(collection)
+    cache = ScrapeCache(collection, min_interval=3600.0)
+    snap = await cache.get(openmetrics=True)
+    assert snap.ready(True) is not None
+    assert snap.ready(False) is None
+    text, _ = await cache.bodies(snap, False)
+    assert snap.ready(False) == (text, snap.render(False)[1])
+
+
 def test_openmetrics_is_rendered_lazily_once(
     ctx: CollectorContext, collections: list[Collection]
 ) -> None:
     collection = make(Static(ctx), Boom(ctx))
     collections.append(collection)
     snap = collection.run()
-    assert snap.openmetrics_ready() is None
-    body, body_gz = snap.openmetrics()
-    assert snap.openmetrics_ready() == (body, body_gz)
-    assert snap.openmetrics()[0] is body
+    assert snap.ready(True) is None
+    body, body_gz = snap.render(True)
+    assert snap.ready(True) == (body, body_gz)
+    assert snap.render(True)[0] is body
+    assert snap.ready(False) is None, "the text format is rendered only when asked for"
     assert body.endswith(b"# EOF\n") and body.count(b"# EOF") == 1
     assert gzip.decompress(body_gz) == body
     names = {f.name for f in parse_openmetrics(body.decode())}
