@@ -93,7 +93,7 @@ r1, t1 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
 snap = p.metrics.snapshot()
 cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 print(json.dumps({"cpu": cpu, "wall": t1 - t0, "parsed": snap["parsed"],
-                  "requests": sum(snap["requests"].values()), "rss_kb": r1.ru_maxrss}))
+                  "requests": sum(snap["requests"].values())}))
 """
 
 
@@ -141,7 +141,7 @@ def run_mtail(path: Path, workdir: Path) -> dict[str, float]:
     )
     assert proc.stdout is not None
     stdout = proc.stdout.read()
-    # wait4 gives this child's own CPU time and peak RSS.
+    # wait4 gives this child's own CPU time.
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - t0
@@ -151,7 +151,7 @@ def run_mtail(path: Path, workdir: Path) -> dict[str, float]:
     requests = sum(
         float(v) for v in re.findall(r"^http_requests_total\{[^}]*\} (\S+)$", stdout, re.M)
     )
-    return {"cpu": cpu, "wall": wall, "requests": requests, "rss_kb": usage.ru_maxrss}
+    return {"cpu": cpu, "wall": wall, "requests": requests}
 
 
 _WRITER = """
@@ -250,12 +250,9 @@ def main() -> int:
         ok = ok and theirs["requests"] == LINES
         ours_rate = LINES / ours["cpu"]
         their_rate = LINES / theirs["cpu"]
-        print(f"{'':8} {'lines/CPU-s':>12} {'CPU s':>8} {'wall s':>8} {'max RSS MB':>11}")
+        print(f"{'':8} {'lines/CPU-s':>12} {'CPU s':>8} {'wall s':>8}")
         for name, r, rate in (("tocsin", ours, ours_rate), ("mtail", theirs, their_rate)):
-            print(
-                f"{name:8} {rate:12,.0f} {r['cpu']:8.2f} {r['wall']:8.2f} "
-                f"{r['rss_kb'] / 1024:11.0f}"
-            )
+            print(f"{name:8} {rate:12,.0f} {r['cpu']:8.2f} {r['wall']:8.2f}")
         print(f"ratio tocsin/mtail lines per CPU-second: {ours_rate / their_rate:.2f}x")
         if not ok:
             print(f"COUNT MISMATCH: ours={ours} mtail={theirs}")
