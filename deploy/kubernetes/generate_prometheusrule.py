@@ -1,4 +1,4 @@
-"""Generate deploy/kubernetes/prometheusrule.yaml (a prometheus-operator PrometheusRule) from rules/.
+"""Generate deploy/kubernetes/prometheusrule.yaml (PrometheusRule) from rules/.
 
     python deploy/kubernetes/generate_prometheusrule.py          # rewrite the file
     python deploy/kubernetes/generate_prometheusrule.py --check  # exit 1 if it is stale
