@@ -124,14 +124,24 @@ class DiscordChannel(Channel):
                 timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
             )
 
-    async def send(self, notification: Notification) -> SendResult:
-        await self.start()
-        assert self._session is not None
+    def message(self, notification: Notification) -> dict[str, Any]:
+        """The exact JSON body that would be posted."""
         message = fitted_message(self, notification)
         if self.config.username:
             message["username"] = self.config.username
         if self.config.avatar_url:
             message["avatar_url"] = self.config.avatar_url
+        return message
+
+    def preview(self, notification: Notification) -> str:
+        """What `send` would post, for `tocsin-receiver render`."""
+        text: str = json.dumps(self.message(notification), indent=2, ensure_ascii=False)
+        return text
+
+    async def send(self, notification: Notification) -> SendResult:
+        await self.start()
+        assert self._session is not None
+        message = self.message(notification)
         url = self.config.webhook_url.reveal()
         try:
             async with self._session.post(url, params={"wait": "true"}, json=message) as resp:

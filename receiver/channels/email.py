@@ -128,6 +128,10 @@ class EmailChannel(Channel):
             return ssl.create_default_context(cafile=str(self.config.ca_file))
         return ssl.create_default_context()
 
+    def preview(self, notification: Notification) -> str:
+        """The MIME message `send` would submit, for `tocsin-receiver render`."""
+        return build_message(self, notification, self.config).as_string()
+
     async def send(self, notification: Notification) -> SendResult:
         config = self.config
         message = build_message(self, notification, config)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -251,6 +252,15 @@ class PagerDutyChannel(Channel):
         if notification.kind == "acknowledged":
             return ("acknowledge", key, {})
         return ("trigger", key, self.fitted_trigger(notification, incident))
+
+    def preview(self, notification: Notification) -> str:
+        """The events `send` would enqueue (routing key redacted), for `render`."""
+        events = [
+            {"routing_key": "<redacted>", "event_action": action, "dedup_key": key, **props}
+            for action, key, props in self.plan(notification)
+        ]
+        text: str = json.dumps(events, indent=2, ensure_ascii=False)
+        return text
 
     async def send(self, notification: Notification) -> SendResult:
         await self.start()

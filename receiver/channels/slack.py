@@ -8,6 +8,7 @@ with `retry_after`, so the worker waits instead of the client sleeping in place.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -156,14 +157,26 @@ class SlackChannel(Channel):
                 retry_handlers=[],
             )
 
-    async def send(self, notification: Notification) -> SendResult:
-        if self._webhook is None and self._web is None:
-            await self.start()
+    def message(self, notification: Notification) -> dict[str, Any]:
+        """The exact JSON body that would be posted."""
         message = fitted_message(self, notification)
+        if self._web is not None or self.config.token is not None:
+            message = {"channel": self.config.channel, **message}
         if self.config.username:
             message["username"] = self.config.username
         if self.config.icon_emoji:
             message["icon_emoji"] = self.config.icon_emoji
+        return message
+
+    def preview(self, notification: Notification) -> str:
+        """What `send` would post, for `tocsin-receiver render`."""
+        text: str = json.dumps(self.message(notification), indent=2, ensure_ascii=False)
+        return text
+
+    async def send(self, notification: Notification) -> SendResult:
+        if self._webhook is None and self._web is None:
+            await self.start()
+        message = self.message(notification)
         try:
             if self._webhook is not None:
                 return await self._send_webhook(message)
@@ -179,9 +192,9 @@ class SlackChannel(Channel):
     async def _send_web(self, message: dict[str, Any]) -> SendResult:
         assert self._web is not None
         try:
-            response = await self._web.chat_postMessage(
-                channel=self.config.channel or "", **message
-            )
+            fields = {k: v for k, v in message.items() if k != "channel"}
+            channel = self.config.channel or ""
+            response = await self._web.chat_postMessage(channel=channel, **fields)
         except SlackApiError as exc:
             status = exc.response.status_code
             data = exc.response.data

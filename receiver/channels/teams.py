@@ -143,6 +143,12 @@ class TeamsChannel(Channel):
                 timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
             )
 
+    def preview(self, notification: Notification) -> str:
+        """What `send` would post, for `tocsin-receiver render`."""
+        message = fitted_message(self, notification)
+        text: str = json.dumps(message, indent=2, ensure_ascii=False)
+        return text
+
     async def send(self, notification: Notification) -> SendResult:
         await self.start()
         assert self._session is not None

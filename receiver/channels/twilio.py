@@ -129,6 +129,13 @@ class TwilioChannel(Channel):
         # and for Twilio's regional endpoints.
         self._client.api.base_url = self.config.base_url.rstrip("/")
 
+    def preview(self, notification: Notification) -> str:
+        """What `send` would send to each recipient, for `tocsin-receiver render`."""
+        sender = self.config.from_number or f"service {self.config.messaging_service_sid}"
+        body = fitted_body(self, notification)
+        head = f"From: {sender}\nTo: {', '.join(self.config.to)}\nLength: {len(body)}/1600\n"
+        return f"{head}\n{body}"
+
     async def send(self, notification: Notification) -> SendResult:
         await self.start()
         assert self._client is not None
