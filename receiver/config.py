@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 from receiver.confload import (
     ConfigError,
@@ -209,13 +209,32 @@ def load_config(path: str | Path) -> Config:
     data, problems = read_yaml(path)
     loader = Loader(str(path))
     loader.problems.extend(problems)
-    raw = loader.load(RawConfig, data) if data is not None else None
-    if raw is None:
+    if data is None:
         raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
-    cfg = _resolve(raw, loader)
+    cfg = _resolve(_load_sections(data, loader), loader)
     if loader.problems:
         raise ConfigError(loader.problems)
     return cfg
+
+
+def _load_sections(data: Any, loader: Loader) -> RawConfig:
+    """Validate each top-level section on its own, so one bad section does not hide
+    the problems of the others (channels and routes are still cross-checked)."""
+    raw = RawConfig()
+    if not isinstance(data, dict):
+        loader.problem("", "expected a mapping at the top level")
+        return raw
+    hints = get_type_hints(RawConfig)
+    for key, value in data.items():
+        name = str(key)
+        if name not in hints:
+            loader.problem(name, f"unknown key (expected one of: {', '.join(sorted(hints))})")
+            continue
+        before = len(loader.problems)
+        converted = loader.convert(hints[name], value, name)
+        if len(loader.problems) == before and converted is not None:
+            setattr(raw, name, converted)
+    return raw
 
 
 def build(raw: RawConfig, source: str, base_dir: Path) -> Config:

@@ -24,11 +24,13 @@ def _sha(t: str) -> str:
 @pytest.fixture
 async def receiver(tmp_path: Path) -> AsyncIterator[ReceiverProcess]:
     cfg = {
-        "auth": {"tokens": [
-            {"name": "am", "roles": ["ingest"], "sha256": _sha(INGEST)},
-            {"name": "view", "roles": ["viewer"], "sha256": _sha(VIEWER)},
-            {"name": "op", "roles": ["operator"], "sha256": _sha(OPERATOR)},
-        ]},
+        "auth": {
+            "tokens": [
+                {"name": "am", "roles": ["ingest"], "sha256": _sha(INGEST)},
+                {"name": "view", "roles": ["viewer"], "sha256": _sha(VIEWER)},
+                {"name": "op", "roles": ["operator"], "sha256": _sha(OPERATOR)},
+            ]
+        },
         "web": {"max_body_bytes": 1048576},
     }
     r = await ReceiverProcess(tmp_path, cfg).start()
@@ -56,27 +58,80 @@ CASES: list[tuple[str, bytes, str, str | None, int, str | None]] = [
     ("malformed json", b'{"version": "4",', "application/json", INGEST, 400, "$"),
     ("not utf-8", b"\xff\xfe{}", "application/json", INGEST, 400, "$"),
     ("array body", b"[]", "application/json", INGEST, 400, "$"),
-    ("labels wrong type", json.dumps(_with(["alerts", 0, "labels"], ["x"])).encode(),
-     "application/json", INGEST, 400, "alerts[0].labels"),
-    ("label value number", json.dumps(_with(["alerts", 0, "labels", "n"], 3)).encode(),
-     "application/json", INGEST, 400, "alerts[0].labels.n"),
-    ("alerts not a list", json.dumps(_with(["alerts"], {})).encode(),
-     "application/json", INGEST, 400, "alerts"),
-    ("bad status", json.dumps(_with(["alerts", 0, "status"], "burning")).encode(),
-     "application/json", INGEST, 400, "alerts[0].status"),
-    ("bad timestamp", json.dumps(_with(["alerts", 0, "startsAt"], "yesterday")).encode(),
-     "application/json", INGEST, 400, "alerts[0].startsAt"),
-    ("missing groupKey", json.dumps(_with(["groupKey"], KeyError)).encode(),
-     "application/json", INGEST, 400, "groupKey"),
-    ("missing startsAt", json.dumps(_with(["alerts", 0, "startsAt"], KeyError)).encode(),
-     "application/json", INGEST, 400, "alerts[0].startsAt"),
-    ("unknown version", json.dumps(_with(["version"], "3")).encode(),
-     "application/json", INGEST, 400, "version"),
-    ("wrong content type", json.dumps(_good()).encode(), "text/plain", INGEST, 415,
-     "Content-Type"),
+    (
+        "labels wrong type",
+        json.dumps(_with(["alerts", 0, "labels"], ["x"])).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts[0].labels",
+    ),
+    (
+        "label value number",
+        json.dumps(_with(["alerts", 0, "labels", "n"], 3)).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts[0].labels.n",
+    ),
+    (
+        "alerts not a list",
+        json.dumps(_with(["alerts"], {})).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts",
+    ),
+    (
+        "bad status",
+        json.dumps(_with(["alerts", 0, "status"], "burning")).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts[0].status",
+    ),
+    (
+        "bad timestamp",
+        json.dumps(_with(["alerts", 0, "startsAt"], "yesterday")).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts[0].startsAt",
+    ),
+    (
+        "missing groupKey",
+        json.dumps(_with(["groupKey"], KeyError)).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "groupKey",
+    ),
+    (
+        "missing startsAt",
+        json.dumps(_with(["alerts", 0, "startsAt"], KeyError)).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "alerts[0].startsAt",
+    ),
+    (
+        "unknown version",
+        json.dumps(_with(["version"], "3")).encode(),
+        "application/json",
+        INGEST,
+        400,
+        "version",
+    ),
+    ("wrong content type", json.dumps(_good()).encode(), "text/plain", INGEST, 415, "Content-Type"),
     ("no token", json.dumps(_good()).encode(), "application/json", None, 401, "Authorization"),
-    ("invalid token", json.dumps(_good()).encode(), "application/json", "nope", 401,
-     "Authorization"),
+    (
+        "invalid token",
+        json.dumps(_good()).encode(),
+        "application/json",
+        "nope",
+        401,
+        "Authorization",
+    ),
     ("wrong role", json.dumps(_good()).encode(), "application/json", VIEWER, 403, None),
 ]
 
@@ -86,9 +141,10 @@ async def test_bad_webhooks(receiver: ReceiverProcess) -> None:
         headers = {"Content-Type": ctype}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        async with aiohttp.ClientSession() as s, s.post(
-            receiver.url + "/webhook/alertmanager", data=body, headers=headers
-        ) as r:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.post(receiver.url + "/webhook/alertmanager", data=body, headers=headers) as r,
+        ):
             assert r.status == code, (name, await r.text())
             doc = await r.json()
         assert doc["error"], name
@@ -100,9 +156,10 @@ async def test_bad_webhooks(receiver: ReceiverProcess) -> None:
 async def test_50mb_body_is_refused(receiver: ReceiverProcess) -> None:
     body = b'{"version": "4", "pad": "' + b"x" * (50 << 20) + b'"}'
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {INGEST}"}
-    async with aiohttp.ClientSession() as s, s.post(
-        receiver.url + "/webhook/alertmanager", data=body, headers=headers
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(receiver.url + "/webhook/alertmanager", data=body, headers=headers) as r,
+    ):
         assert r.status == 413
         assert "limit" in (await r.json())["error"]
 
@@ -111,18 +168,22 @@ async def test_50mb_body_is_refused(receiver: ReceiverProcess) -> None:
             yield b"x" * (1 << 20)
 
     # Chunked (no Content-Length): the cap applies while reading.
-    async with aiohttp.ClientSession() as s, s.post(
-        receiver.url + "/webhook/alertmanager", data=chunks(), headers=headers
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(receiver.url + "/webhook/alertmanager", data=chunks(), headers=headers) as r,
+    ):
         assert r.status == 413
     assert await receiver.metric('tocsin_receiver_webhooks_total{code="413"}') == 2
 
 
 async def test_api_roles_and_errors(receiver: ReceiverProcess) -> None:
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {INGEST}"}
-    async with aiohttp.ClientSession() as s, s.post(
-        receiver.url + "/webhook/alertmanager", data=json.dumps(_good()), headers=headers
-    ) as r:
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            receiver.url + "/webhook/alertmanager", data=json.dumps(_good()), headers=headers
+        ) as r,
+    ):
         assert r.status == 200
         incident = (await r.json())["incident_id"]
     assert (await receiver.api("GET", "/api/v1/incidents"))[0] == 401
@@ -136,8 +197,9 @@ async def test_api_roles_and_errors(receiver: ReceiverProcess) -> None:
     assert (await receiver.api("POST", f"/api/v1/incidents/{incident}/ack", VIEWER))[0] == 403
     assert (await receiver.api("POST", "/api/v1/incidents/999/ack", OPERATOR))[0] == 404
     assert (await receiver.api("POST", "/api/v1/incidents/x/ack", OPERATOR))[0] == 400
-    status, doc = await receiver.api("POST", f"/api/v1/incidents/{incident}/ack", OPERATOR,
-                                     {"comment": 5})
+    status, doc = await receiver.api(
+        "POST", f"/api/v1/incidents/{incident}/ack", OPERATOR, {"comment": 5}
+    )
     assert status == 400 and doc["field"] == "comment"
     status, doc = await receiver.api("POST", f"/api/v1/incidents/{incident}/ack", OPERATOR)
     assert status == 200 and doc["acked_by"] == "op"

@@ -27,8 +27,12 @@ TOKENS = {"ingest": "ingest-secret", "admin": "admin-secret"}
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "receiver", *args], capture_output=True, text=True, cwd=REPO,
-        timeout=60, check=False,
+        [sys.executable, "-m", "receiver", *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        check=False,
     )
 
 
@@ -36,15 +40,27 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
     sink = await Sink().start()
     (tmp_path / "admin.token").write_text(TOKENS["admin"] + "\n")
     cfg = {
-        "channels": [{"name": "hook", "type": "webhook", "url": sink.url,
-                      "hmac_secret": "shared", "headers": {"X-Team": "ops"}}],
+        "channels": [
+            {
+                "name": "hook",
+                "type": "webhook",
+                "url": sink.url,
+                "hmac_secret": "shared",
+                "headers": {"X-Team": "ops"},
+            }
+        ],
         "default_route": {"channels": ["hook"]},
         "outbox": {"backoff_initial": "100ms", "max_attempts": 5},
-        "auth": {"tokens": [
-            {"name": "am", "roles": ["ingest"],
-             "sha256": hashlib.sha256(TOKENS["ingest"].encode()).hexdigest()},
-            {"name": "alice", "roles": ["admin"], "token_file": str(tmp_path / "admin.token")},
-        ]},
+        "auth": {
+            "tokens": [
+                {
+                    "name": "am",
+                    "roles": ["ingest"],
+                    "sha256": hashlib.sha256(TOKENS["ingest"].encode()).hexdigest(),
+                },
+                {"name": "alice", "roles": ["admin"], "token_file": str(tmp_path / "admin.token")},
+            ]
+        },
     }
     receiver = await ReceiverProcess(tmp_path, cfg).start()
     auth = {"Authorization": f"Bearer {TOKENS['ingest']}"}
@@ -87,8 +103,14 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         assert await receiver.metric("tocsin_receiver_dead_letters") == 1
         nid = dead["deadletters"][0]["id"]
         out = await asyncio.to_thread(
-            _cli, "deadletters", "--url", receiver.url, "--token-file", token_file,
-            "--replay", str(nid),
+            _cli,
+            "deadletters",
+            "--url",
+            receiver.url,
+            "--token-file",
+            token_file,
+            "--replay",
+            str(nid),
         )
         assert out.returncode == 0, out.stderr
         await wait_for(lambda: len(sink.received) == 2, 30, what="replayed delivery")

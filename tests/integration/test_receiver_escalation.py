@@ -59,16 +59,21 @@ async def test_escalation_restart_ack_and_resolve(tmp_path: Path) -> None:
                 assert status == 200
                 ids[g] = doc["incident_id"]
         created = time.time()
-        await wait_for(lambda: sent("acked", "first") == 1 and sent("ignored", "first") == 1,
-                       10, what="step 0")
+        await wait_for(
+            lambda: sent("acked", "first") == 1 and sent("ignored", "first") == 1, 10, what="step 0"
+        )
         receiver.kill()
         # Step 1 (2 s) comes due while the receiver is down.
         await asyncio.sleep(max(0.0, created + 2.5 - time.time()))
         await receiver.start()
-        await wait_for(lambda: sent("acked", "second") == 1 and sent("ignored", "second") == 1,
-                       10, what="overdue step 1 fired on start")
-        status, doc = await receiver.api("POST", f"/api/v1/incidents/{ids['acked']}/ack",
-                                         body={"comment": "on it"})
+        await wait_for(
+            lambda: sent("acked", "second") == 1 and sent("ignored", "second") == 1,
+            10,
+            what="overdue step 1 fired on start",
+        )
+        status, doc = await receiver.api(
+            "POST", f"/api/v1/incidents/{ids['acked']}/ack", body={"comment": "on it"}
+        )
         assert status == 200 and doc["state"] == "acknowledged"
         assert doc["acked_by"] == "anonymous" and doc["ack_comment"] == "on it"
         # The unacknowledged incident reaches step 2 and then repeats it every second.
@@ -83,9 +88,11 @@ async def test_escalation_restart_ack_and_resolve(tmp_path: Path) -> None:
                 status, _ = await post_webhook(s, receiver.url, payload)
                 assert status == 200
         await wait_for(
-            lambda: sent("acked", "first", "resolved") == 1
-            and sent("acked", "second", "resolved") == 1
-            and sent("ignored", "third", "resolved") == 1,
+            lambda: (
+                sent("acked", "first", "resolved") == 1
+                and sent("acked", "second", "resolved") == 1
+                and sent("ignored", "third", "resolved") == 1
+            ),
             10,
             what="resolved to every notified channel",
         )

@@ -39,8 +39,9 @@ async def _post_many(url: str, groups: list[str], severity: str = "warning") -> 
     async def client(s: aiohttp.ClientSession) -> None:
         while queue:
             g = queue.pop()
-            payload = am_payload(g, [am_alert(g, severity=severity)],
-                                 common={"group": g, "severity": severity})
+            payload = am_payload(
+                g, [am_alert(g, severity=severity)], common={"group": g, "severity": severity}
+            )
             status, doc = await post_webhook(s, url, payload)
             assert status == 200, doc
             ids.append(doc["incident_id"])
