@@ -104,12 +104,8 @@ def open_url(target: str | urllib.request.Request, timeout: float) -> Any:
 
 
 def find(*names: str) -> str | None:
-    """The first of these executables on PATH (or in /usr/bin)."""
-    for name in names:
-        path = shutil.which(name) or shutil.which(name, path="/usr/bin:/usr/sbin")
-        if path:
-            return path
-    return None
+    """The first of these executables on PATH."""
+    return next((path for name in names if (path := shutil.which(name))), None)
 
 
 def prometheus_config(exporter: str, receiver: str, alertmanager: str | None, interval: str) -> str:
