@@ -129,8 +129,12 @@ class EmailChannel(Channel):
         return ssl.create_default_context()
 
     def preview(self, notification: Notification) -> str:
-        """The MIME message `send` would submit, for `tocsin-receiver render`."""
-        return build_message(self, notification, self.config).as_string()
+        """The message `send` would submit (headers, then each part decoded), for `render`."""
+        msg = build_message(self, notification, self.config)
+        lines = [f"{key}: {value}" for key, value in msg.items() if key != "Content-Type"]
+        for part in msg.iter_parts():
+            lines += ["", f"--- {part.get_content_type()} ---", str(part.get_content()).rstrip()]
+        return "\n".join(lines)
 
     async def send(self, notification: Notification) -> SendResult:
         config = self.config

@@ -9,6 +9,7 @@ with `retry_after`, so the worker waits instead of the client sleeping in place.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,6 +40,11 @@ _RETRYABLE_ERRORS = {
     "service_unavailable",
     "request_timeout",
 }
+
+
+# slack_sdk logs each request's full URL at DEBUG, and a webhook URL is a secret.
+_sdk_log = logging.getLogger("receiver.channels.slack.sdk")
+_sdk_log.setLevel(logging.WARNING)
 
 
 @dataclass
@@ -145,7 +151,10 @@ class SlackChannel(Channel):
         timeout = max(1, round(self.config.timeout))
         if self.config.webhook_url is not None:
             self._webhook = AsyncWebhookClient(
-                url=self.config.webhook_url.reveal(), timeout=timeout, retry_handlers=[]
+                url=self.config.webhook_url.reveal(),
+                timeout=timeout,
+                retry_handlers=[],
+                logger=_sdk_log,
             )
         else:
             assert self.config.token is not None
@@ -155,6 +164,7 @@ class SlackChannel(Channel):
                 base_url=base if base.endswith("/") else base + "/",
                 timeout=timeout,
                 retry_handlers=[],
+                logger=_sdk_log,
             )
 
     def message(self, notification: Notification) -> dict[str, Any]:

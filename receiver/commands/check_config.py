@@ -8,6 +8,7 @@ from pathlib import Path
 
 from receiver.config import load_config
 from receiver.confload import ConfigError
+from receiver.templates.check import check_templates
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -25,6 +26,12 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
+        return 1
+    template_problems = check_templates(cfg)
+    if template_problems:
+        for problem in template_problems:
+            print(problem, file=sys.stderr)
+        print(f"{len(template_problems)} problem(s) found", file=sys.stderr)
         return 1
     print(
         f"{args.file}: OK ({len(cfg.channels)} channels, {len(cfg.routes)} routes,"

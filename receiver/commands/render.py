@@ -1,0 +1,151 @@
+"""`tocsin-receiver render --channel NAME`: print exactly what a channel would send.
+
+Renders an Alertmanager payload (or a built-in sample) through the channel's templates
+and budget, without contacting the provider. NAME is a configured channel, or a channel
+type (email, slack, pagerduty, twilio, discord, teams) to see the built-in templates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from receiver.channels.base import Channel, Notification, channel_types
+from receiver.config import Config, default_config, load_config
+from receiver.confload import ConfigError, Loader
+from receiver.ingest.payload import PayloadError, parse_payload
+from receiver.templates import TemplateRenderer
+from receiver.templates.check import KINDS
+from receiver.templates.sample import sample_incident
+
+# Harmless settings that let a channel type be previewed without a configuration file.
+PLACEHOLDER_OPTIONS: dict[str, dict[str, Any]] = {
+    "email": {"host": "localhost", "sender": "tocsin@localhost", "to": ["oncall@localhost"]},
+    "slack": {"webhook_url": "https://hooks.slack.com/services/PLACEHOLDER"},
+    "pagerduty": {"routing_key": "0" * 32},
+    "twilio": {
+        "account_sid": "AC" + "0" * 32,
+        "auth_token": "placeholder",
+        "to": ["+15550000000"],
+        "from_number": "+15550000001",
+    },
+    "discord": {"webhook_url": "https://discord.com/api/webhooks/0/placeholder"},
+    "teams": {"webhook_url": "https://example.invalid/workflows/placeholder"},
+}
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "render", help="print what a channel would send for a payload (nothing is sent)"
+    )
+    p.add_argument("--channel", required=True, help="configured channel name, or a channel type")
+    p.add_argument("--payload", type=Path, help="Alertmanager webhook payload (JSON file)")
+    p.add_argument("--kind", default="firing", choices=KINDS, help="message kind (default firing)")
+    p.add_argument("--config.file", dest="config_file", type=Path, help="YAML configuration")
+    p.add_argument("--templates", type=Path, help="template directory (overrides templates_dir)")
+    return p
+
+
+def snapshot_from_payload(data: Any) -> dict[str, Any]:
+    """The incident snapshot the receiver would store for a payload (validated)."""
+    payload = parse_payload(data)
+    alerts = sorted(payload.alerts, key=lambda a: (a.status != "firing", a.starts_ts))
+    severity = payload.common_labels.get("severity") or next(
+        (a.labels["severity"] for a in alerts if "severity" in a.labels), "none"
+    )
+    return {
+        "id": 0,
+        "key": f"{payload.receiver}/{payload.group_key}",
+        "receiver": payload.receiver,
+        "group_key": payload.group_key,
+        "state": payload.status,
+        "severity": severity,
+        "group_labels": payload.group_labels,
+        "common_labels": payload.common_labels,
+        "common_annotations": payload.common_annotations,
+        "external_url": payload.external_url,
+        "created_at": alerts[0].starts_at if alerts else None,
+        "updated_at": alerts[0].starts_at if alerts else None,
+        "resolved_at": None,
+        "acked_by": None,
+        "acked_at": None,
+        "ack_comment": None,
+        "truncated_alerts": payload.truncated_alerts,
+        "correlation_id": "render",
+        "alerts": [
+            {
+                "fingerprint": a.fingerprint,
+                "status": a.status,
+                "labels": a.labels,
+                "annotations": a.annotations,
+                "starts_at": a.starts_at,
+                "ends_at": a.ends_at,
+                "generator_url": a.generator_url,
+            }
+            for a in alerts
+        ],
+    }
+
+
+def make_channel(name: str, config: Config, templates: TemplateRenderer) -> Channel:
+    """The configured channel called `name`, or a placeholder channel of type `name`."""
+    types = channel_types()
+    if name in config.channels:
+        cc = config.channels[name]
+        return types[cc.type](name, cc.options, templates)
+    if name in PLACEHOLDER_OPTIONS and name in types:
+        loader = Loader("<placeholder>")
+        options = loader.load(types[name].Config, PLACEHOLDER_OPTIONS[name])
+        return types[name](name, options, templates)
+    known = sorted({*config.channels, *PLACEHOLDER_OPTIONS})
+    raise LookupError(f"unknown channel {name!r} (configured channels and types: {known})")
+
+
+def preview(channel: Channel, notification: Notification) -> str:
+    """The channel's own preview, or the stored notification for channels without one."""
+    method = getattr(channel, "preview", None)
+    if callable(method):
+        return str(method(notification))
+    return json.dumps(notification.incident, indent=2, ensure_ascii=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config_file) if args.config_file else default_config()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if args.payload is not None:
+        try:
+            data = json.loads(args.payload.read_text(encoding="utf-8"))
+            incident = snapshot_from_payload(data)
+        except OSError as exc:
+            print(f"{args.payload}: cannot read: {exc.strerror or exc}", file=sys.stderr)
+            return 1
+        except (PayloadError, ValueError) as exc:
+            print(f"{args.payload}: invalid payload: {exc}", file=sys.stderr)
+            return 1
+    else:
+        incident = sample_incident()
+    templates = TemplateRenderer(args.templates or config.templates_dir)
+    try:
+        channel = make_channel(args.channel, config, templates)
+    except LookupError as exc:
+        print(str(exc.args[0]), file=sys.stderr)
+        return 1
+    notification = Notification(
+        id=0,
+        channel=channel.name,
+        kind=args.kind,
+        idempotency_key=f"render:{channel.name}:{args.kind}",
+        correlation_id="render",
+        incident=incident,
+        escalation_step=1 if args.kind == "escalation" else None,
+        digest=[incident] if args.kind == "digest" else [],
+    )
+    print(preview(channel, notification))
+    return 0
