@@ -8,9 +8,11 @@ from typing import Any
 
 import structlog
 
+from receiver.channels.base import channel_types
+from receiver.model import incident_snapshot
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import publish_incident, timeline
+from receiver.pipeline.notify import insert_notification, publish_incident, timeline
 from receiver.pipeline.process import resolve
 from receiver.store.base import Tx
 
@@ -78,6 +80,38 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
     timeline(tx, incident_id, now, "acknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "ack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "acknowledged")
+    queue_ack_events(tx, ctx, incident_id, actor.correlation_id, now)
+
+
+def queue_ack_events(
+    tx: Tx, ctx: Context, incident_id: int, correlation_id: str, now: float
+) -> None:
+    """Queue an `acknowledged` notification for notified channels that mirror acks."""
+    types = channel_types()
+    rows = tx.all(
+        "SELECT DISTINCT channel FROM notifications WHERE incident_id = ?"
+        " AND kind IN ('firing', 'escalation', 'repeat')",
+        (incident_id,),
+    )
+    wanted = []
+    for row in rows:
+        cc = ctx.config.channels.get(row["channel"])
+        if cc is not None and cc.type in types and types[cc.type].wants_ack_events:
+            wanted.append(cc.name)
+    if not wanted:
+        return
+    snapshot = incident_snapshot(tx, incident_id)
+    for channel in wanted:
+        insert_notification(
+            tx,
+            incident_id=incident_id,
+            channel=channel,
+            kind="acknowledged",
+            correlation_id=correlation_id,
+            snapshot=snapshot,
+            now=now,
+        )
+    tx.after_commit(ctx.wake_outbox)
 
 
 def unack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now: float) -> None:
