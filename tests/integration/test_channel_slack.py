@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
 from receiver.channels.slack import SlackChannel, SlackConfig
 from receiver.confload import Secret
+from receiver.metrics import REGISTRY
 from receiver.templates import TemplateRenderer
 from tests.conftest import free_port
 from tests.sinks.base import Reply
@@ -158,3 +160,18 @@ def test_config_needs_exactly_one_mode() -> None:
         ("channel", "required with token (a channel ID or #name)")
     ]
     assert SlackConfig(webhook_url=Secret("https://hooks.slack.com/services/x")).validate() == []
+
+
+async def test_broken_user_template_still_delivers_with_builtin(sink: SlackSink) -> None:
+    broken = Path(__file__).resolve().parent.parent / "fixtures" / "templates" / "broken"
+    url = f"{sink.url}/services/T000/B000/{WEBHOOK_SECRET}"
+    labels = {"channel": "broken-slack", "template": "slack/default.title.txt"}
+    before = REGISTRY.get_sample_value("tocsin_receiver_template_errors_total", labels) or 0.0
+    channel = SlackChannel(
+        "broken-slack", SlackConfig(webhook_url=Secret(url)), TemplateRenderer(broken)
+    )
+    result = await channel.send(notification("script_annotation.json"))
+    assert result.ok, result
+    assert sink.requests[0].json == EXPECTED_FIRING
+    after = REGISTRY.get_sample_value("tocsin_receiver_template_errors_total", labels)
+    assert after == before + 1
