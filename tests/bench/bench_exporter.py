@@ -1,9 +1,18 @@
 """tocsin-exporter against node_exporter: same collectors, same load, in one run.
 
-Both servers get the same closed-loop load (1 and then 4 connections, 10 s each) from a
+Three servers get the same closed-loop load (1 and then 4 connections, 10 s each) from a
 load generator in a separate process, sending what Prometheus 2.42 sends (its Accept
-header, gzip). Printed per concurrency: requests/s, p50/p99 latency, CPU seconds per 1,000
-scrapes (from /proc/<pid>/stat) and RSS, then our/node_exporter ratios.
+header, which prefers OpenMetrics, and gzip):
+
+- node_exporter, which collects on every scrape;
+- tocsin as shipped (`min_interval: 1s`: scrapes inside one second share a collection);
+- tocsin with `min_interval: 0s`, so every scrape is a full collection and render, as for
+  a real Prometheus scraping every 15 s (only scrapes that arrive while a collection is in
+  flight share it, so with 4 connections some do).
+
+Printed per concurrency: requests/s, p50/p99 latency, CPU seconds per 1,000 scrapes (from
+/proc/<pid>/stat) and RSS, then each tocsin row's ratios to node_exporter, and the load
+average (other work on the machine skews every figure).
 
 Goal (issue 2): >= 2x node_exporter's requests/s, p99 <= its p99, CPU per scrape <= its,
 RSS <= 60 MB.
@@ -17,6 +26,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -178,34 +188,32 @@ def _drive(url: str, pid: int, connections: int) -> Result:
 
 def _row(name: str, r: Result) -> str:
     return (
-        f"{name:<15} {r.rps:>9.0f} {r.p50 * 1000:>9.2f} {r.p99 * 1000:>9.2f} "
+        f"{name:<17} {r.rps:>9.0f} {r.p50 * 1000:>9.2f} {r.p99 * 1000:>9.2f} "
         f"{r.cpu_per_1000:>12.3f} {r.rss_mb:>8.1f} {r.errors:>6}"
     )
 
 
-def main() -> int:
-    """Run both servers under the same load and print figures and ratios."""
-    if not Path(NODE_EXPORTER).exists():
-        print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
-        return 1
-    node_port, our_port = _free_port(), _free_port()
-    node = subprocess.Popen(
-        [
-            NODE_EXPORTER,
-            f"--web.listen-address=127.0.0.1:{node_port}",
-            "--collector.disable-defaults",
-            *(f"--collector.{c}" for c in COLLECTORS),
-            "--log.level=warn",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def _ratios(name: str, ours: Result, node: Result) -> str:
+    return (
+        f"{name}/node_exporter: req/s {ours.rps / node.rps:.2f}x (goal >= 2), "
+        f"p50 {ours.p50 / node.p50:.2f}, p99 {ours.p99 / node.p99:.2f} (goal <= 1), "
+        f"CPU/scrape {ours.cpu_per_1000 / max(node.cpu_per_1000, 1e-9):.2f} (goal <= 1), "
+        f"RSS {ours.rss_mb:.1f} MB (goal <= 60)"
     )
-    ours = subprocess.Popen(
+
+
+def _load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _ours(port: int, config: Path | None) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-m",
             "exporter",
-            f"--web.listen-address=127.0.0.1:{our_port}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            *([f"--config.file={config}"] if config is not None else []),
             "--collector.disable-defaults",
             *(f"--collector.{c}" for c in COLLECTORS),
             "--log.level=warn",
@@ -213,42 +221,73 @@ def main() -> int:
         cwd=REPO,
         stdout=subprocess.DEVNULL,
     )
-    servers = {
-        "node_exporter": (node, f"http://127.0.0.1:{node_port}/metrics"),
-        "tocsin": (ours, f"http://127.0.0.1:{our_port}/metrics"),
-    }
-    try:
-        for proc, url in servers.values():
-            _wait_ready(url, proc)
-        print(f"collectors: {' '.join(COLLECTORS)}; {DURATION:g}s per run; Prometheus headers")
-        for connections in CONCURRENCY:
-            results = {
-                name: _drive(url, proc.pid, connections) for name, (proc, url) in servers.items()
-            }
-            node_r, our_r = results["node_exporter"], results["tocsin"]
-            print(f"\n{connections} connection(s)")
-            print(
-                f"{'server':<15} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
-                f"{'CPU s/1000':>12} {'RSS MB':>8} {'errors':>6}"
-            )
-            print(_row("node_exporter", node_r))
-            print(_row("tocsin", our_r))
-            print(
-                f"ratios tocsin/node_exporter: req/s {our_r.rps / node_r.rps:.2f}x "
-                f"(goal >= 2), p50 {our_r.p50 / node_r.p50:.2f}, "
-                f"p99 {our_r.p99 / node_r.p99:.2f} (goal <= 1), "
-                f"CPU/scrape {our_r.cpu_per_1000 / max(node_r.cpu_per_1000, 1e-9):.2f} "
-                f"(goal <= 1), tocsin RSS {our_r.rss_mb:.1f} MB (goal <= 60)"
-            )
-    finally:
-        for proc, _ in servers.values():
-            proc.terminate()
-        for proc, _ in servers.values():
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+
+
+def main() -> int:
+    """Run the servers under the same load and print figures and ratios."""
+    if not Path(NODE_EXPORTER).exists():
+        print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
+        return 1
+    node_port, our_port, uncached_port = _free_port(), _free_port(), _free_port()
+    with tempfile.TemporaryDirectory(prefix="bench-exporter-") as tmp:
+        uncached_config = Path(tmp) / "uncached.yml"
+        uncached_config.write_text(f"global:\n  min_interval: 0s\n  state_dir: {tmp}/state\n")
+        node = subprocess.Popen(
+            [
+                NODE_EXPORTER,
+                f"--web.listen-address=127.0.0.1:{node_port}",
+                "--collector.disable-defaults",
+                *(f"--collector.{c}" for c in COLLECTORS),
+                "--log.level=warn",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        servers = {
+            "node_exporter": (node, f"http://127.0.0.1:{node_port}/metrics"),
+            "tocsin": (_ours(our_port, None), f"http://127.0.0.1:{our_port}/metrics"),
+            "tocsin uncached": (
+                _ours(uncached_port, uncached_config),
+                f"http://127.0.0.1:{uncached_port}/metrics",
+            ),
+        }
+        try:
+            _run(servers)
+        finally:
+            for proc, _ in servers.values():
+                proc.terminate()
+            for proc, _ in servers.values():
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     return 0
+
+
+def _run(servers: dict[str, tuple[subprocess.Popen[bytes], str]]) -> None:
+    for proc, url in servers.values():
+        _wait_ready(url, proc)
+    print(
+        f"collectors: {' '.join(COLLECTORS)}; {DURATION:g}s per run; Prometheus 2.42 headers; "
+        f"'tocsin' caches 1s, 'tocsin uncached' collects on every scrape"
+    )
+    print(f"load average before: {_load_average()} ({os.cpu_count()} CPUs)")
+    for connections in CONCURRENCY:
+        results = {
+            name: _drive(url, proc.pid, connections) for name, (proc, url) in servers.items()
+        }
+        node_r = results["node_exporter"]
+        print(f"\n{connections} connection(s)")
+        print(
+            f"{'server':<17} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
+            f"{'CPU s/1000':>12} {'RSS MB':>8} {'errors':>6}"
+        )
+        for name, result in results.items():
+            print(_row(name, result))
+        for name, result in results.items():
+            if name != "node_exporter":
+                print(_ratios(name, result, node_r))
+    print(f"\nload average after: {_load_average()}")
 
 
 if __name__ == "__main__":
