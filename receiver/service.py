@@ -90,6 +90,7 @@ class Service:
             channels[name] = channel
         worker = OutboxWorker(store, ctx, channels)
         ctx.wake_outbox = worker.wake
+        ctx.dispatch = worker.submit
         rt = Runtime(cfg, store, ctx, worker, Authenticator(cfg.auth.tokens), hub, channels)
         self.runtime = rt
         redone = await store.write(lambda tx: reprocess_errors(tx, ctx, time.time()))

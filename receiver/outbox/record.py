@@ -19,15 +19,11 @@ def record_attempt(
 ) -> str:
     """Store the attempt and the row's next state; returns delivered, retry or dead_letter."""
     row = tx.one(
-        "SELECT attempts, window_start, state FROM notifications WHERE id = ?",
+        "SELECT attempts, window_start FROM notifications WHERE id = ? AND state = 'pending'",
         (notification_id,),
     )
-    if row is None or row["state"] != "pending":
+    if row is None:
         return "stale"
-    total = tx.one(
-        "SELECT COUNT(*) AS n FROM attempts WHERE notification_id = ?", (notification_id,)
-    )
-    number = int(total["n"] if total else 0) + 1
     if result.ok:
         outcome = "delivered"
     elif result.retry:
@@ -36,10 +32,10 @@ def record_attempt(
         outcome = "permanent"
     tx.execute(
         "INSERT INTO attempts (notification_id, attempt, started_at, duration, outcome, status,"
-        " error, retry_after, response) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " error, retry_after, response) SELECT ?, COUNT(*) + 1, ?, ?, ?, ?, ?, ?, ?"
+        " FROM attempts WHERE notification_id = ?",
         (
             notification_id,
-            number,
             started,
             duration,
             outcome,
@@ -47,6 +43,7 @@ def record_attempt(
             result.error,
             result.retry_after,
             (result.response or "")[:2000] or None,
+            notification_id,
         ),
     )
     attempts = int(row["attempts"]) + 1

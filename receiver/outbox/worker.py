@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import time
+from functools import partial
 from typing import Any
 
 import structlog
@@ -65,6 +66,8 @@ class OutboxWorker:
         self.inflight: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.last_digest: dict[str, float] = {}
+        self.folding: list[tuple[int, str]] = []
+        self._fold_task: asyncio.Task[None] | None = None
         self._event = asyncio.Event()
         self._stopping = False
 
@@ -88,11 +91,14 @@ class OutboxWorker:
                 sleep = _MAX_SLEEP
 
     async def stop(self) -> None:
-        """Stop picking rows and let in-flight deliveries finish recording."""
+        """Stop picking rows and let in-flight deliveries and folds finish recording."""
         self._stopping = True
         self._event.set()
-        if self.tasks:
-            await asyncio.wait(self.tasks, timeout=10)
+        pending = set(self.tasks)
+        if self._fold_task is not None:
+            pending.add(self._fold_task)
+        if pending:
+            await asyncio.wait(pending, timeout=10)
 
     async def pass_once(self) -> float:
         """Digest folded rows, dispatch due rows; returns seconds until the next pass."""
@@ -104,6 +110,21 @@ class OutboxWorker:
         rows, next_due = await self.store.read(
             lambda tx: _due_rows(tx, now, len(self.inflight) + _PICK)
         )
+        if self._start(rows):
+            sleep = 0.0
+        if next_due is not None:
+            sleep = min(sleep, max(0.0, next_due - time.time()))
+        return max(sleep, 0.005)
+
+    def submit(self, rows: list[Row]) -> None:
+        """Rows just committed by a write job: start them without re-reading the table."""
+        if self._stopping:
+            return
+        if self._start(rows):
+            self.wake()
+
+    def _start(self, rows: list[Row]) -> bool:
+        """Deliver each row or, over its channel's rate limit, fold it; True if any folded."""
         to_fold: list[tuple[int, str]] = []
         for row in rows:
             if row["id"] in self.inflight:
@@ -116,14 +137,29 @@ class OutboxWorker:
             task = asyncio.create_task(self._deliver(row))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
-        if to_fold:
-            await self.store.write(lambda tx: _fold(tx, to_fold, now))
-            for _, channel in to_fold:
-                FOLDED.labels(channel, "rate_limit").inc()
-            sleep = 0.0
-        if next_due is not None:
-            sleep = min(sleep, max(0.0, next_due - time.time()))
-        return max(sleep, 0.005)
+        if not to_fold:
+            return False
+        # Held in `inflight` until the fold commits, so no pass can also send them.
+        self.inflight.update(i for i, _ in to_fold)
+        self.folding.extend(to_fold)
+        if self._fold_task is None or self._fold_task.done():
+            self._fold_task = asyncio.create_task(self._flush_folds())
+        return True
+
+    async def _flush_folds(self) -> None:
+        while self.folding:
+            batch, self.folding = self.folding, []
+            now = time.time()
+            try:
+                await self.store.write(partial(_fold, rows=batch, now=now), durable=False)
+            except StoreError as exc:
+                log.error("fold_failed", error=str(exc))
+            else:
+                for _, channel in batch:
+                    FOLDED.labels(channel, "rate_limit").inc()
+            finally:
+                self.inflight.difference_update(i for i, _ in batch)
+        self.wake()
 
     async def _maybe_digest(self, channel: str, now: float) -> float:
         wait = self.ctx.config.storm.digest_interval - (now - self.last_digest.get(channel, 0.0))
@@ -168,7 +204,8 @@ class OutboxWorker:
         cfg = self.ctx.config.outbox
         try:
             outcome = await self.store.write(
-                lambda tx: record_attempt(tx, n.id, started, duration, result, cfg, time.time())
+                lambda tx: record_attempt(tx, n.id, started, duration, result, cfg, time.time()),
+                durable=False,
             )
         except StoreError as exc:
             log.error("attempt_not_recorded", error=str(exc))

@@ -16,11 +16,16 @@ def _noop(*_: Any) -> None:
 
 @dataclass
 class Context:
-    """Shared by every write job; hooks run on the event loop after commit."""
+    """Shared by every write job; hooks run on the event loop after commit.
+
+    `dispatch` hands freshly committed outbox rows straight to the worker (no re-read);
+    `wake_outbox` asks it to look at the table (timers, folded rows, replays).
+    """
 
     config: Config
     router: Router
     wake_outbox: Callable[[], None] = _noop
+    dispatch: Callable[[list[dict[str, Any]]], None] = _noop
     publish: Callable[[str, dict[str, Any]], None] = _noop
     pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 

@@ -34,8 +34,38 @@ def insert_notification(
     folded_reason: str | None = None,
 ) -> int:
     """Insert one outbox row (pending, or folded for a digest) and return its id."""
+    return int(
+        insert_notification_row(
+            tx,
+            incident_id=incident_id,
+            channel=channel,
+            kind=kind,
+            correlation_id=correlation_id,
+            snapshot=snapshot,
+            now=now,
+            step=step,
+            folded_reason=folded_reason,
+        )["id"]
+    )
+
+
+def insert_notification_row(
+    tx: Tx,
+    *,
+    incident_id: int | None,
+    channel: str,
+    kind: str,
+    correlation_id: str,
+    snapshot: dict[str, Any],
+    now: float,
+    step: int | None = None,
+    folded_reason: str | None = None,
+) -> dict[str, Any]:
+    """Insert one outbox row; returns the columns the outbox worker needs to send it."""
     state = "folded" if folded_reason else "pending"
-    return tx.execute(
+    key = f"tocsin-{uuid.uuid4().hex}"
+    text = json.dumps(snapshot, sort_keys=True)
+    row_id = tx.execute(
         "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"
         " snapshot, escalation_step, state, attempts, next_attempt_at, window_start, created_at,"
         " updated_at, folded_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
@@ -43,9 +73,9 @@ def insert_notification(
             incident_id,
             channel,
             kind,
-            f"tocsin-{uuid.uuid4().hex}",
+            key,
             correlation_id,
-            json.dumps(snapshot, sort_keys=True),
+            text,
             step,
             state,
             now,
@@ -55,6 +85,17 @@ def insert_notification(
             folded_reason,
         ),
     )
+    return {
+        "id": row_id,
+        "channel": channel,
+        "kind": kind,
+        "idempotency_key": key,
+        "correlation_id": correlation_id,
+        "snapshot": text,
+        "escalation_step": step,
+        "attempts": 0,
+        "state": state,
+    }
 
 
 def enqueue(
@@ -74,10 +115,10 @@ def enqueue(
     row = tx.one("SELECT storm, correlation_id FROM incidents WHERE id = ?", (incident_id,))
     assert row is not None
     reason = "storm" if row["storm"] else None
-    ids = []
+    rows = []
     for name in names:
-        ids.append(
-            insert_notification(
+        rows.append(
+            insert_notification_row(
                 tx,
                 incident_id=incident_id,
                 channel=name,
@@ -97,8 +138,11 @@ def enqueue(
         if reason:
             FOLDED.labels(name, reason).inc()
     timeline(tx, incident_id, now, "notification_queued", kind=kind, channels=names, step=step)
-    tx.after_commit(ctx.wake_outbox)
-    return ids
+    if reason:
+        tx.after_commit(ctx.wake_outbox)
+    else:
+        tx.after_commit(lambda: ctx.dispatch(rows))
+    return [int(r["id"]) for r in rows]
 
 
 def notified_channels(tx: Tx, incident_id: int) -> list[str]:

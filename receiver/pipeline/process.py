@@ -40,9 +40,11 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
     """Upsert the incident, record new alert events, route and queue notifications."""
     out = Outcome()
     key = incident_key(payload.receiver, payload.group_key)
-    for a in payload.alerts:
-        ALERTS_RECEIVED.labels(a.status).inc()
-    fresh = [a for a in _dedup_in_payload(payload.alerts) if _is_new(tx, key, a)]
+    firing_count = sum(1 for a in payload.alerts if a.status == "firing")
+    ALERTS_RECEIVED.labels("firing").inc(firing_count)
+    ALERTS_RECEIVED.labels("resolved").inc(len(payload.alerts) - firing_count)
+    seen = _seen_events(tx, key)
+    fresh = [a for a in _dedup_in_payload(payload.alerts) if _is_new(seen, a)]
     out.duplicates = len(payload.alerts) - len(fresh)
     inc = tx.one("SELECT * FROM incidents WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
     any_firing = any(a.status == "firing" for a in fresh)
@@ -58,7 +60,7 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
     assert inc is not None
     incident_id = int(inc["id"])
     out.incident_id = incident_id
-    applied = [a for a in fresh if _apply(tx, key, incident_id, a, correlation_id, now)]
+    applied = _apply(tx, key, incident_id, fresh, correlation_id, now, out.created)
     out.duplicates += len(fresh) - len(applied)
     out.new_events = len(applied)
     DUPLICATES.inc(out.duplicates)
@@ -118,15 +120,18 @@ def _dedup_in_payload(alerts: list[Alert]) -> list[Alert]:
     return list(seen.values())
 
 
-def _is_new(tx: Tx, key: str, a: Alert) -> bool:
-    # A firing event is stale when the same startsAt has already resolved.
-    other = "resolved"
-    row = tx.one(
-        "SELECT 1 AS hit FROM alert_events WHERE incident_key = ? AND fingerprint = ?"
-        " AND starts_at = ? AND (status = ? OR status = ?)",
-        (key, a.fingerprint, a.starts_at, a.status, other),
+def _seen_events(tx: Tx, key: str) -> set[tuple[str, str, str]]:
+    rows = tx.all(
+        "SELECT fingerprint, status, starts_at FROM alert_events WHERE incident_key = ?", (key,)
     )
-    return row is None
+    return {(r["fingerprint"], r["status"], r["starts_at"]) for r in rows}
+
+
+def _is_new(seen: set[tuple[str, str, str]], a: Alert) -> bool:
+    if (a.fingerprint, a.status, a.starts_at) in seen:
+        return False
+    # A firing event is stale when the same startsAt has already resolved.
+    return not (a.status == "firing" and (a.fingerprint, "resolved", a.starts_at) in seen)
 
 
 def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now: float) -> Row:
@@ -165,51 +170,68 @@ def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now
     return row
 
 
-def _apply(tx: Tx, key: str, incident_id: int, a: Alert, correlation_id: str, now: float) -> bool:
-    current = tx.one(
-        "SELECT starts_ts FROM incident_alerts WHERE incident_id = ? AND fingerprint = ?",
-        (incident_id, a.fingerprint),
-    )
-    if current is not None and current["starts_ts"] > a.starts_ts:
-        return False
-    tx.execute(
+def _apply(
+    tx: Tx,
+    key: str,
+    incident_id: int,
+    fresh: list[Alert],
+    correlation_id: str,
+    now: float,
+    created: bool,
+) -> list[Alert]:
+    """Record new alert events and upsert the incident's alerts; older startsAt are stale."""
+    current: dict[str, float] = {}
+    if not created:
+        rows = tx.all(
+            "SELECT fingerprint, starts_ts FROM incident_alerts WHERE incident_id = ?",
+            (incident_id,),
+        )
+        current = {r["fingerprint"]: r["starts_ts"] for r in rows}
+    applied = [a for a in fresh if current.get(a.fingerprint, float("-inf")) <= a.starts_ts]
+    if not applied:
+        return applied
+    tx.executemany(
         "INSERT INTO alert_events (incident_key, fingerprint, status, starts_at, incident_id,"
         " received_at, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        (key, a.fingerprint, a.status, a.starts_at, incident_id, now, correlation_id),
+        [
+            (key, a.fingerprint, a.status, a.starts_at, incident_id, now, correlation_id)
+            for a in applied
+        ],
     )
-    if tx.rowcount() == 0:
-        return False
-    values = (
-        a.status,
-        json.dumps(a.labels, sort_keys=True),
-        json.dumps(a.annotations, sort_keys=True),
-        a.starts_at,
-        a.starts_ts,
-        a.ends_at,
-        a.generator_url,
-        now,
+    tx.executemany(
+        "INSERT INTO incident_alerts (incident_id, fingerprint, status, labels, annotations,"
+        " starts_at, starts_ts, ends_at, generator_url, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (incident_id, fingerprint) DO UPDATE SET status = excluded.status,"
+        " labels = excluded.labels, annotations = excluded.annotations,"
+        " starts_at = excluded.starts_at, starts_ts = excluded.starts_ts,"
+        " ends_at = excluded.ends_at, generator_url = excluded.generator_url,"
+        " updated_at = excluded.updated_at",
+        [
+            (
+                incident_id,
+                a.fingerprint,
+                a.status,
+                json.dumps(a.labels, sort_keys=True),
+                json.dumps(a.annotations, sort_keys=True),
+                a.starts_at,
+                a.starts_ts,
+                a.ends_at,
+                a.generator_url,
+                now,
+            )
+            for a in applied
+        ],
     )
-    if current is None:
-        tx.execute(
-            "INSERT INTO incident_alerts (status, labels, annotations, starts_at, starts_ts,"
-            " ends_at, generator_url, updated_at, incident_id, fingerprint)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*values, incident_id, a.fingerprint),
-        )
-    else:
-        tx.execute(
-            "UPDATE incident_alerts SET status = ?, labels = ?, annotations = ?, starts_at = ?,"
-            " starts_ts = ?, ends_at = ?, generator_url = ?, updated_at = ?"
-            " WHERE incident_id = ? AND fingerprint = ?",
-            (*values, incident_id, a.fingerprint),
-        )
     timeline(
         tx,
         incident_id,
         now,
-        f"alert_{a.status}",
-        fingerprint=a.fingerprint,
-        starts_at=a.starts_at,
+        "alerts_changed",
         correlation_id=correlation_id,
+        alerts=[
+            {"fingerprint": a.fingerprint, "status": a.status, "starts_at": a.starts_at}
+            for a in applied
+        ],
     )
-    return True
+    return applied

@@ -66,14 +66,19 @@ class _Tx:
 
 
 class _Job:
-    __slots__ = ("fn", "future", "loop")
+    __slots__ = ("durable", "fn", "future", "loop")
 
     def __init__(
-        self, fn: Callable[[_Tx], Any], future: Future[Any], loop: asyncio.AbstractEventLoop | None
+        self,
+        fn: Callable[[_Tx], Any],
+        future: Future[Any] | asyncio.Future[Any],
+        loop: asyncio.AbstractEventLoop | None,
+        durable: bool = True,
     ) -> None:
         self.fn = fn
         self.future = future
         self.loop = loop
+        self.durable = durable
 
 
 def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
@@ -121,6 +126,7 @@ class SqliteStore:
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._open = True
+        self._sync_now = synchronous
         self.batches = 0
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
         self._thread.start()
@@ -129,13 +135,19 @@ class SqliteStore:
     def is_open(self) -> bool:
         return self._open and self._thread.is_alive()
 
-    async def write(self, fn: Callable[[Any], R]) -> R:
-        """Run `fn(tx)` in the writer; returns once its transaction has committed."""
+    async def write(self, fn: Callable[[Any], R], durable: bool = True) -> R:
+        """Run `fn(tx)` in the writer; returns once its transaction has committed.
+
+        `durable=False` (delivery bookkeeping, whose loss costs at most a repeat) lets a
+        batch made only of such jobs commit without fsync; the next durable commit's
+        fsync of the WAL persists it too, since WAL frames are appended in order.
+        """
         if not self._open:
             raise StoreError("store is closed")
-        fut: Future[R] = Future()
-        self._queue.put(_Job(fn, fut, asyncio.get_running_loop()))
-        return await asyncio.wrap_future(fut)
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R] = loop.create_future()
+        self._queue.put(_Job(fn, fut, loop, durable))
+        return await fut
 
     def write_sync(self, fn: Callable[[Any], R]) -> R:
         """Blocking variant of `write`, for CLI tools and tests."""
@@ -205,8 +217,12 @@ class SqliteStore:
         conn.close()
 
     def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]] = []
+        outcomes: list[Outcome] = []
+        sync = self.synchronous if any(j.durable for j in batch) else "NORMAL"
         try:
+            if sync != self._sync_now:
+                conn.execute(f"PRAGMA synchronous={sync}")
+                self._sync_now = sync
             conn.execute("BEGIN IMMEDIATE")
             for job in batch:
                 tx = _Tx(conn)
@@ -230,33 +246,46 @@ class SqliteStore:
                     time.sleep(0)
             err = StoreError(f"could not commit: {exc}")
             outcomes = [(job, None, err, []) for job in batch]
-        for job, result, error, callbacks in outcomes:
-            _resolve(job, result, error, callbacks)
+        _resolve_all(outcomes)
 
 
-def _resolve(
-    job: _Job, result: Any, error: BaseException | None, callbacks: list[Callable[[], None]]
-) -> None:
-    def done() -> None:
-        for cb in callbacks:
+Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
+
+
+def _resolve_all(outcomes: list[Outcome]) -> None:
+    """Hand results back: one wake-up per event loop per batch, not one per job."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[Outcome]] = {}
+    for outcome in outcomes:
+        loop = outcome[0].loop
+        if loop is None:
+            _finish(outcome)
+        else:
+            by_loop.setdefault(loop, []).append(outcome)
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_finish_many, items)
+        except RuntimeError:
+            log.warning("store_result_dropped", reason="event loop closed", jobs=len(items))
+
+
+def _finish_many(items: list[Outcome]) -> None:
+    for item in items:
+        _finish(item)
+
+
+def _finish(outcome: Outcome) -> None:
+    job, result, error, callbacks = outcome
+    for cb in callbacks:
+        try:
             cb()
-        if job.future.done():
-            return
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
-
-    if job.loop is None:
-        done()
+        except Exception:
+            log.exception("after_commit_failed")
+    if job.future.done():
         return
-    try:
-        job.loop.call_soon_threadsafe(done)
-    except RuntimeError:
-        if error is not None:
-            job.future.set_exception(error)
-        else:
-            job.future.set_result(result)
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        job.future.set_result(result)
 
 
 def backup_file(source: Path, target: Path) -> None:

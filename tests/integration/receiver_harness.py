@@ -45,6 +45,7 @@ class Received:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
+    at_perf: float = field(default_factory=time.perf_counter)
 
 
 @dataclass
