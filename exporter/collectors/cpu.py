@@ -70,6 +70,7 @@ class CPUCollector(Collector):
         super().__init__(ctx)
         self._lock = threading.Lock()
         self._last: dict[str, dict[str, float]] = {}
+        self._stat = str(self.paths.proc("stat"))
         self._isolated = self._read_isolated()
         self._topology = self._read_topology()
 
@@ -107,7 +108,7 @@ class CPUCollector(Collector):
             return {cpu: dict(stats) for cpu, stats in self._last.items()}
 
     def collect(self) -> Iterable[Metric]:
-        stats = self._monotonic(parse_cpu_lines(read_required(self.paths.proc("stat"))))
+        stats = self._monotonic(parse_cpu_lines(read_required(self._stat)))
         seconds = CounterMetricFamily(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",

@@ -169,15 +169,16 @@ class DiskstatsCollector(Collector):
         config = self.config if isinstance(self.config, DiskstatsConfig) else DiskstatsConfig()
         self._filter = DeviceFilter.build(config.device_include, config.device_exclude)
         udev = self.paths.root(UDEV_DATA)
-        self._udev = udev if udev.is_dir() else None
+        self._udev = str(udev) if udev.is_dir() else None
         self._lock = threading.Lock()
         self._rotational: dict[str, str] = {}
+        self._diskstats = str(self.paths.proc("diskstats"))
 
     def _udev_info(self, major: str, minor: str) -> dict[str, str]:
         if self._udev is None:
             return {}
         try:
-            return parse_udev(read_text(self._udev / f"b{major}:{minor}"))
+            return parse_udev(read_text(f"{self._udev}/b{major}:{minor}"))
         except OSError:
             return {}
 
@@ -203,7 +204,7 @@ class DiskstatsCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         families = _Families()
         seen: set[str] = set()
-        for line in read_required(self.paths.proc("diskstats")).splitlines():
+        for line in read_required(self._diskstats).splitlines():
             parts = line.split()
             if len(parts) < 4:
                 continue

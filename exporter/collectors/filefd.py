@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_required
 
 
@@ -18,8 +18,12 @@ class FilefdCollector(Collector):
     name = "filefd"
     description = "file handle usage from /proc/sys/fs/file-nr"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._file_nr = str(self.paths.proc("sys/fs/file-nr"))
+
     def collect(self) -> Iterable[Metric]:
-        allocated, _unused, maximum = read_required(self.paths.proc("sys/fs/file-nr")).split()
+        allocated, _unused, maximum = read_required(self._file_nr).split()
         yield GaugeMetricFamily(
             "node_filefd_allocated",
             "File descriptor statistics: allocated.",

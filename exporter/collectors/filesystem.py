@@ -131,13 +131,14 @@ class FilesystemCollector(Collector):
         self._lock = threading.Lock()
         self._worker: _StatvfsWorker | None = None
         self._stuck: set[str] = set()
+        self._mount_tables = (str(self.paths.proc("1/mounts")), str(self.paths.proc("mounts")))
 
     def _mounts(self) -> list[Mount]:
         # PID 1's table is the host's when only /proc is shared with a container.
         try:
-            text = read_text(self.paths.proc("1/mounts"))
+            text = read_text(self._mount_tables[0])
         except OSError:
-            text = read_required(self.paths.proc("mounts"))
+            text = read_required(self._mount_tables[1])
         return parse_mounts(text)
 
     def _strip_rootfs(self, mountpoint: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_required
 
 
@@ -18,8 +18,12 @@ class LoadavgCollector(Collector):
     name = "loadavg"
     description = "load averages from /proc/loadavg"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._loadavg = str(self.paths.proc("loadavg"))
+
     def collect(self) -> Iterable[Metric]:
-        parts = read_required(self.paths.proc("loadavg")).split()
+        parts = read_required(self._loadavg).split()
         for minutes, raw in zip(("1", "5", "15"), parts[:3], strict=True):
             yield GaugeMetricFamily(
                 f"node_load{minutes}", f"{minutes}m load average.", value=float(raw)

@@ -4,14 +4,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_required
 
 _PARENS = re.compile(r"\((.*)\)")
+
+
+# The field set is fixed per kernel, so names are worked out once per field, not per scrape.
+@lru_cache(maxsize=1024)
+def _suffix(field: str, has_unit: bool) -> tuple[str, float]:
+    key = _PARENS.sub(r"_\1", field.rstrip(":"))
+    # Every field with a unit is in kB (KiB); HugePages_* are plain counts.
+    return (key + "_bytes", 1024.0) if has_unit else (key, 1.0)
+
+
+@lru_cache(maxsize=1024)
+def _family(key: str) -> tuple[str, str]:
+    return f"node_memory_{key}", f"Memory information field {key}."
 
 
 def parse_meminfo(text: str) -> dict[str, float]:
@@ -21,13 +35,8 @@ def parse_meminfo(text: str) -> dict[str, float]:
         parts = line.split()
         if len(parts) < 2:
             continue
-        key = _PARENS.sub(r"_\1", parts[0].rstrip(":"))
-        value = float(parts[1])
-        if len(parts) == 3:
-            # Every field with a unit is in kB (KiB); HugePages_* are plain counts.
-            values[key + "_bytes"] = value * 1024
-        else:
-            values[key] = value
+        key, factor = _suffix(parts[0], len(parts) == 3)
+        values[key] = float(parts[1]) * factor
     return values
 
 
@@ -38,8 +47,11 @@ class MeminfoCollector(Collector):
     name = "meminfo"
     description = "memory statistics from /proc/meminfo"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._meminfo = str(self.paths.proc("meminfo"))
+
     def collect(self) -> Iterable[Metric]:
-        for key, value in parse_meminfo(read_required(self.paths.proc("meminfo"))).items():
-            yield GaugeMetricFamily(
-                f"node_memory_{key}", f"Memory information field {key}.", value=value
-            )
+        for key, value in parse_meminfo(read_required(self._meminfo)).items():
+            name, help_text = _family(key)
+            yield GaugeMetricFamily(name, help_text, value=value)

@@ -56,17 +56,19 @@ class NetdevCollector(Collector):
         super().__init__(ctx)
         config = self.config if isinstance(self.config, NetdevConfig) else NetdevConfig()
         self._filter = DeviceFilter.build(config.device_include, config.device_exclude)
+        self._net_dev = str(self.paths.proc("net/dev"))
+        self._sys_net = str(self.paths.sys("class/net"))
 
     def _nohandler(self, device: str) -> float | None:
         # node_exporter's default netlink source also carries rx_nohandler, which
         # /proc/net/dev lacks; sysfs has it.
         try:
-            return float(read_text(self.paths.sys("class/net", device, "statistics/rx_nohandler")))
+            return float(read_text(f"{self._sys_net}/{device}/statistics/rx_nohandler"))
         except (OSError, ValueError):
             return None
 
     def collect(self) -> Iterable[Metric]:
-        stats = parse_net_dev(read_required(self.paths.proc("net/dev")))
+        stats = parse_net_dev(read_required(self._net_dev))
         families: dict[str, CounterMetricFamily] = {}
 
         def add(key: str, device: str, value: float) -> None:

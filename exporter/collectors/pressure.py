@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, CollectorUnavailable, register
+from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
 from exporter.collectors._procfs import read_text
 
 # (resource, PSI line) → (metric, help). IRQ pressure has only a "full" line by design.
@@ -61,10 +61,14 @@ class PressureCollector(Collector):
     name = "pressure"
     description = "pressure stall information from /proc/pressure"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._files = [(r, str(self.paths.proc("pressure", r))) for r in (*_REQUIRED, "irq")]
+
     def collect(self) -> Iterable[Metric]:
-        for resource in (*_REQUIRED, "irq"):
+        for resource, path in self._files:
             try:
-                totals = parse_psi(read_text(self.paths.proc("pressure", resource)))
+                totals = parse_psi(read_text(path))
             except FileNotFoundError as exc:
                 if resource == "irq":
                     continue  # only kernels >= 6.1 built with CONFIG_IRQ_TIME_ACCOUNTING

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_required
 
 # /proc/stat key → (metric, help, counter?)
@@ -32,8 +32,12 @@ class StatCollector(Collector):
     name = "stat"
     description = "boot time, context switches, forks, interrupts from /proc/stat"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._stat = str(self.paths.proc("stat"))
+
     def collect(self) -> Iterable[Metric]:
-        for line in read_required(self.paths.proc("stat")).splitlines():
+        for line in read_required(self._stat).splitlines():
             key, _, rest = line.partition(" ")
             field = _FIELDS.get(key)
             if field is None:

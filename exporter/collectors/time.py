@@ -22,9 +22,16 @@ class TimeCollector(Collector):
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
         # Clock source devices are fixed at boot; which source is current is read per scrape.
-        self._clocksource_dirs = sorted(
-            self.paths.sys("devices/system/clocksource").glob("clocksource[0-9]*")
-        )
+        self._clocksources_files = [
+            (
+                path.name.removeprefix("clocksource"),
+                str(path / "available_clocksource"),
+                str(path / "current_clocksource"),
+            )
+            for path in sorted(
+                self.paths.sys("devices/system/clocksource").glob("clocksource[0-9]*")
+            )
+        ]
 
     def collect(self) -> Iterable[Metric]:
         now = time.time()
@@ -52,11 +59,10 @@ class TimeCollector(Collector):
             "Current clocksource read from '/sys/devices/system/clocksource'.",
             labels=["clocksource", "device"],
         )
-        for path in self._clocksource_dirs:
-            device = path.name.removeprefix("clocksource")
+        for device, available_path, current_path in self._clocksources_files:
             try:
-                sources = read_text(path / "available_clocksource").split()
-                active = read_text(path / "current_clocksource").strip()
+                sources = read_text(available_path).split()
+                active = read_text(current_path).strip()
             except OSError:
                 continue
             for source in sources:

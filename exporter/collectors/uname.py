@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, CollectorUnavailable, register
+from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
 from exporter.collectors._procfs import read_text
 
 _LABELS = ["sysname", "release", "version", "machine", "nodename", "domainname"]
@@ -21,10 +21,14 @@ class UnameCollector(Collector):
     name = "uname"
     description = "uname(2) system information"
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._domainname_path = str(self.paths.proc("sys/kernel/domainname"))
+
     def _domainname(self) -> str:
         # os.uname() omits the NIS domain name; the kernel shows it here, per UTS namespace.
         try:
-            return read_text(self.paths.proc("sys/kernel/domainname")).strip()
+            return read_text(self._domainname_path).strip()
         except OSError:
             return "(none)"
 

@@ -37,13 +37,27 @@ class VmstatCollector(Collector):
         super().__init__(ctx)
         config = self.config if isinstance(self.config, VmstatConfig) else VmstatConfig()
         self._fields = re.compile(config.fields)
+        self._vmstat = str(self.paths.proc("vmstat"))
+        # /proc/vmstat has a fixed set of ~180 keys: match each against the pattern once.
+        self._wanted: dict[str, tuple[str, str] | None] = {}
+
+    def _metric(self, key: str) -> tuple[str, str] | None:
+        """(name, help) of the metric for a /proc/vmstat key, or None if not exported."""
+        try:
+            return self._wanted[key]
+        except KeyError:
+            found = None
+            if self._fields.search(key):
+                found = (f"node_vmstat_{key}", f"/proc/vmstat information field {key}.")
+            # Races between collector threads only compute the same value twice.
+            self._wanted[key] = found
+            return found
 
     def collect(self) -> Iterable[Metric]:
-        for line in read_required(self.paths.proc("vmstat")).splitlines():
+        for line in read_required(self._vmstat).splitlines():
             key, _, raw = line.partition(" ")
-            if raw and self._fields.search(key):
-                yield UnknownMetricFamily(
-                    f"node_vmstat_{key}",
-                    f"/proc/vmstat information field {key}.",
-                    value=float(raw),
-                )
+            if not raw:
+                continue
+            metric = self._metric(key)
+            if metric is not None:
+                yield UnknownMetricFamily(metric[0], metric[1], value=float(raw))
