@@ -1,8 +1,13 @@
 """Running collectors and caching what they produced, so scrapes never repeat work.
 
-A `Collection` runs every enabled collector concurrently in worker threads, each against
-its own deadline. The result is a `Snapshot`; each exposition format (text or OpenMetrics,
-each with its gzip copy) is rendered from it once, when first asked for, in a thread.
+A `Collection` runs the enabled collectors in a worker thread (a "lane"), one after
+another, each against its own deadline. One lane rather than a thread per collector: the
+/proc and /sys collectors take well under a millisecond each, and a dozen threads fighting
+over the GIL cost more CPU than the collecting itself. A collector that is still running
+after `SPILL_AFTER` moves the ones queued behind it onto a fresh lane, so a slow or hung
+collector delays nobody else for long. The result is a `Snapshot`; each exposition format
+(text or OpenMetrics, each with its gzip copy) is rendered from it once, when first asked
+for, in a thread.
 The first scraper's format is rendered in the same thread job as the collection.
 `ScrapeCache` hands the same snapshot to every scrape inside `min_interval` and makes
 concurrent scrapes after that share one in-flight collection.
@@ -12,10 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import platform
+import queue
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
@@ -32,6 +38,12 @@ from exporter.exposition import (
 )
 
 log = structlog.get_logger("exporter.scrape")
+
+# How long one collector may hold the lane before the collectors queued behind it move on
+# to another thread.
+SPILL_AFTER = 0.05
+
+_Result = tuple[list[Metric], float]
 
 
 @dataclass
@@ -91,30 +103,71 @@ class Snapshot:
             return bodies
 
 
+class _Lane:
+    """A daemon thread running collectors one after another; retired when it gets stuck."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Collector, Future[_Result]] | None] = (
+            queue.SimpleQueue()
+        )
+        threading.Thread(target=self._run, name="collector", daemon=True).start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            collector, future = job
+            # A job cancelled while queued was moved to another lane.
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(_run_one(collector))
+            except BaseException as exc:
+                future.set_exception(exc)
+
+    def submit(self, collector: Collector) -> Future[_Result]:
+        future: Future[_Result] = Future()
+        self._jobs.put((collector, future))
+        return future
+
+    def retire(self) -> None:
+        """Let the thread exit once the job it is running returns."""
+        self._jobs.put(None)
+
+
 class Collection:
-    """Runs collectors concurrently in threads with per-collector deadlines (blocking API)."""
+    """Runs collectors in worker threads with per-collector deadlines (blocking API)."""
 
     def __init__(self, entries: Sequence[CollectorEntry]) -> None:
         self.entries = list(entries)
-        self._pool = ThreadPoolExecutor(
-            max_workers=max(1, len(self.entries)), thread_name_prefix="collector"
-        )
+        # Shortest deadline first, so a collector only ever waits behind ones that must
+        # finish sooner than it must.
+        self._order = sorted(self.entries, key=lambda e: e.timeout)
+        self._lane: _Lane | None = None
+        self._lock = threading.Lock()
         # A collector that overran its timeout keeps its thread until it returns; it is not
         # started again meanwhile, so a hung collector holds one thread, not one per scrape.
-        self._running: dict[str, Future[tuple[list[Metric], float]]] = {}
+        self._running: dict[str, Future[_Result]] = {}
         self._unavailable_logged: set[str] = set()
 
     def shutdown(self) -> None:
-        """Stop the worker threads (does not wait for a hung collector)."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker thread (does not wait for a hung collector)."""
+        with self._lock:
+            if self._lane is not None:
+                self._lane.retire()
+                self._lane = None
 
     def run(self) -> Snapshot:
         """Collect from every collector and render; call from a worker thread."""
+        with self._lock:
+            return self._run()
+
+    def _run(self) -> Snapshot:
         started = time.time()
         started_mono = time.monotonic()
-        pending: list[tuple[CollectorEntry, Future[tuple[list[Metric], float]]]] = []
+        if self._lane is None:
+            self._lane = _Lane()
+        pending: list[tuple[CollectorEntry, Future[_Result]]] = []
         outcomes: dict[str, Outcome] = {}
-        for entry in self.entries:
+        for entry in self._order:
             if entry.collector is None:
                 outcomes[entry.name] = self._failed_init(entry)
                 continue
@@ -124,31 +177,66 @@ class Collection:
                 outcomes[entry.name] = Outcome(entry.name, False, 0.0, error=error)
                 log.error("collector_failed", collector=entry.name, error=error)
                 continue
-            future = self._pool.submit(_run_one, entry.collector)
+            future = self._lane.submit(entry.collector)
             self._running[entry.name] = future
             pending.append((entry, future))
-        for entry, future in sorted(pending, key=lambda p: p[0].timeout):
-            remaining = started_mono + entry.timeout - time.monotonic()
-            outcomes[entry.name] = self._outcome(entry, future, remaining)
+        for index, (entry, _) in enumerate(pending):
+            deadline = started_mono + entry.timeout
+            outcomes[entry.name] = self._outcome(entry, self._wait(pending, index, deadline))
         ordered = [outcomes[e.name] for e in self.entries]
         _drop_duplicate_families(ordered)
         self_metrics = _self_metrics(ordered, started, time.monotonic() - started_mono)
         ordered.append(Outcome("exporter", True, 0.0, families=self_metrics))
         return Snapshot(started, started_mono, ordered)
 
-    def _outcome(
+    def _wait(
         self,
-        entry: CollectorEntry,
-        future: Future[tuple[list[Metric], float]],
-        remaining: float,
-    ) -> Outcome:
+        pending: list[tuple[CollectorEntry, Future[_Result]]],
+        index: int,
+        deadline: float,
+    ) -> Future[_Result] | None:
+        """The job's future once done, or None when it missed its deadline."""
+        future = pending[index][1]
+        spilled = False
+        while True:
+            remaining = deadline - time.monotonic()
+            wait = remaining if spilled else min(remaining, SPILL_AFTER)
+            try:
+                future.exception(timeout=max(0.0, wait))
+                return future
+            except FutureTimeout:
+                pass
+            if not spilled and future.running():
+                self._spill(pending, index + 1)
+                spilled = True
+            if time.monotonic() >= deadline:
+                # If it never started, make sure it never does; if it just started, it may
+                # hang like any other, so the jobs behind it move on.
+                if not future.cancel() and not spilled:
+                    self._spill(pending, index + 1)
+                return None
+
+    def _spill(self, pending: list[tuple[CollectorEntry, Future[_Result]]], start: int) -> None:
+        """Move the jobs not yet started from the (busy) current lane onto a new one."""
+        stuck = self._lane
+        self._lane = lane = _Lane()
+        if stuck is not None:
+            stuck.retire()
+        for i in range(start, len(pending)):
+            entry, future = pending[i]
+            if future.cancel() and entry.collector is not None:
+                moved = lane.submit(entry.collector)
+                self._running[entry.name] = moved
+                pending[i] = (entry, moved)
+
+    def _outcome(self, entry: CollectorEntry, future: Future[_Result] | None) -> Outcome:
         name = entry.name
-        try:
-            families, duration = future.result(timeout=max(0.0, remaining))
-        except FutureTimeout:
+        if future is None:
             error = f"timed out after {entry.timeout:g}s"
             log.error("collector_failed", collector=name, error=error)
             return Outcome(name, False, entry.timeout, error=error)
+        try:
+            families, duration = future.result()
         except CollectorUnavailable as exc:
             if name not in self._unavailable_logged:
                 self._unavailable_logged.add(name)
@@ -165,7 +253,7 @@ class Collection:
         return Outcome(entry.name, False, 0.0, error=str(entry.init_error), unavailable=unavailable)
 
 
-def _run_one(collector: Collector) -> tuple[list[Metric], float]:
+def _run_one(collector: Collector) -> _Result:
     begin = time.perf_counter()
     families = list(collector.collect())
     duration = time.perf_counter() - begin
