@@ -10,6 +10,7 @@ from receiver.api.auth import Authenticator
 from receiver.channels.base import Channel
 from receiver.config import Config
 from receiver.events import EventHub
+from receiver.ingest.inbox import Inbox
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline.context import Context
 from receiver.store.sqlite import SqliteStore
@@ -24,6 +25,7 @@ class Runtime:
     auth: Authenticator
     hub: EventHub
     channels: dict[str, Channel]
+    inbox: Inbox
 
 
 RUNTIME = web.AppKey("runtime", Runtime)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from functools import partial
 from pathlib import Path
@@ -17,8 +16,7 @@ from receiver.backup import db_path
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
 from receiver.events import EventHub
-from receiver.ingest.payload import PayloadError, parse_payload
-from receiver.ingest.webhook import apply_stored
+from receiver.ingest.inbox import Inbox
 from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalation
@@ -41,19 +39,6 @@ def make_templates(config: Config) -> Any:
     except ImportError:
         return None
     return TemplateRenderer(config.templates_dir)
-
-
-def reprocess_errors(tx: Tx, ctx: Context, now: float) -> int:
-    """Re-apply webhooks whose processing failed earlier (the durable inbox)."""
-    rows = tx.all("SELECT id, body, correlation_id FROM webhooks WHERE state = 'error'")
-    for r in rows:
-        try:
-            payload = parse_payload(json.loads(r["body"]))
-        except (ValueError, PayloadError) as exc:
-            tx.execute("UPDATE webhooks SET error = ? WHERE id = ?", (str(exc), r["id"]))
-            continue
-        apply_stored(tx, ctx, r["id"], payload, r["correlation_id"], now)
-    return len(rows)
 
 
 def _anything_due(tx: Tx, now: float) -> bool:
@@ -91,11 +76,12 @@ class Service:
         worker = OutboxWorker(store, ctx, channels)
         ctx.wake_outbox = worker.wake
         ctx.dispatch = worker.submit
-        rt = Runtime(cfg, store, ctx, worker, Authenticator(cfg.auth.tokens), hub, channels)
+        inbox = Inbox(store, ctx)
+        rt = Runtime(cfg, store, ctx, worker, Authenticator(cfg.auth.tokens), hub, channels, inbox)
         self.runtime = rt
-        redone = await store.write(lambda tx: reprocess_errors(tx, ctx, time.time()))
+        redone = await inbox.replay()
         if redone:
-            log.warning("webhooks_reprocessed", count=redone)
+            log.warning("webhooks_replayed", count=redone)
         self._collector = StoreCollector(store)
         REGISTRY.register(self._collector)
         self._tasks = [
@@ -115,6 +101,7 @@ class Service:
         rt = self.runtime
         if rt is None:
             return
+        await rt.inbox.drain()
         await rt.worker.stop()
         for t in self._tasks:
             t.cancel()

@@ -81,6 +81,9 @@ class _Job:
         self.durable = durable
 
 
+Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
+
+
 def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     """Open a connection with the pragmas every connection needs."""
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
@@ -216,6 +219,30 @@ class SqliteStore:
             self._commit_batch(conn, batch)
         conn.close()
 
+    @staticmethod
+    def _run_alone(conn: sqlite3.Connection, job: _Job) -> Outcome:
+        # A lone job needs no savepoint: on failure the whole transaction rolls back.
+        tx = _Tx(conn)
+        try:
+            return (job, job.fn(tx), None, tx.callbacks)
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return (job, None, exc, [])
+
+    @staticmethod
+    def _run_in_savepoint(conn: sqlite3.Connection, job: _Job) -> Outcome:
+        tx = _Tx(conn)
+        conn.execute("SAVEPOINT job")
+        try:
+            result = job.fn(tx)
+            conn.execute("RELEASE job")
+            return (job, result, None, tx.callbacks)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO job")
+            conn.execute("RELEASE job")
+            return (job, None, exc, [])
+
     def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         outcomes: list[Outcome] = []
         sync = self.synchronous if any(j.durable for j in batch) else "NORMAL"
@@ -224,18 +251,13 @@ class SqliteStore:
                 conn.execute(f"PRAGMA synchronous={sync}")
                 self._sync_now = sync
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                tx = _Tx(conn)
-                conn.execute("SAVEPOINT job")
-                try:
-                    result = job.fn(tx)
-                    conn.execute("RELEASE job")
-                    outcomes.append((job, result, None, tx.callbacks))
-                except Exception as exc:
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    outcomes.append((job, None, exc, []))
-            conn.execute("COMMIT")
+            if len(batch) == 1:
+                outcomes.append(self._run_alone(conn, batch[0]))
+            else:
+                for job in batch:
+                    outcomes.append(self._run_in_savepoint(conn, job))
+            if conn.in_transaction:
+                conn.execute("COMMIT")
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
@@ -247,9 +269,6 @@ class SqliteStore:
             err = StoreError(f"could not commit: {exc}")
             outcomes = [(job, None, err, []) for job in batch]
         _resolve_all(outcomes)
-
-
-Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
 
 
 def _resolve_all(outcomes: list[Outcome]) -> None:

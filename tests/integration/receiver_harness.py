@@ -172,6 +172,21 @@ class ReceiverProcess:
         ):
             return r.status, await r.json(content_type=None)
 
+    async def incident_id(self, group: str, token: str | None = None) -> int:
+        """The newest incident of a group, once the inbox has processed its webhook."""
+        found: list[int] = []
+
+        async def look() -> bool:
+            status, doc = await self.api(
+                "GET", f'/api/v1/incidents?match=group="{group}"&limit=1', token
+            )
+            assert status == 200, doc
+            found[:] = [i["id"] for i in doc["incidents"]]
+            return bool(found)
+
+        await wait_for(look, 30, what=f"incident for group {group}")
+        return found[0]
+
     async def metric(self, name: str) -> float:
         """Sum of every sample of `name` on /metrics."""
         async with aiohttp.ClientSession() as s, s.get(self.url + "/metrics") as r:

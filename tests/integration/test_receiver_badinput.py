@@ -185,7 +185,7 @@ async def test_api_roles_and_errors(receiver: ReceiverProcess) -> None:
         ) as r,
     ):
         assert r.status == 200
-        incident = (await r.json())["incident_id"]
+    incident = await receiver.incident_id("g", VIEWER)
     assert (await receiver.api("GET", "/api/v1/incidents"))[0] == 401
     assert (await receiver.api("GET", "/api/v1/incidents", INGEST))[0] == 403
     status, doc = await receiver.api("GET", "/api/v1/incidents?state=bogus", VIEWER)

@@ -96,7 +96,7 @@ async def test_defaults_cli_sse_backup_restore(tmp_path: Path) -> None:
                 {"X-Request-ID": "req-cli-1"},
             )
         assert status == 200 and doc["correlation_id"] == "req-cli-1"
-        incident = str(doc["incident_id"])
+        incident = str(await receiver.incident_id("cli"))
 
         def logged() -> bool:
             for line in receiver.log_path.read_text().splitlines():

@@ -67,7 +67,7 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
     try:
         sink.script = [(500, {}), (429, {"Retry-After": "2"})]
         async with aiohttp.ClientSession() as s:
-            status, doc = await post_webhook(
+            status, _ = await post_webhook(
                 s, receiver.url, am_payload("flaky", [am_alert("f1")]), auth
             )
         assert status == 200
@@ -77,9 +77,8 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         got = sink.received[0]
         assert got.headers["X-Team"] == "ops"
         assert got.headers["X-Tocsin-Signature"].startswith("sha256=")
-        status, detail = await receiver.api(
-            "GET", f"/api/v1/incidents/{doc['incident_id']}", TOKENS["admin"]
-        )
+        incident = await receiver.incident_id("flaky", TOKENS["admin"])
+        status, detail = await receiver.api("GET", f"/api/v1/incidents/{incident}", TOKENS["admin"])
         log = detail["notifications"][0]["attempt_log"]
         assert [a["status"] for a in log] == ["500", "429", "200"]
         assert [a["outcome"] for a in log] == ["retry", "retry", "delivered"]

@@ -55,9 +55,9 @@ async def test_escalation_restart_ack_and_resolve(tmp_path: Path) -> None:
         async with aiohttp.ClientSession() as s:
             ids = {}
             for g in ("acked", "ignored"):
-                status, doc = await post_webhook(s, receiver.url, am_payload(g, [am_alert(g)]))
+                status, _ = await post_webhook(s, receiver.url, am_payload(g, [am_alert(g)]))
                 assert status == 200
-                ids[g] = doc["incident_id"]
+                ids[g] = await receiver.incident_id(g)
         created = time.time()
         await wait_for(
             lambda: sent("acked", "first") == 1 and sent("ignored", "first") == 1, 10, what="step 0"
