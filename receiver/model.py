@@ -77,3 +77,48 @@ def severity_of(common: dict[str, str], alert_labels: list[dict[str, str]]) -> s
     if not found:
         return "none"
     return min(found, key=lambda s: SEVERITY_ORDER.get(s, 99))
+
+
+_JSON_COLUMNS = ("group_labels", "common_labels", "common_annotations")
+_PLAIN_COLUMNS = (
+    "id",
+    "key",
+    "receiver",
+    "group_key",
+    "state",
+    "severity",
+    "external_url",
+    "acked_by",
+    "ack_comment",
+    "truncated_alerts",
+    "correlation_id",
+)
+_TIME_COLUMNS = ("created_at", "updated_at", "resolved_at", "acked_at")
+
+
+def incident_snapshot_text(tx: Tx, incident_id: int) -> tuple[str, Row]:
+    """The snapshot as JSON text, composed from the stored JSON columns without decoding
+    them (the hot path of every notification); also returns the incident row."""
+    row = tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
+    if row is None:
+        raise KeyError(incident_id)
+    alerts = tx.all(
+        "SELECT * FROM incident_alerts WHERE incident_id = ? "
+        "ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, starts_ts, fingerprint",
+        (incident_id,),
+    )
+    dumps = json.dumps
+    parts = [f'"{c}": {dumps(row[c])}' for c in _PLAIN_COLUMNS]
+    parts += [f'"{c}": {dumps(iso(row[c]))}' for c in _TIME_COLUMNS]
+    parts += [f'"{c}": {row[c]}' for c in _JSON_COLUMNS]
+    alert_parts = [
+        "{"
+        f'"fingerprint": {dumps(a["fingerprint"])}, "status": {dumps(a["status"])}, '
+        f'"labels": {a["labels"]}, "annotations": {a["annotations"]}, '
+        f'"starts_at": {dumps(a["starts_at"])}, "ends_at": {dumps(a["ends_at"])}, '
+        f'"generator_url": {dumps(a["generator_url"])}'
+        "}"
+        for a in alerts
+    ]
+    parts.append(f'"alerts": [{", ".join(alert_parts)}]')
+    return "{" + ", ".join(parts) + "}", row

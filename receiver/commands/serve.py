@@ -106,8 +106,8 @@ def run(args: argparse.Namespace) -> int:
 
 async def _serve(config: Config, storage: Path, host: str, port: int) -> None:
     log = structlog.get_logger("receiver")
-    # The store's writer thread takes the GIL back after every SQLite call; with the
-    # default 5 ms switch interval a busy event loop makes it wait that long each time.
+    # The store's COMMITs (fsync) and reads run in threads that need the GIL back when
+    # they finish; with the default 5 ms switch interval a busy loop delays each by that.
     sys.setswitchinterval(0.0002)
     service = Service(config, storage)
     rt = await service.start()

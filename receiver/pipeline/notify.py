@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from receiver.metrics import FOLDED
-from receiver.model import incident_snapshot
+from receiver.model import incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.store.base import Tx
 
@@ -56,7 +56,7 @@ def insert_notification_row(
     channel: str,
     kind: str,
     correlation_id: str,
-    snapshot: dict[str, Any],
+    snapshot: dict[str, Any] | str,
     now: float,
     step: int | None = None,
     folded_reason: str | None = None,
@@ -64,7 +64,7 @@ def insert_notification_row(
     """Insert one outbox row; returns the columns the outbox worker needs to send it."""
     state = "folded" if folded_reason else "pending"
     key = f"tocsin-{uuid.uuid4().hex}"
-    text = json.dumps(snapshot, sort_keys=True)
+    text = snapshot if isinstance(snapshot, str) else json.dumps(snapshot, sort_keys=True)
     row_id = tx.execute(
         "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"
         " snapshot, escalation_step, state, attempts, next_attempt_at, window_start, created_at,"
@@ -111,9 +111,7 @@ def enqueue(
     names = [c for c in dict.fromkeys(channels) if c in ctx.config.channels]
     if not names:
         return []
-    snapshot = incident_snapshot(tx, incident_id)
-    row = tx.one("SELECT storm, correlation_id FROM incidents WHERE id = ?", (incident_id,))
-    assert row is not None
+    snapshot, row = incident_snapshot_text(tx, incident_id)
     reason = "storm" if row["storm"] else None
     rows = []
     for name in names:

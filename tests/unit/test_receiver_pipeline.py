@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from receiver.config import default_config
 from receiver.ingest.payload import parse_payload
+from receiver.model import incident_snapshot, incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.pipeline.process import Outcome, process
 from receiver.retention import prune
@@ -65,3 +67,13 @@ async def test_dedup_staleness_and_retention(store: SqliteStore) -> None:
         )
     )
     assert orphans == {"n": 0}
+
+
+async def test_snapshot_text_matches_snapshot(store: SqliteStore) -> None:
+    ctx = Context.from_config(default_config())
+    out = await _send(store, ctx, am_payload("q", [am_alert("a", note='quote " and \\ ü')]))
+    assert out.incident_id is not None
+    iid = out.incident_id
+    text, _ = await store.read(lambda tx: incident_snapshot_text(tx, iid))
+    doc = await store.read(lambda tx: incident_snapshot(tx, iid))
+    assert json.loads(text) == doc
