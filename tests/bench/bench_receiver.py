@@ -29,23 +29,41 @@ _counter = itertools.count()
 
 def _alerts_v2(n: int) -> list[dict[str, Any]]:
     return [
-        {"labels": {"alertname": "Bench", "group": f"b{n}", "instance": f"i{k}",
-                    "severity": "warning"},
-         "annotations": {"summary": "bench"}, "startsAt": "2024-05-01T10:00:00Z"}
+        {
+            "labels": {
+                "alertname": "Bench",
+                "group": f"b{n}",
+                "instance": f"i{k}",
+                "severity": "warning",
+            },
+            "annotations": {"summary": "bench"},
+            "startsAt": "2024-05-01T10:00:00Z",
+        }
         for k in range(10)
     ]
 
 
 def _webhook(n: int) -> dict[str, Any]:
     return {
-        "version": "4", "status": "firing", "receiver": "bench",
-        "groupKey": f'{{}}:{{group="b{n}"}}', "groupLabels": {"group": f"b{n}"},
+        "version": "4",
+        "status": "firing",
+        "receiver": "bench",
+        "groupKey": f'{{}}:{{group="b{n}"}}',
+        "groupLabels": {"group": f"b{n}"},
         "commonLabels": {"group": f"b{n}", "alertname": "Bench", "severity": "warning"},
-        "commonAnnotations": {}, "externalURL": "http://am", "truncatedAlerts": 0,
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "truncatedAlerts": 0,
         "alerts": [
-            {"status": "firing", "labels": a["labels"], "annotations": a["annotations"],
-             "startsAt": a["startsAt"], "endsAt": "0001-01-01T00:00:00Z",
-             "generatorURL": "", "fingerprint": f"{n:08x}{k:08x}"}
+            {
+                "status": "firing",
+                "labels": a["labels"],
+                "annotations": a["annotations"],
+                "startsAt": a["startsAt"],
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "",
+                "fingerprint": f"{n:08x}{k:08x}",
+            }
             for k, a in enumerate(_alerts_v2(n))
         ],
     }
@@ -83,25 +101,30 @@ async def _load(url: str, body: Callable[[int], bytes], conns: int) -> dict[str,
 
 async def _end_to_end(tmp: Path, samples: int = 300) -> dict[str, float]:
     sink = await Sink().start()
-    cfg = {"channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
-           "default_route": {"channels": ["hook"]}, "storm": {"threshold": 0}}
+    cfg = {
+        "channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
+        "default_route": {"channels": ["hook"]},
+        "storm": {"threshold": 0},
+    }
     (tmp / "e2e").mkdir()
     receiver = await ReceiverProcess(tmp / "e2e", cfg).start()
     arrived: dict[str, float] = {}
 
     def seen() -> None:
-        for r in sink.received[len(arrived):]:
+        for r in sink.received[len(arrived) :]:
             arrived[r.headers.get("X-Request-ID", "")] = r.at_perf
+
     lat: list[float] = []
     try:
         async with aiohttp.ClientSession() as s:
             for i in range(samples):
                 cid = f"e2e-{i}"
                 t0 = time.perf_counter()
-                async with s.post(receiver.url + "/webhook/alertmanager",
-                                  data=json.dumps(_webhook(10_000_000 + i)),
-                                  headers={"Content-Type": "application/json",
-                                           "X-Request-ID": cid}) as r:
+                async with s.post(
+                    receiver.url + "/webhook/alertmanager",
+                    data=json.dumps(_webhook(10_000_000 + i)),
+                    headers={"Content-Type": "application/json", "X-Request-ID": cid},
+                ) as r:
                     assert r.status == 200
                 while cid not in arrived:
                     await asyncio.sleep(0.0005)
@@ -118,25 +141,33 @@ async def _run() -> int:
     binary = find_binary("alertmanager")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        cfg = {"channels": [{"name": "quiet", "type": "log", "level": "debug"}],
-               "default_route": {"channels": ["quiet"]}, "storm": {"threshold": 0}}
+        cfg = {
+            "channels": [{"name": "quiet", "type": "log", "level": "debug"}],
+            "default_route": {"channels": ["quiet"]},
+            "storm": {"threshold": 0},
+        }
         (tmp / "rx").mkdir()
         receiver = ReceiverProcess(tmp / "rx", cfg)
         await receiver.start()
         am = None
         if binary:
-            am = await Alertmanager(binary, tmp, "http://127.0.0.1:9/none", group_wait="1h",
-                                    group_interval="1h").start()
+            am = await Alertmanager(
+                binary, tmp, "http://127.0.0.1:9/none", group_wait="1h", group_interval="1h"
+            ).start()
         results: dict[str, dict[int, dict[str, float]]] = {"receiver": {}, "alertmanager": {}}
         try:
             for conns in (1, 4):
                 results["receiver"][conns] = await _load(
                     receiver.url + "/webhook/alertmanager",
-                    lambda n: json.dumps(_webhook(n)).encode(), conns)
+                    lambda n: json.dumps(_webhook(n)).encode(),
+                    conns,
+                )
                 if am is not None:
                     results["alertmanager"][conns] = await _load(
-                        am.url + "/api/v2/alerts", lambda n: json.dumps(_alerts_v2(n)).encode(),
-                        conns)
+                        am.url + "/api/v2/alerts",
+                        lambda n: json.dumps(_alerts_v2(n)).encode(),
+                        conns,
+                    )
         finally:
             receiver.stop()
             if am is not None:
@@ -145,15 +176,20 @@ async def _run() -> int:
     print(f"{'target':<14}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
     for target, by_conns in results.items():
         for conns, r in by_conns.items():
-            print(f"{target:<14}{conns:>6}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}"
-                  f"{r['p99_ms']:>9.2f}{r['errors']:>8.0f}")
+            print(
+                f"{target:<14}{conns:>6}{r['rps']:>10.0f}{r['p50_ms']:>9.2f}"
+                f"{r['p99_ms']:>9.2f}{r['errors']:>8.0f}"
+            )
     for conns in (1, 4):
         if conns in results["alertmanager"]:
             ratio = results["receiver"][conns]["rps"] / results["alertmanager"][conns]["rps"]
-            print(f"ratio receiver/alertmanager req/s at {conns} conn(s): {ratio:.2f} "
-                  f"(goal >= 0.5)")
-    print(f"end-to-end webhook -> sink: p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms "
-          "(goal p99 < 50 ms)")
+            print(
+                f"ratio receiver/alertmanager req/s at {conns} conn(s): {ratio:.2f} (goal >= 0.5)"
+            )
+    print(
+        f"end-to-end webhook -> sink: p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms "
+        "(goal p99 < 50 ms)"
+    )
     return 0
 
 

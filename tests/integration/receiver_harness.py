@@ -45,6 +45,7 @@ class Received:
     body: dict[str, Any]
     headers: dict[str, str]
     at: float
+    raw: bytes = b""
     at_perf: float = field(default_factory=time.perf_counter)
 
 
@@ -76,12 +77,13 @@ class Sink:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.attempts.append(time.time())
-        body = await request.json()
+        raw = await request.read()
+        body = json.loads(raw)
         if self.script:
             status, headers = self.script.pop(0)
             if status >= 300:
                 return web.Response(status=status, headers=headers, text="scripted failure")
-        self.received.append(Received(body, dict(request.headers), time.time()))
+        self.received.append(Received(body, dict(request.headers), time.time(), raw))
         return web.Response(text="ok")
 
     def of_kind(self, kind: str) -> list[Received]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import subprocess
 import sys
 from pathlib import Path
@@ -76,7 +77,9 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         assert sink.attempts[2] - sink.attempts[1] >= 2.0, "Retry-After not respected"
         got = sink.received[0]
         assert got.headers["X-Team"] == "ops"
-        assert got.headers["X-Tocsin-Signature"].startswith("sha256=")
+        mac = hmac.new(b"shared", got.raw, hashlib.sha256).hexdigest()
+        assert got.headers["X-Tocsin-Signature"] == f"sha256={mac}"
+        assert got.headers["Idempotency-Key"] == got.body["idempotency_key"]
         incident = await receiver.incident_id("flaky", TOKENS["admin"])
         status, detail = await receiver.api("GET", f"/api/v1/incidents/{incident}", TOKENS["admin"])
         log = detail["notifications"][0]["attempt_log"]
