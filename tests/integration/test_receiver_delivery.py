@@ -121,6 +121,20 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         assert audit["audit"][0]["action"] == "replay"
         assert audit["audit"][0]["actor"] == "alice"
         assert await receiver.metric("tocsin_receiver_dead_letters") == 0
+
+        status, doc = await receiver.api("POST", "/api/v1/channels/hook/test", TOKENS["admin"])
+        assert status == 200 and doc["ok"] is True and doc["status"] == "200", doc
+        assert doc["response"] == "ok" and sink.received[-1].body["kind"] == "test"
+        sink.script = [(403, {})]
+        status, doc = await receiver.api("POST", "/api/v1/channels/hook/test", TOKENS["admin"])
+        assert status == 200 and doc["ok"] is False and doc["state"] == "dead"
+        assert "HTTP 403" in doc["error"]
+        status, _ = await receiver.api("POST", "/api/v1/channels/nope/test", TOKENS["admin"])
+        assert status == 404
+        status, _ = await receiver.api("POST", "/api/v1/channels/hook/test", TOKENS["ingest"])
+        assert status == 403
+        status, audit = await receiver.api("GET", "/api/v1/audit", TOKENS["admin"])
+        assert audit["audit"][0]["action"] == "test_notification"
     finally:
         receiver.stop()
         await sink.stop()
