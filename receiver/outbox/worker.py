@@ -64,6 +64,9 @@ class OutboxWorker:
         }
         self.sems = {name: asyncio.Semaphore(cfg.outbox.concurrency) for name in cfg.channels}
         self.inflight: set[int] = set()
+        # Finished rows stay in `inflight` until the next pass starts: a pass whose read
+        # began before their outcome committed would otherwise see them still pending.
+        self.finished: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
         self.last_digest: dict[str, float] = {}
         self.folding: list[tuple[int, str]] = []
@@ -104,6 +107,8 @@ class OutboxWorker:
         """Digest folded rows, dispatch due rows; returns seconds until the next pass."""
         now = time.time()
         sleep = _MAX_SLEEP
+        self.inflight -= self.finished
+        self.finished = set()
         folded = await self.store.read(_folded_channels)
         for channel in folded:
             sleep = min(sleep, await self._maybe_digest(channel, now))
@@ -158,7 +163,7 @@ class OutboxWorker:
                 for _, channel in batch:
                     FOLDED.labels(channel, "rate_limit").inc()
             finally:
-                self.inflight.difference_update(i for i, _ in batch)
+                self.finished.update(i for i, _ in batch)
         self.wake()
 
     async def _maybe_digest(self, channel: str, now: float) -> float:
@@ -184,7 +189,7 @@ class OutboxWorker:
             ):
                 await self._send_and_record(notification)
         finally:
-            self.inflight.discard(row["id"])
+            self.finished.add(row["id"])
 
     async def _send_and_record(self, n: Notification) -> None:
         channel = self.channels.get(n.channel)
