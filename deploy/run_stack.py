@@ -317,12 +317,16 @@ def main(argv: list[str] | None = None) -> int:
     code = 0
     try:
         for service in services:
-            stack.start(service, data, inherit_output=not args.quiet)
+            # Prometheus and Alertmanager are chatty; their logs go to files so the
+            # exporter's and receiver's lines (and the demo notification) stay readable.
+            ours = service.name in {"exporter", "receiver"}
+            stack.start(service, data, inherit_output=ours and not args.quiet)
         for service in services:
             stack.wait_healthy(service)
         print("\ntocsin stack is up:")
         for service in services:
-            print(f"  {service.name:<13} {service.url}")
+            where = f"  (log: {service.log})" if service.log else ""
+            print(f"  {service.name:<13} {service.url}{where}")
         if not args.no_prometheus:
             missing = [
                 pkg
