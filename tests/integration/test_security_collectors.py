@@ -18,13 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.sessions import UTMP_RECORD
+from tests.certs import cert_pem
 from tests.conftest import REPO, run_exporter
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -63,22 +60,6 @@ def matching(found: Series, name: str, **labels: str) -> dict[tuple[tuple[str, s
     }
 
 
-def pem(cn: str, not_before: dt.datetime, not_after: dt.datetime) -> bytes:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 def utmp(entries: list[tuple[int, int, str, str, str]]) -> bytes:
     return b"".join(
         UTMP_RECORD.pack(
@@ -106,11 +87,12 @@ def host(tmp_path: Path) -> Path:
     (root / "etc" / "ssl" / "private").mkdir(parents=True)
     (root / "run").mkdir()
     ssl_dir = root / "etc" / "ssl"
-    (ssl_dir / "expired.pem").write_bytes(pem("expired.example", NOW - 90 * DAY, NOW - DAY))
-    (ssl_dir / "expiring.pem").write_bytes(pem("expiring.example", NOW - 80 * DAY, NOW + 3 * DAY))
+    (ssl_dir / "expired.pem").write_bytes(cert_pem("expired.example", NOW - 90 * DAY, NOW - DAY))
+    expiring = cert_pem("expiring.example", NOW - 80 * DAY, NOW + 3 * DAY)
+    (ssl_dir / "expiring.pem").write_bytes(expiring)
     (ssl_dir / "chain.crt").write_bytes(
-        pem("valid.example", NOW - DAY, NOW + 200 * DAY)
-        + pem("Test CA", NOW - DAY, NOW + 900 * DAY)
+        cert_pem("valid.example", NOW - DAY, NOW + 200 * DAY)
+        + cert_pem("Test CA", NOW - DAY, NOW + 900 * DAY)
     )
     (ssl_dir / "private" / "broken.pem").write_text(
         "-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n"

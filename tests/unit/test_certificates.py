@@ -7,9 +7,7 @@ import os
 from pathlib import Path
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -17,26 +15,10 @@ from exporter.certs import CertificateError, parse_certificates
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors.certificates import CertificatesCollector, CertificatesConfig
 from exporter.confload import Loader
+from tests.certs import cert_pem
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def make_cert(cn: str, not_before: dt.datetime, not_after: dt.datetime, serial: int = 0) -> bytes:
-    """A self-signed certificate in PEM, plus its private key (to prove keys are skipped)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(serial or x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def samples(collector: Collector) -> Samples:
@@ -67,10 +49,10 @@ def collector(tmp_path: Path, cfg: CertificatesConfig, rootfs: Path = Path("/"))
 
 def test_expired_expiring_valid_and_bundle(tmp_path: Path) -> None:
     day = dt.timedelta(days=1)
-    (tmp_path / "expired.pem").write_bytes(make_cert("old.example", NOW - 30 * day, NOW - day))
-    (tmp_path / "expiring.crt").write_bytes(make_cert("soon.example", NOW - day, NOW + 5 * day))
-    bundle = make_cert("leaf.example", NOW - day, NOW + 365 * day, serial=0xABC)
-    bundle += make_cert("ca.example", NOW - day, NOW + 3650 * day, serial=0xDEF)
+    (tmp_path / "expired.pem").write_bytes(cert_pem("old.example", NOW - 30 * day, NOW - day))
+    (tmp_path / "expiring.crt").write_bytes(cert_pem("soon.example", NOW - day, NOW + 5 * day))
+    bundle = cert_pem("leaf.example", NOW - day, NOW + 365 * day, serial=0xABC)
+    bundle += cert_pem("ca.example", NOW - day, NOW + 3650 * day, serial=0xDEF)
     (tmp_path / "bundle.pem").write_bytes(bundle)
     (tmp_path / "notes.txt").write_text("not a certificate, and not a cert extension")
 
@@ -99,8 +81,8 @@ def test_glob_and_rootfs_paths_are_reported_as_host_paths(tmp_path: Path) -> Non
     certs = tmp_path / "etc" / "ssl"
     certs.mkdir(parents=True)
     day = dt.timedelta(days=1)
-    (certs / "a.pem").write_bytes(make_cert("a", NOW - day, NOW + day))
-    (certs / "b.pem").write_bytes(make_cert("b", NOW - day, NOW + day))
+    (certs / "a.pem").write_bytes(cert_pem("a", NOW - day, NOW + day))
+    (certs / "b.pem").write_bytes(cert_pem("b", NOW - day, NOW + day))
     c = collector(tmp_path, CertificatesConfig(paths=["/etc/ssl/*.pem"]), rootfs=tmp_path)
     paths = {dict(k)["path"] for k in by_name(samples(c), "tocsin_cert_expired")}
     assert paths == {"/etc/ssl/a.pem", "/etc/ssl/b.pem"}
@@ -123,7 +105,7 @@ def test_broken_and_missing_files_count_errors_and_retry_on_interval(tmp_path: P
     assert errors[(("path", str(bad)),)] == 2.0
     # Fixed: parsed, and the error counter stays (it is a counter).
     day = dt.timedelta(days=1)
-    bad.write_bytes(make_cert("fixed", NOW - day, NOW + day))
+    bad.write_bytes(cert_pem("fixed", NOW - day, NOW + day))
     found = samples(c)
     assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(bad)),)] == 2.0
     assert [dict(k)["subject_cn"] for k in by_name(found, "tocsin_cert_expired")] == ["fixed"]
@@ -132,7 +114,7 @@ def test_broken_and_missing_files_count_errors_and_retry_on_interval(tmp_path: P
 def test_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
     day = dt.timedelta(days=1)
     path = tmp_path / "c.pem"
-    path.write_bytes(make_cert("one", NOW - day, NOW + day))
+    path.write_bytes(cert_pem("one", NOW - day, NOW + day))
     c = collector(tmp_path, CertificatesConfig(paths=[str(path)]))
     assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["one"]
     st = path.stat()
@@ -147,13 +129,13 @@ def test_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
     found = samples(c)
     assert by_name(found, "tocsin_cert_expired") == {}
     assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 1.0
-    path.write_bytes(make_cert("two", NOW - day, NOW + day))
+    path.write_bytes(cert_pem("two", NOW - day, NOW + day))
     assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["two"]
 
 
 def test_der_and_x509_label_and_private_keys() -> None:
     day = dt.timedelta(days=1)
-    pem = make_cert("der.example", NOW - day, NOW + day)
+    pem = cert_pem("der.example", NOW - day, NOW + day)
     der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
     assert [c.subject_cn for c in parse_certificates(der)] == ["der.example"]
     legacy = pem.replace(b"BEGIN CERTIFICATE", b"BEGIN X509 CERTIFICATE").replace(

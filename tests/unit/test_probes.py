@@ -13,10 +13,6 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from exporter.collector import CollectorContext
 from exporter.collectors.probes import (
@@ -28,6 +24,7 @@ from exporter.collectors.probes import (
 )
 from exporter.confload import Duration, Loader, Secret
 from exporter.probing.connect import build_ssl_context
+from tests.certs import write_localhost_cert
 from tests.conftest import free_port
 
 SEEN = web.AppKey("seen", list[web.Request])
@@ -36,37 +33,7 @@ NOT_AFTER = dt.datetime(2031, 5, 17, 12, 0, tzinfo=dt.UTC)
 
 def write_cert(directory: Path, name: str, cn: str, not_after: dt.datetime = NOT_AFTER) -> Path:
     """A self-signed certificate for 127.0.0.1/localhost; key at <name>.key."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(not_after)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName("localhost"),
-                    x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1")),
-                ]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    (directory / f"{name}.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    (directory / f"{name}.key").write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
+    write_localhost_cert(directory / f"{name}.crt", directory / f"{name}.key", cn, not_after)
     return directory / f"{name}.crt"
 
 
