@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from receiver.store.base import Row, Tx
+from receiver.store.jsontext import scalar
 
 SEVERITY_ORDER = {"critical": 0, "error": 1, "warning": 2, "info": 3}
 
@@ -107,7 +108,7 @@ def incident_snapshot_text(tx: Tx, incident_id: int) -> tuple[str, Row]:
         "ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, starts_ts, fingerprint",
         (incident_id,),
     )
-    dumps = json.dumps
+    dumps = scalar
     parts = [f'"{c}": {dumps(row[c])}' for c in _PLAIN_COLUMNS]
     parts += [f'"{c}": {dumps(iso(row[c]))}' for c in _TIME_COLUMNS]
     parts += [f'"{c}": {row[c]}' for c in _JSON_COLUMNS]

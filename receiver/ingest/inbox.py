@@ -13,8 +13,10 @@ Processing is idempotent anyway: alert events are deduplicated on
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
+from collections import deque
 from functools import partial
 from typing import Any
 
@@ -23,11 +25,13 @@ import structlog
 from receiver.ingest.payload import Payload, PayloadError, parse_payload
 from receiver.pipeline.context import Context
 from receiver.pipeline.process import Outcome, process
-from receiver.store.base import StoreError, Tx
+from receiver.store.base import Tx
 from receiver.store.sqlite import SqliteStore
 
 log = structlog.get_logger("receiver.inbox")
 _REPLAY_BATCH = 200
+_JOB_MAX = 256
+_JOB_BUDGET = 0.008
 
 
 def store_raw(tx: Tx, body: str, correlation_id: str, now: float) -> int:
@@ -42,10 +46,16 @@ def apply_stored(
     tx: Tx, ctx: Context, webhook_id: int, payload: Payload, correlation_id: str, now: float
 ) -> Outcome | None:
     """Process a stored webhook once; on failure mark it `error` (kept, retried on start)."""
-    row = tx.one("SELECT state FROM webhooks WHERE id = ?", (webhook_id,))
-    if row is None or row["state"] == "processed":
-        return None
     tx.execute("SAVEPOINT process")
+    # Claiming the row first spares a SELECT; a failure rolls the claim back with the rest.
+    tx.execute(
+        "UPDATE webhooks SET state = 'processed', error = NULL"
+        " WHERE id = ? AND state <> 'processed'",
+        (webhook_id,),
+    )
+    if tx.rowcount() == 0:
+        tx.execute("RELEASE process")
+        return None
     try:
         outcome = process(tx, ctx, payload, correlation_id, now)
         tx.execute("RELEASE process")
@@ -60,35 +70,56 @@ def apply_stored(
             lambda: log.error("webhook_processing_failed", webhook_id=webhook_id, error=error)
         )
         return None
-    tx.execute("UPDATE webhooks SET state = 'processed', error = NULL WHERE id = ?", (webhook_id,))
     return outcome
 
 
 class Inbox:
-    """Runs processing jobs for stored webhooks, in the order they were stored."""
+    """Runs processing jobs for stored webhooks, in the order they were stored.
+
+    Webhooks wait in a FIFO; one write job at a time takes what has queued up by the
+    time the writer reaches it (up to `_JOB_MAX` webhooks or `_JOB_BUDGET` seconds of
+    work), so under load many webhooks share a job and a commit, while answers queued
+    behind a job wait for at most one bounded slice of processing.
+    """
 
     def __init__(self, store: SqliteStore, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.pending: deque[tuple[int, Payload, str]] = deque()
+        self.job: asyncio.Future[None] | None = None
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     def submit(self, webhook_id: int, payload: Payload, correlation_id: str) -> None:
-        """Queue processing now (the writer is FIFO, so order follows submission)."""
-        now = time.time()
-        ctx = self.ctx
-        coro = self.store.write(
-            lambda tx: apply_stored(tx, ctx, webhook_id, payload, correlation_id, now),
-            durable=False,
-        )
-        task = asyncio.ensure_future(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._done)
+        """Queue processing (after the webhook's own commit, so order follows storage)."""
+        self.pending.append((webhook_id, payload, correlation_id))
+        self.idle.clear()
+        if self.job is None:
+            self._schedule()
 
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and isinstance(task.exception(), StoreError):
-            # Still `received` on disk: replayed on the next start.
-            log.error("webhook_processing_deferred", error=str(task.exception()))
+    def _schedule(self) -> None:
+        self.job = asyncio.ensure_future(self.store.write(self._process_some, durable=False))
+        self.job.add_done_callback(self._done)
+
+    def _process_some(self, tx: Tx) -> None:
+        deadline = time.perf_counter() + _JOB_BUDGET
+        now = time.time()
+        for _ in range(_JOB_MAX):
+            if not self.pending or time.perf_counter() > deadline:
+                return
+            webhook_id, payload, correlation_id = self.pending.popleft()
+            apply_stored(tx, self.ctx, webhook_id, payload, correlation_id, now)
+
+    def _done(self, job: asyncio.Future[None]) -> None:
+        self.job = None
+        error = None if job.cancelled() else job.exception()
+        if error is not None:
+            # Its webhooks are still `received` on disk: replayed on the next start.
+            log.error("webhook_processing_deferred", error=str(error))
+        if self.pending and self.store.is_open:
+            self._schedule()
+        else:
+            self.idle.set()
 
     async def replay(self) -> int:
         """Process every webhook left `received` or `error`, oldest first."""
@@ -104,8 +135,8 @@ class Inbox:
 
     async def drain(self) -> None:
         """Wait for queued processing jobs (on shutdown)."""
-        if self.tasks:
-            await asyncio.wait(set(self.tasks), timeout=10)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), timeout=10)
 
 
 def _pending(tx: Tx, after: int) -> list[dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from typing import Any
@@ -11,13 +10,14 @@ from receiver.metrics import FOLDED
 from receiver.model import incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.store.base import Tx
+from receiver.store.jsontext import dumps_sorted
 
 
 def timeline(tx: Tx, incident_id: int, at: float, event: str, **detail: Any) -> None:
     """Append an entry to an incident's timeline."""
     tx.execute(
         "INSERT INTO timeline (incident_id, at, event, detail) VALUES (?, ?, ?, ?)",
-        (incident_id, at, event, json.dumps(detail, sort_keys=True)),
+        (incident_id, at, event, dumps_sorted(detail)),
     )
 
 
@@ -64,7 +64,7 @@ def insert_notification_row(
     """Insert one outbox row; returns the columns the outbox worker needs to send it."""
     state = "folded" if folded_reason else "pending"
     key = f"tocsin-{uuid.uuid4().hex}"
-    text = snapshot if isinstance(snapshot, str) else json.dumps(snapshot, sort_keys=True)
+    text = snapshot if isinstance(snapshot, str) else dumps_sorted(snapshot)
     row_id = tx.execute(
         "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"
         " snapshot, escalation_step, state, attempts, next_attempt_at, window_start, created_at,"

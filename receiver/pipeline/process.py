@@ -8,7 +8,6 @@ nobody; a firing event older than a stored resolution for the same startsAt is s
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 
 from receiver.ingest.payload import Alert, Payload
@@ -17,7 +16,9 @@ from receiver.model import severity_of
 from receiver.pipeline import escalation, storm
 from receiver.pipeline.context import Context
 from receiver.pipeline.notify import enqueue, notified_channels, publish_incident, timeline
+from receiver.pipeline.routing import Target
 from receiver.store.base import Row, Tx
+from receiver.store.jsontext import dumps_labels, dumps_sorted
 
 
 @dataclass
@@ -46,11 +47,12 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
     seen = _seen_events(tx, key)
     fresh = [a for a in _dedup_in_payload(payload.alerts) if _is_new(seen, a)]
     out.duplicates = len(payload.alerts) - len(fresh)
-    inc = tx.one("SELECT * FROM incidents WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
+    inc = tx.one("SELECT id, state FROM incidents WHERE key = ? ORDER BY id DESC LIMIT 1", (key,))
     any_firing = any(a.status == "firing" for a in fresh)
+    target: Target | None = None
     if inc is None or inc["state"] == "resolved":
         if any_firing:
-            inc = _create(tx, ctx, key, payload, correlation_id, now)
+            inc, target = _create(tx, ctx, key, payload, correlation_id, now)
             out.created = True
         elif inc is None:
             # Resolutions for a group we never saw firing (pruned, or before our time).
@@ -64,26 +66,25 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
     out.duplicates += len(fresh) - len(applied)
     out.new_events = len(applied)
     DUPLICATES.inc(out.duplicates)
-    if not applied and not out.created:
+    if target is not None:
+        out.notifications += enqueue(tx, ctx, incident_id, target.channels, "firing", now)
+        out.notifications += escalation.start(tx, ctx, incident_id, target.policies, now)
+        publish_incident(tx, ctx, incident_id, "created")
+        return out
+    if not applied:
         return out
     tx.execute(
         "UPDATE incidents SET common_labels = ?, common_annotations = ?, external_url = ?,"
         " truncated_alerts = ?, updated_at = ? WHERE id = ?",
         (
-            json.dumps(payload.common_labels, sort_keys=True),
-            json.dumps(payload.common_annotations, sort_keys=True),
+            dumps_labels(payload.common_labels),
+            dumps_labels(payload.common_annotations),
             payload.external_url,
             payload.truncated_alerts,
             now,
             incident_id,
         ),
     )
-    if out.created:
-        target = ctx.router.route({**payload.common_labels, **payload.group_labels})
-        out.notifications += enqueue(tx, ctx, incident_id, target.channels, "firing", now)
-        out.notifications += escalation.start(tx, ctx, incident_id, target.policies, now)
-        publish_incident(tx, ctx, incident_id, "created")
-        return out
     if inc["state"] == "resolved":
         return out
     firing = tx.one(
@@ -134,7 +135,10 @@ def _is_new(seen: set[tuple[str, str, str]], a: Alert) -> bool:
     return not (a.status == "firing" and (a.fingerprint, "resolved", a.starts_at) in seen)
 
 
-def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now: float) -> Row:
+def _create(
+    tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now: float
+) -> tuple[Row, Target]:
+    """Insert a firing incident; returns its id and state, and where it routes."""
     severity = severity_of(p.common_labels, [a.labels for a in p.alerts])
     target = ctx.router.route({**p.common_labels, **p.group_labels})
     in_storm = severity != "critical" and storm.active(tx, ctx.config.storm, now)
@@ -149,15 +153,15 @@ def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now
             p.receiver,
             p.group_key,
             severity,
-            json.dumps(p.group_labels, sort_keys=True),
-            json.dumps(p.common_labels, sort_keys=True),
-            json.dumps(p.common_annotations, sort_keys=True),
+            dumps_labels(p.group_labels),
+            dumps_labels(p.common_labels),
+            dumps_labels(p.common_annotations),
             p.external_url,
             p.truncated_alerts,
             correlation_id,
             1 if in_storm else 0,
-            json.dumps(list(target.channels)),
-            json.dumps(list(target.policies)),
+            dumps_sorted(list(target.channels)),
+            dumps_sorted(list(target.policies)),
             repeat,
             now + repeat if repeat else None,
             now,
@@ -165,9 +169,7 @@ def _create(tx: Tx, ctx: Context, key: str, p: Payload, correlation_id: str, now
         ),
     )
     timeline(tx, incident_id, now, "created", correlation_id=correlation_id, storm=in_storm)
-    row = tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
-    assert row is not None
-    return row
+    return {"id": incident_id, "state": "firing"}, target
 
 
 def _apply(
@@ -212,8 +214,8 @@ def _apply(
                 incident_id,
                 a.fingerprint,
                 a.status,
-                json.dumps(a.labels, sort_keys=True),
-                json.dumps(a.annotations, sort_keys=True),
+                dumps_labels(a.labels),
+                dumps_labels(a.annotations),
                 a.starts_at,
                 a.starts_ts,
                 a.ends_at,
