@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,9 +15,26 @@ from pathlib import Path
 import pytest
 
 from tests.certs import write_localhost_cert
+from tests.procs import REPO as REPO  # tests import it from here
+from tests.procs import running, stop_process
 
-REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
+# The node_exporter collectors tocsin reimplements, by node_exporter's names.
+SYSTEM_COLLECTORS = (
+    "cpu",
+    "meminfo",
+    "loadavg",
+    "filesystem",
+    "diskstats",
+    "netdev",
+    "stat",
+    "uname",
+    "os",
+    "time",
+    "filefd",
+    "vmstat",
+    "pressure",
+)
 
 # Debian installs some binaries under names of its own.
 _ALIASES = {
@@ -83,33 +99,12 @@ class ExporterProcess:
         self.log_path = log_path
 
     def log(self) -> str:
-        """Everything the exporter wrote to stderr so far."""
+        """Everything the exporter wrote so far."""
         return self.log_path.read_text(errors="replace")
 
     def stop(self, timeout: float = 15.0) -> int:
         """SIGTERM, then wait; returns the exit code."""
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            raise
-
-
-def wait_for_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    """Poll until something accepts TCP connections on 127.0.0.1:port (or the process dies)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"process exited with {proc.returncode} before listening")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+        return stop_process(self.proc, timeout)
 
 
 @contextmanager
@@ -119,32 +114,17 @@ def run_exporter(
     """Start the exporter on a free port with `args`; stop it (SIGTERM) afterwards."""
     port = free_port()
     log_path = tmp_path / f"exporter-{port}.log"
-    full_env = {**os.environ, **(env or {})}
-    with log_path.open("wb") as log_file:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                f"--web.listen-address=127.0.0.1:{port}",
-                "--log.format=logfmt",
-                *args,
-            ],
-            cwd=REPO,
-            env=full_env,
-            stdout=subprocess.DEVNULL,
-            stderr=log_file,
-        )
-    exporter = ExporterProcess(proc, port, log_path)
-    try:
-        try:
-            wait_for_port(port, proc)
-        except RuntimeError as exc:
-            raise RuntimeError(f"{exc}\n{exporter.log()}") from exc
-        yield exporter
-    finally:
-        if proc.poll() is None:
-            exporter.stop()
+    command = [
+        sys.executable,
+        "-m",
+        "exporter",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.format=logfmt",
+        *args,
+    ]
+    env = {**os.environ, **(env or {})}
+    with running(command, log_path, port=port, cwd=REPO, env=env) as proc:
+        yield ExporterProcess(proc, port, log_path)
 
 
 def self_signed_cert(directory: Path, name: str = "localhost") -> tuple[Path, Path]:

@@ -23,31 +23,16 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-COLLECTORS = [
-    "cpu",
-    "meminfo",
-    "loadavg",
-    "filesystem",
-    "diskstats",
-    "netdev",
-    "stat",
-    "uname",
-    "os",
-    "time",
-    "filefd",
-    "vmstat",
-    "pressure",
-]
+from tests.conftest import SYSTEM_COLLECTORS, free_port
+from tests.procs import REPO, stop_process, wait_for_port
+
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 DURATION = 10.0
 CONCURRENCY = (1, 4)
@@ -79,12 +64,6 @@ class Result:
         return 1000 * self.cpu / max(1, self.requests)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLK_TCK
@@ -95,20 +74,6 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
-
-
-def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} not ready after {timeout}s")
 
 
 async def _load(url: str, connections: int, duration: float) -> dict[str, object]:
@@ -215,7 +180,7 @@ def _ours(port: int, config: Path | None) -> subprocess.Popen[bytes]:
             f"--web.listen-address=127.0.0.1:{port}",
             *([f"--config.file={config}"] if config is not None else []),
             "--collector.disable-defaults",
-            *(f"--collector.{c}" for c in COLLECTORS),
+            *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
             "--log.level=warn",
         ],
         cwd=REPO,
@@ -228,7 +193,7 @@ def main() -> int:
     if not Path(NODE_EXPORTER).exists():
         print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
         return 1
-    node_port, our_port, uncached_port = _free_port(), _free_port(), _free_port()
+    node_port, our_port, uncached_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="bench-exporter-") as tmp:
         uncached_config = Path(tmp) / "uncached.yml"
         uncached_config.write_text(f"global:\n  min_interval: 0s\n  state_dir: {tmp}/state\n")
@@ -237,19 +202,16 @@ def main() -> int:
                 NODE_EXPORTER,
                 f"--web.listen-address=127.0.0.1:{node_port}",
                 "--collector.disable-defaults",
-                *(f"--collector.{c}" for c in COLLECTORS),
+                *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
                 "--log.level=warn",
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         servers = {
-            "node_exporter": (node, f"http://127.0.0.1:{node_port}/metrics"),
-            "tocsin": (_ours(our_port, None), f"http://127.0.0.1:{our_port}/metrics"),
-            "tocsin uncached": (
-                _ours(uncached_port, uncached_config),
-                f"http://127.0.0.1:{uncached_port}/metrics",
-            ),
+            "node_exporter": (node, node_port),
+            "tocsin": (_ours(our_port, None), our_port),
+            "tocsin uncached": (_ours(uncached_port, uncached_config), uncached_port),
         }
         try:
             _run(servers)
@@ -257,24 +219,22 @@ def main() -> int:
             for proc, _ in servers.values():
                 proc.terminate()
             for proc, _ in servers.values():
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+                stop_process(proc, timeout=10)
     return 0
 
 
-def _run(servers: dict[str, tuple[subprocess.Popen[bytes], str]]) -> None:
-    for proc, url in servers.values():
-        _wait_ready(url, proc)
+def _run(servers: dict[str, tuple[subprocess.Popen[bytes], int]]) -> None:
+    for proc, port in servers.values():
+        wait_for_port(port, proc)
     print(
-        f"collectors: {' '.join(COLLECTORS)}; {DURATION:g}s per run; Prometheus 2.42 headers; "
-        f"'tocsin' caches 1s, 'tocsin uncached' collects on every scrape"
+        f"collectors: {' '.join(SYSTEM_COLLECTORS)}; {DURATION:g}s per run; "
+        f"Prometheus 2.42 headers; 'tocsin' caches 1s, 'tocsin uncached' collects on every scrape"
     )
     print(f"load average before: {_load_average()} ({os.cpu_count()} CPUs)")
     for connections in CONCURRENCY:
         results = {
-            name: _drive(url, proc.pid, connections) for name, (proc, url) in servers.items()
+            name: _drive(f"http://127.0.0.1:{port}/metrics", proc.pid, connections)
+            for name, (proc, port) in servers.items()
         }
         node_r = results["node_exporter"]
         print(f"\n{connections} connection(s)")

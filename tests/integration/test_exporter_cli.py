@@ -5,37 +5,26 @@ from __future__ import annotations
 import base64
 import signal
 import ssl
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO, run_exporter, self_signed_cert
+from tests.conftest import FIXTURES, run_exporter, self_signed_cert
+from tests.procs import run_module
 
 FAST = ["--collector.disable-defaults", "--collector.loadavg", "--collector.uname"]
 
 
-def exporter(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "exporter", *args],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 def test_version() -> None:
-    out = exporter("--version")
+    out = run_module("exporter", "--version")
     assert out.returncode == 0
     assert out.stdout.startswith("tocsin-exporter 0.")
 
 
 def test_unknown_flag_exits_2_naming_it() -> None:
-    out = exporter("--collector.nosuch")
+    out = run_module("exporter", "--collector.nosuch")
     assert out.returncode == 2
     assert "unrecognized arguments: --collector.nosuch" in out.stderr
     assert "Traceback" not in out.stderr
@@ -46,7 +35,7 @@ def test_bad_config_exits_2_naming_file_and_every_key(tmp_path: Path) -> None:
     config.write_text(
         "global:\n  min_interval: often\ncollectors:\n  nosuch: {}\n  filesystem: {bogus: 1}\n"
     )
-    out = exporter(f"--config.file={config}", "--web.listen-address=nowhere")
+    out = run_module("exporter", f"--config.file={config}", "--web.listen-address=nowhere")
     assert out.returncode == 2
     assert f"{config}: global.min_interval: expected a duration" in out.stderr
     assert f"{config}: collectors.nosuch: unknown collector" in out.stderr
@@ -59,7 +48,9 @@ def test_check_config_reports_config_and_web_config_problems_at_once(tmp_path: P
     config = tmp_path / "exporter.yml"
     config.write_text("global:\n  collector_timeout: 0s\n")
     web = FIXTURES / "webconfig" / "invalid.yml"
-    out = exporter("--check-config", f"--config.file={config}", f"--web.config.file={web}")
+    out = run_module(
+        "exporter", "--check-config", f"--config.file={config}", f"--web.config.file={web}"
+    )
     assert out.returncode == 2
     assert f"{config}: global.collector_timeout: expected a duration greater than 0" in out.stderr
     assert f"{web}: basic_auth_users.alice: expected a bcrypt hash" in out.stderr
@@ -71,7 +62,9 @@ def test_check_config_accepts_a_good_config(tmp_path: Path) -> None:
     config.write_text(
         "global: {min_interval: 2s}\ncollectors:\n  uname: {timeout: 1s}\n  cpu: {enabled: false}\n"
     )
-    out = exporter("--check-config", f"--config.file={config}", "--no-collector.loadavg")
+    out = run_module(
+        "exporter", "--check-config", f"--config.file={config}", "--no-collector.loadavg"
+    )
     assert out.returncode == 0, out.stderr
     enabled = out.stdout.split("collectors enabled:")[1]
     assert "uname" in enabled

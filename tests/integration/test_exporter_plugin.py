@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import FIXTURES, REPO, run_exporter
+from tests.conftest import FIXTURES, run_exporter
+from tests.procs import run_module
 
 FAST = ["--collector.disable-defaults", "--collector.uname"]
 
@@ -49,14 +50,7 @@ def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def exporter(plugin: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "exporter", *args],
-        cwd=REPO,
-        env={"PYTHONPATH": str(plugin), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_module("exporter", *args, env={"PYTHONPATH": str(plugin), "PATH": "/usr/bin:/bin"})
 
 
 def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -70,13 +64,7 @@ def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 def test_plugin_is_not_there_without_the_package() -> None:
-    out = subprocess.run(
-        [sys.executable, "-m", "exporter", "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    out = run_module("exporter", "--help")
     assert "--collector.example" not in out.stdout
 
 

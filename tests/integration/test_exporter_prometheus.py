@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import free_port, require_binary, run_exporter, wait_for_port
+from tests.conftest import SYSTEM_COLLECTORS, free_port, require_binary, run_exporter
+from tests.procs import prometheus_args, running
 
 PROMETHEUS_ACCEPT = (
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
@@ -27,23 +28,6 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[bytes, dict[
     request = urllib.request.Request(url, headers=headers or {})
     with urllib.request.urlopen(request, timeout=15) as r:
         return r.read(), dict(r.headers)
-
-
-SYSTEM_COLLECTORS = [
-    "cpu",
-    "meminfo",
-    "loadavg",
-    "filesystem",
-    "diskstats",
-    "netdev",
-    "stat",
-    "uname",
-    "os",
-    "time",
-    "filefd",
-    "vmstat",
-    "pressure",
-]
 
 
 def promtool_problems(promtool: str, body: bytes) -> set[str]:
@@ -72,22 +56,14 @@ def test_promtool_check_metrics_passes_on_default_output(tmp_path: Path) -> None
     ours = promtool_problems(promtool, body)
 
     port = free_port()
-    node = subprocess.Popen(
-        [
-            node_exporter,
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--collector.disable-defaults",
-            *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for_port(port, node)
+    node_args = [
+        node_exporter,
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--collector.disable-defaults",
+        *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
+    ]
+    with running(node_args, tmp_path / "node_exporter.log", port=port):
         reference = promtool_problems(promtool, fetch(f"http://127.0.0.1:{port}/metrics")[0])
-    finally:
-        node.terminate()
-        node.wait(timeout=15)
     assert all(line.startswith("node_") for line in ours), ours
     assert ours <= reference, ours - reference
 
@@ -124,19 +100,8 @@ def test_real_prometheus_scrapes_the_exporter(tmp_path: Path) -> None:
             f"      - targets: ['127.0.0.1:{proc.port}']\n"
         )
         port = free_port()
-        log = (tmp_path / "prometheus.log").open("wb")
-        prom = subprocess.Popen(
-            [
-                prometheus,
-                f"--config.file={config}",
-                f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                f"--web.listen-address=127.0.0.1:{port}",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_port(port, prom)
+        prom_args = prometheus_args(prometheus, config, tmp_path / "tsdb", port)
+        with running(prom_args, tmp_path / "prometheus.log", port=port):
             base = f"http://127.0.0.1:{port}"
             up: list[dict[str, Any]] = []
             cpu: list[dict[str, Any]] = []
@@ -156,7 +121,3 @@ def test_real_prometheus_scrapes_the_exporter(tmp_path: Path) -> None:
             assert {s["metric"]["cpu"] for s in cpu} >= {"0"}
             success = _query(base, 'tocsin_exporter_collector_success{collector="cpu"}')
             assert success and success[0]["value"][1] == "1"
-        finally:
-            prom.terminate()
-            prom.wait(timeout=30)
-            log.close()

@@ -9,36 +9,17 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.diskstats import DEFAULT_DEVICE_EXCLUDE
 from exporter.collectors.filesystem import DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE
-from tests.conftest import REPO, free_port, require_binary
+from tests.conftest import REPO, SYSTEM_COLLECTORS, free_port, require_binary
+from tests.procs import running
 
 pytestmark = pytest.mark.integration
-
-COLLECTORS = (
-    "cpu",
-    "meminfo",
-    "loadavg",
-    "filesystem",
-    "diskstats",
-    "netdev",
-    "stat",
-    "uname",
-    "os",
-    "time",
-    "filefd",
-    "vmstat",
-    "pressure",
-)
 
 # Intentional differences, each with its reason. Nothing else may differ.
 # Labels we add that older node_exporter releases (such as Debian's 1.5) lack.
@@ -60,34 +41,6 @@ Families = dict[str, tuple[str, set[str], dict[tuple[tuple[str, str], ...], floa
 def _get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=5) as response:
         return str(response.read().decode())
-
-
-def _wait_for(url: str, proc: subprocess.Popen[bytes], log: Path) -> str:
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            pytest.fail(f"{proc.args!r} exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            return _get(url)
-        except OSError:
-            if time.monotonic() > deadline:
-                pytest.fail(f"{url} did not answer within 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
-
-
-@contextmanager
-def _running(args: list[str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    try:
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _families(text: str) -> Families:
@@ -118,7 +71,7 @@ def raw_scrapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         f"--web.listen-address=127.0.0.1:{theirs_port}",
         "--web.disable-exporter-metrics",
         "--collector.disable-defaults",
-        *(f"--collector.{name}" for name in COLLECTORS),
+        *(f"--collector.{name}" for name in SYSTEM_COLLECTORS),
         f"--collector.filesystem.mount-points-exclude={DEFAULT_MOUNT_POINTS_EXCLUDE}",
         f"--collector.filesystem.fs-types-exclude={DEFAULT_FS_TYPES_EXCLUDE}",
         f"--collector.diskstats.device-exclude={DEFAULT_DEVICE_EXCLUDE}",
@@ -130,14 +83,14 @@ def raw_scrapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
         "exporter",
         f"--web.listen-address=127.0.0.1:{ours_port}",
         "--collector.disable-defaults",
-        *(f"--collector.{name}" for name in COLLECTORS),
+        *(f"--collector.{name}" for name in SYSTEM_COLLECTORS),
     ]
     with (
-        _running(theirs_args, logs / "node_exporter.log") as theirs_proc,
-        _running(ours_args, logs / "tocsin.log") as ours_proc,
+        running(theirs_args, logs / "node_exporter.log", port=theirs_port, cwd=REPO),
+        running(ours_args, logs / "tocsin.log", port=ours_port, cwd=REPO),
     ):
-        theirs = _wait_for(f"http://127.0.0.1:{theirs_port}/metrics", theirs_proc, logs / "node_exporter.log")  # fmt: skip  # noqa: E501
-        ours = _wait_for(f"http://127.0.0.1:{ours_port}/metrics", ours_proc, logs / "tocsin.log")
+        theirs = _get(f"http://127.0.0.1:{theirs_port}/metrics")
+        ours = _get(f"http://127.0.0.1:{ours_port}/metrics")
     return theirs, ours
 
 

@@ -5,14 +5,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import subprocess
-import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.conftest import REPO
 from tests.integration.receiver_harness import (
     ReceiverProcess,
     Sink,
@@ -21,20 +18,10 @@ from tests.integration.receiver_harness import (
     post_webhook,
     wait_for,
 )
+from tests.procs import run_module
 
 pytestmark = pytest.mark.integration
 TOKENS = {"ingest": "ingest-secret", "admin": "admin-secret"}
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "receiver", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=60,
-        check=False,
-    )
 
 
 async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
@@ -96,7 +83,9 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         token_file = str(tmp_path / "admin.token")
 
         def dead_listed() -> bool:
-            out = _cli("deadletters", "--url", receiver.url, "--token-file", token_file)
+            out = run_module(
+                "receiver", "deadletters", "--url", receiver.url, "--token-file", token_file
+            )
             return out.returncode == 0 and "HTTP 400" in out.stdout
 
         await wait_for(dead_listed, 30, 0.2, what="dead letter listed by the CLI")
@@ -105,7 +94,8 @@ async def test_retry_after_dead_letter_and_replay(tmp_path: Path) -> None:
         assert await receiver.metric("tocsin_receiver_dead_letters") == 1
         nid = dead["deadletters"][0]["id"]
         out = await asyncio.to_thread(
-            _cli,
+            run_module,
+            "receiver",
             "deadletters",
             "--url",
             receiver.url,

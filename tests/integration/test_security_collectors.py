@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -22,7 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.sessions import UTMP_RECORD
 from tests.certs import cert_pem
-from tests.conftest import REPO, run_exporter
+from tests.conftest import run_exporter
+from tests.procs import run_module
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -263,13 +262,7 @@ def test_config_errors_name_file_and_key(tmp_path: Path) -> None:
             }
         )
     )
-    proc = subprocess.run(
-        [sys.executable, "-m", "exporter", "--config.file", str(cfg), "--check-config"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_module("exporter", "--config.file", str(cfg), "--check-config")
     assert proc.returncode == 2
     err = proc.stderr
     assert "Traceback" not in err

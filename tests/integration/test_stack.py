@@ -25,10 +25,10 @@ import yaml
 from dashboards import generate
 from tests.conftest import free_port, require_binary, run_exporter, self_signed_cert
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink, wait_for
+from tests.procs import REPO, prometheus_args, stop_process
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 
 # Dashboard queries allowed to return no data on a healthy test stack, each with the reason.
 NO_DATA_ALLOWED = {
@@ -185,17 +185,11 @@ async def test_rules_dashboards_and_an_alert_on_a_running_stack(tmp_path: Path, 
                 ],
             }
             (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(prom_cfg))
-            prom_log = (tmp_path / "prometheus.log").open("wb")
-            prom_proc = subprocess.Popen(
-                [
-                    prometheus,
-                    f"--config.file={tmp_path / 'prometheus.yml'}",
-                    f"--storage.tsdb.path={tmp_path / 'tsdb'}",
-                    f"--web.listen-address=127.0.0.1:{prom_port}",
-                ],
-                stdout=prom_log,
-                stderr=prom_log,
+            prom_args = prometheus_args(
+                prometheus, tmp_path / "prometheus.yml", tmp_path / "tsdb", prom_port
             )
+            with (tmp_path / "prometheus.log").open("wb") as prom_log:
+                prom_proc = subprocess.Popen(prom_args, stdout=prom_log, stderr=prom_log)
             api = f"http://127.0.0.1:{prom_port}/api/v1"
 
             # Events the dashboards show: requests with a duration, auth failures, sudo.
@@ -304,8 +298,7 @@ async def test_rules_dashboards_and_an_alert_on_a_running_stack(tmp_path: Path, 
                     pytest.fail("dashboard queries without data:\n" + "\n".join(map(str, empty)))
     finally:
         if prom_proc is not None:
-            prom_proc.terminate()
-            prom_proc.wait(timeout=15)
+            stop_process(prom_proc)
         am.stop()
         receiver.stop()
         server.close()

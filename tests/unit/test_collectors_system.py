@@ -32,23 +32,8 @@ from exporter.collectors.time import TimeCollector
 from exporter.collectors.uname import UnameCollector
 from exporter.collectors.vmstat import VmstatConfig
 from exporter.confload import ConfigError, Loader
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, SYSTEM_COLLECTORS
 
-SYSTEM = (
-    "cpu",
-    "meminfo",
-    "loadavg",
-    "filesystem",
-    "diskstats",
-    "netdev",
-    "stat",
-    "uname",
-    "os",
-    "time",
-    "filefd",
-    "vmstat",
-    "pressure",
-)
 FIXTURE_PATHS = HostPaths(
     procfs=FIXTURES / "proc", sysfs=FIXTURES / "sys", rootfs=FIXTURES / "rootfs"
 )
@@ -448,7 +433,7 @@ def test_fixture_output_is_exact(name: str) -> None:
 
 def test_every_system_collector_is_registered_and_on_by_default() -> None:
     found = available()
-    for name in SYSTEM:
+    for name in SYSTEM_COLLECTORS:
         assert name in found, name
         assert found[name].default_enabled, name
 
@@ -754,7 +739,7 @@ LIVE_MUST_HAVE = {
 }
 
 
-@pytest.mark.parametrize("name", SYSTEM)
+@pytest.mark.parametrize("name", SYSTEM_COLLECTORS)
 def test_live_host(name: str) -> None:
     if not Path("/proc/stat").exists():
         pytest.skip("not a Linux host")
