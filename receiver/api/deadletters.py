@@ -7,8 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from receiver.api.common import act, int_param, require, runtime
-from receiver.api.incidents import attempts_of
-from receiver.model import iso
+from receiver.api.incidents import with_attempts
 from receiver.pipeline import actions
 from receiver.store.base import Tx
 
@@ -21,11 +20,7 @@ def list_dead(tx: Tx, limit: int = 500) -> list[dict[str, Any]]:
         " ORDER BY id DESC LIMIT ?",
         (limit,),
     )
-    for r in rows:
-        r["created_at"] = iso(r["created_at"])
-        r["updated_at"] = iso(r["updated_at"])
-        r["attempt_log"] = attempts_of(tx, r["id"])
-    return rows
+    return with_attempts(tx, rows)
 
 
 async def get_list(request: web.Request) -> web.Response:

@@ -89,11 +89,7 @@ def incident_detail(tx: Tx, incident_id: int) -> dict[str, Any] | None:
         " FROM notifications WHERE incident_id = ? ORDER BY id",
         (incident_id,),
     )
-    for n in notes:
-        n["created_at"] = iso(n["created_at"])
-        n["updated_at"] = iso(n["updated_at"])
-        n["attempt_log"] = attempts_of(tx, n["id"])
-    doc["notifications"] = notes
+    doc["notifications"] = with_attempts(tx, notes)
     doc["timeline"] = [
         {"at": iso(t["at"]), "event": t["event"], **json.loads(t["detail"])}
         for t in tx.all(
@@ -102,6 +98,15 @@ def incident_detail(tx: Tx, incident_id: int) -> dict[str, Any] | None:
         )
     ]
     return doc
+
+
+def with_attempts(tx: Tx, notifications: list[Row]) -> list[Row]:
+    """Notification rows with ISO timestamps and their delivery attempts (`attempt_log`)."""
+    for n in notifications:
+        n["created_at"] = iso(n["created_at"])
+        n["updated_at"] = iso(n["updated_at"])
+        n["attempt_log"] = attempts_of(tx, n["id"])
+    return notifications
 
 
 def attempts_of(tx: Tx, notification_id: int) -> list[dict[str, Any]]:
