@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from receiver.channels.base import Channel, Notification, channel_types
-from receiver.config import Config, default_config, load_config
-from receiver.confload import ConfigError, Loader
+from receiver.commands._config import load_or_report
+from receiver.config import Config
+from receiver.confload import Loader
 from receiver.ingest.payload import PayloadError, parse_payload
 from receiver.templates import TemplateRenderer
 from receiver.templates.check import KINDS
@@ -113,11 +114,8 @@ def preview(channel: Channel, notification: Notification) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config_file) if args.config_file else default_config()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    config = load_or_report(args.config_file)
+    if config is None:
         return 1
     if args.payload is not None:
         try:

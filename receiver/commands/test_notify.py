@@ -17,8 +17,8 @@ from pathlib import Path
 
 from receiver.api.channels import test_incident
 from receiver.channels.base import Notification, SendResult, channel_types
-from receiver.config import Config, default_config, load_config
-from receiver.confload import ConfigError
+from receiver.commands._config import load_or_report
+from receiver.config import Config
 from receiver.templates import TemplateRenderer
 
 
@@ -54,11 +54,8 @@ async def send_test(config: Config, name: str) -> SendResult:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config_file) if args.config_file else default_config()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
+    config = load_or_report(args.config_file)
+    if config is None:
         return 1
     if args.channel not in config.channels:
         known = ", ".join(sorted(config.channels))
