@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import json
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -89,6 +90,11 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
                 return str(value[0]) if value else None
             return str(value)
     return None
+
+
+def json_preview(document: Any) -> str:
+    """A request body as `tocsin-receiver render` shows it: indented, non-ASCII kept."""
+    return json.dumps(document, indent=2, ensure_ascii=False)
 
 
 def redact(text: str, secrets: Iterable[str | Secret | None]) -> str:

@@ -19,6 +19,7 @@ from receiver.channels._support import (
     classify_status,
     colour,
     describe_exception,
+    json_preview,
     secret_url_parts,
 )
 from receiver.channels.base import Channel, Notification, SendResult, register
@@ -135,8 +136,7 @@ class DiscordChannel(Channel):
 
     def preview(self, notification: Notification) -> str:
         """What `send` would post, for `tocsin-receiver render`."""
-        text: str = json.dumps(self.message(notification), indent=2, ensure_ascii=False)
-        return text
+        return json_preview(self.message(notification))
 
     async def send(self, notification: Notification) -> SendResult:
         await self.start()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from pagerduty.errors import Error as PagerDutyError
 from pagerduty.errors import HttpError as PagerDutyHttpError
 
 from receiver.budget import LIMITS, clip, fit_alerts, json_size
-from receiver.channels._support import classify_status, describe_exception
+from receiver.channels._support import classify_status, describe_exception, json_preview
 from receiver.channels.base import Channel, Notification, SendResult, register
 from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_alerts
@@ -259,8 +258,7 @@ class PagerDutyChannel(Channel):
             {"routing_key": "<redacted>", "event_action": action, "dedup_key": key, **props}
             for action, key, props in self.plan(notification)
         ]
-        text: str = json.dumps(events, indent=2, ensure_ascii=False)
-        return text
+        return json_preview(events)
 
     async def send(self, notification: Notification) -> SendResult:
         await self.start()

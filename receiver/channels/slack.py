@@ -8,7 +8,6 @@ with `retry_after`, so the worker waits instead of the client sleeping in place.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -24,6 +23,7 @@ from receiver.channels._support import (
     colour,
     describe_exception,
     hex_colour,
+    json_preview,
     parse_retry_after,
     secret_url_parts,
 )
@@ -180,8 +180,7 @@ class SlackChannel(Channel):
 
     def preview(self, notification: Notification) -> str:
         """What `send` would post, for `tocsin-receiver render`."""
-        text: str = json.dumps(self.message(notification), indent=2, ensure_ascii=False)
-        return text
+        return json_preview(self.message(notification))
 
     async def send(self, notification: Notification) -> SendResult:
         if self._webhook is None and self._web is None:

@@ -14,7 +14,12 @@ from typing import Any, ClassVar
 import aiohttp
 
 from receiver.budget import LIMITS, fit_alerts, json_size, split_paragraphs
-from receiver.channels._support import classify_status, describe_exception, secret_url_parts
+from receiver.channels._support import (
+    classify_status,
+    describe_exception,
+    json_preview,
+    secret_url_parts,
+)
 from receiver.channels.base import Channel, Notification, SendResult, register
 from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_count
@@ -145,9 +150,7 @@ class TeamsChannel(Channel):
 
     def preview(self, notification: Notification) -> str:
         """What `send` would post, for `tocsin-receiver render`."""
-        message = fitted_message(self, notification)
-        text: str = json.dumps(message, indent=2, ensure_ascii=False)
-        return text
+        return json_preview(fitted_message(self, notification))
 
     async def send(self, notification: Notification) -> SendResult:
         await self.start()
