@@ -9,13 +9,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import FIXTURES, run_exporter
+from tests.metrics import scrape_series as scrape
 from tests.procs import run_module
 
 FAST = ["--collector.disable-defaults", "--collector.uname"]
@@ -51,16 +50,6 @@ def plugin_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def exporter(plugin: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_module("exporter", *args, env={"PYTHONPATH": str(plugin), "PATH": "/usr/bin:/bin"})
-
-
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for f in text_string_to_metric_families(text)
-        for s in f.samples
-    }
 
 
 def test_plugin_is_not_there_without_the_package() -> None:

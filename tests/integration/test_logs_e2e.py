@@ -11,34 +11,24 @@ import os
 import re
 import shutil
 import time
-import urllib.request
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from prometheus_client.parser import text_string_to_metric_families
-
 from tests.conftest import FIXTURES, ExporterProcess, run_exporter
+from tests.metrics import Series, fetch_metrics, parse_series
 
-Labels = tuple[tuple[str, str], ...]
 
-
-def scrape(exp: ExporterProcess) -> tuple[str, dict[tuple[str, Labels], float]]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{exp.port}/metrics", timeout=10) as r:
-        text = r.read().decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for fam in text_string_to_metric_families(text)
-        for s in fam.samples
-    }
-    return text, samples
+def scrape(exp: ExporterProcess) -> tuple[str, Series]:
+    text = fetch_metrics(exp.port)
+    return text, parse_series(text)
 
 
 def wait_until(
     exp: ExporterProcess,
-    check: Callable[[dict[tuple[str, Labels], float]], bool],
+    check: Callable[[Series], bool],
     timeout: float = 30.0,
-) -> dict[tuple[str, Labels], float]:
+) -> Series:
     deadline = time.monotonic() + timeout
     while True:
         _, samples = scrape(exp)
@@ -61,7 +51,7 @@ def append(path: Path, text: str) -> None:
         f.write(text)
 
 
-def requests(samples: dict[tuple[str, Labels], float], method: str, log: str = "web") -> float:
+def requests(samples: Series, method: str, log: str = "web") -> float:
     return samples.get(
         ("tocsin_http_requests_total", (("code", "200"), ("log", log), ("method", method))), 0
     )
@@ -100,7 +90,7 @@ class Access:
         append(into or self.log, access_line("GET") * n)
         self.gets += n
 
-    def settle(self) -> dict[tuple[str, Labels], float]:
+    def settle(self) -> Series:
         """Write a marker to the live file and wait for it; returns that scrape."""
         append(self.log, access_line("POST"))
         self.posts += 1

@@ -10,32 +10,25 @@ from __future__ import annotations
 import datetime as dt
 import socket
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.sessions import UTMP_RECORD
 from tests.certs import cert_pem
 from tests.conftest import run_exporter
+from tests.metrics import Series, fetch_metrics, parse_series
 from tests.procs import run_module
 
-Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 DAY = dt.timedelta(days=1)
 
 
 def scrape(port: int) -> tuple[str, Series]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as resp:
-        text = resp.read().decode()
-    out: Series = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return text, out
+    text = fetch_metrics(port)
+    return text, parse_series(text)
 
 
 def poll(port: int, ready: Callable[[Series], bool], timeout: float = 20.0) -> Series:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import CollectorContext
@@ -23,6 +22,7 @@ from exporter.collectors.accesslog import (
 )
 from exporter.confload import Loader
 from tests.conftest import FIXTURES
+from tests.metrics import parse_series
 
 ACCESS = FIXTURES / "accesslog"
 
@@ -176,11 +176,7 @@ def test_collector_renders_every_family(tmp_path: Path) -> None:
     registry = CollectorRegistry()
     registry.register(collector)  # type: ignore[arg-type]
     text = generate_latest(registry).decode()
-    samples = {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for fam in text_string_to_metric_families(text)
-        for s in fam.samples
-    }
+    samples = parse_series(text)
     assert (
         samples[
             ("tocsin_http_requests_total", (("code", "200"), ("log", "web"), ("method", "GET")))

@@ -9,19 +9,18 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.certs import CertificateError, parse_certificates
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors.certificates import CertificatesCollector, CertificatesConfig
 from exporter.confload import Loader
 from tests.certs import cert_pem
+from tests.metrics import Series, parse_series
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
-def samples(collector: Collector) -> Samples:
+def samples(collector: Collector) -> Series:
     """Render through prometheus_client's exposition and parse it back."""
 
     class Adapter:
@@ -30,15 +29,10 @@ def samples(collector: Collector) -> Samples:
 
     registry = CollectorRegistry()
     registry.register(Adapter())  # type: ignore[arg-type]
-    text = generate_latest(registry).decode()
-    out: Samples = {}
-    for family in text_string_to_metric_families(text):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+    return parse_series(generate_latest(registry).decode())
 
 
-def by_name(found: Samples, name: str) -> dict[tuple[tuple[str, str], ...], float]:
+def by_name(found: Series, name: str) -> dict[tuple[tuple[str, str], ...], float]:
     return {labels: v for (n, labels), v in found.items() if n == name}
 
 

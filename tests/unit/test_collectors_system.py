@@ -33,6 +33,7 @@ from exporter.collectors.uname import UnameCollector
 from exporter.collectors.vmstat import VmstatConfig
 from exporter.confload import ConfigError, Loader
 from tests.conftest import FIXTURES, SYSTEM_COLLECTORS
+from tests.metrics import Series, parse_series
 
 FIXTURE_PATHS = HostPaths(
     procfs=FIXTURES / "proc", sysfs=FIXTURES / "sys", rootfs=FIXTURES / "rootfs"
@@ -55,12 +56,8 @@ def render(collector: Collector) -> str:
     return generate_latest(registry).decode()
 
 
-def samples(collector: Collector) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
-    for family in text_string_to_metric_families(render(collector)):
-        for s in family.samples:
-            out[s.name, tuple(sorted(s.labels.items()))] = s.value
-    return out
+def samples(collector: Collector) -> Series:
+    return parse_series(render(collector))
 
 
 def build(name: str, paths: HostPaths = FIXTURE_PATHS, config: Any = None) -> Collector:

@@ -12,11 +12,11 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.openmetrics.parser import (
     text_string_to_metric_families as parse_openmetrics,
 )
-from prometheus_client.parser import text_string_to_metric_families
 from structlog.testing import capture_logs
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache, Snapshot
+from tests.metrics import Series, parse_series
 
 
 class Static(Collector):
@@ -91,12 +91,8 @@ def collections() -> Iterator[list[Collection]]:
         c.shutdown()
 
 
-def samples(snap: Snapshot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
-    for family in text_string_to_metric_families(snap.render(False)[0].decode()):
-        for s in family.samples:
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+def samples(snap: Snapshot) -> Series:
+    return parse_series(snap.render(False)[0].decode())
 
 
 def success(snap: Snapshot, name: str) -> float:
