@@ -88,6 +88,10 @@ class Sink:
         self.requests.append(recorded)
         return recorded
 
+    def messages(self) -> list[dict[str, Any]]:
+        """The JSON bodies received so far, oldest first (for providers that take JSON)."""
+        return [r.json for r in self.requests]
+
     def scripted(self) -> web.Response | None:
         """The next scripted reply, if any."""
         if self.replies:

@@ -84,9 +84,6 @@ class DiscordSink(Sink):
     def routes(self) -> None:
         self.app.router.add_post("/api/webhooks/{id}/{token}", self.execute)
 
-    def messages(self) -> list[dict[str, Any]]:
-        return [r.json for r in self.requests]
-
     async def execute(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
         scripted = self.scripted()

@@ -48,9 +48,6 @@ class SlackSink(Sink):
         self.app.router.add_post("/services/{rest:.*}", self.webhook)
         self.app.router.add_post("/api/chat.postMessage", self.post_message)
 
-    def messages(self) -> list[dict[str, Any]]:
-        return [r.json for r in self.requests]
-
     async def webhook(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
         scripted = self.scripted()

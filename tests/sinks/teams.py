@@ -39,9 +39,6 @@ class TeamsSink(Sink):
     def routes(self) -> None:
         self.app.router.add_post("/workflows/{id}/triggers/manual/paths/invoke", self.invoke)
 
-    def messages(self) -> list[dict[str, Any]]:
-        return [r.json for r in self.requests]
-
     async def invoke(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
         scripted = self.scripted()
