@@ -40,6 +40,21 @@ async def wait_for(
         await asyncio.sleep(interval)
 
 
+async def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, what: str) -> None:
+    """Poll `url`/-/ready until it answers 200; fail with the log's tail if `proc` exits."""
+
+    async def ready() -> bool:
+        if proc.poll() is not None:
+            raise AssertionError(f"{what} exited: {log_path.read_text()[-3000:]}")
+        try:
+            async with aiohttp.ClientSession() as s, s.get(url + "/-/ready") as r:
+                return r.status == 200
+        except aiohttp.ClientError:
+            return False
+
+    await wait_for(ready, 30, what=f"{what} ready")
+
+
 @dataclass
 class Received:
     body: dict[str, Any]
@@ -137,18 +152,7 @@ class ReceiverProcess:
         env = {**os.environ, "PYTHONPATH": str(REPO)}
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, cwd=self.tmp, env=env)
         log.close()
-
-        async def ready() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"receiver exited: {self.log_path.read_text()[-3000:]}")
-            try:
-                async with aiohttp.ClientSession() as s, s.get(self.url + "/-/ready") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await wait_for(ready, 30, what="receiver ready")
+        await wait_ready(self.proc, self.url, self.log_path, "receiver")
         return self
 
     def kill(self) -> None:
@@ -312,18 +316,7 @@ class Alertmanager:
         log = (self.dir / "am.log").open("ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=log)
         log.close()
-
-        async def ready() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError((self.dir / "am.log").read_text()[-3000:])
-            try:
-                async with aiohttp.ClientSession() as s, s.get(self.url + "/-/ready") as r:
-                    return r.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await wait_for(ready, 30, what="alertmanager ready")
+        await wait_ready(self.proc, self.url, self.dir / "am.log", "alertmanager")
         return self
 
     async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
