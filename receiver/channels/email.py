@@ -163,8 +163,13 @@ class EmailChannel(Channel):
             if 400 <= exc.code < 500:
                 return SendResult.retryable(text, status=str(exc.code))
             return SendResult.permanent(text, status=str(exc.code))
-        except (TimeoutError, aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        except (TimeoutError, OSError, ssl.SSLError) as exc:
+            # Connect, timeout and disconnect errors (aiosmtplib's subclass OSError).
             return SendResult.retryable(self._describe(exc))
+        except aiosmtplib.SMTPException as exc:
+            # Raised without a reply code when the server lacks a capability the config
+            # asks for (AUTH, STARTTLS, SMTPUTF8): retrying cannot fix that.
+            return SendResult.permanent(self._describe(exc))
         detail = f"{response} (Message-ID {message['Message-ID']})"
         if refused:
             detail += "; refused: " + ", ".join(sorted(refused))

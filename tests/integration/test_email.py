@@ -208,6 +208,22 @@ async def test_temporary_and_permanent_smtp_replies(
     assert not result.ok and not result.retry
 
 
+async def test_server_without_auth_is_a_permanent_config_error(
+    handler: Handler, tls: SelfSigned
+) -> None:
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    await asyncio.to_thread(controller.start)
+    try:
+        channel = make_channel(controller, tls, tls="none")
+        result = await channel.send(notification())
+    finally:
+        await asyncio.to_thread(controller.stop)
+    assert not result.ok and not result.retry
+    assert "not supported" in (result.error or "")
+    assert PASSWORD not in (result.error or "")
+    assert handler.messages() == []
+
+
 async def test_unreachable_server_is_retryable(tls: SelfSigned) -> None:
     config = EmailConfig(
         host="127.0.0.1", port=free_port(), sender="a@example.com", to=["b@example.com"], timeout=5
