@@ -10,6 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 _TS_RE = re.compile(
@@ -59,24 +60,34 @@ def parse_timestamp(value: Any, field: str) -> tuple[str, float | None]:
     """RFC 3339 (nanoseconds allowed) → (original text, unix seconds or None for zero)."""
     if not isinstance(value, str):
         raise PayloadError(field, f"expected an RFC 3339 timestamp string, got {_kind(value)}")
+    try:
+        return value, _unix_seconds(value)
+    except ValueError as exc:
+        raise PayloadError(field, str(exc)) from None
+
+
+@lru_cache(maxsize=4096)
+def _unix_seconds(value: str) -> float | None:
+    # Cached: an alert's startsAt repeats in every webhook of its group, and Go's zero
+    # time stands for every missing endsAt, so most timestamps have been seen before.
     m = _TS_RE.match(value)
     if not m:
-        raise PayloadError(field, f"expected an RFC 3339 timestamp, got {value[:64]!r}")
+        raise ValueError(f"expected an RFC 3339 timestamp, got {value[:64]!r}")
     year, month, day, hour, minute, second, frac, zone = m.groups()
     if int(year) == _ZERO_YEAR:
-        return value, None
+        return None
     micro = int((frac or "0")[:6].ljust(6, "0"))
     try:
         dt = datetime(
             int(year), int(month), int(day), int(hour), int(minute), int(second), micro, UTC
         )
     except ValueError as exc:
-        raise PayloadError(field, f"invalid timestamp {value[:64]!r}: {exc}") from None
+        raise ValueError(f"invalid timestamp {value[:64]!r}: {exc}") from None
     offset = 0
     if zone not in ("Z", "z"):
         sign = 1 if zone[0] == "+" else -1
         offset = sign * (int(zone[1:3]) * 3600 + int(zone[4:6]) * 60)
-    return value, dt.timestamp() - offset
+    return dt.timestamp() - offset
 
 
 def parse_payload(data: Any) -> Payload:
