@@ -15,6 +15,13 @@ survives:
   the file was rotated while we were down, the rotated file is found by its inode in the
   same directory and its tail is read before the new file.
 
+Problems are reported when they start and when they end, never on every poll: a path that
+is missing (`follow_file_missing`, warning) or cannot be opened (`follow_file_unreadable`,
+warning), and a position that cannot be persisted (`follow_state_write_failed`, error).
+`present` and `state_write_errors` let the collectors export the same facts. A path that
+vanishes while a file is open counts as missing only after `rotate_wait`, so a rename
+rotation (the writer creates the new file a moment later) stays quiet.
+
 A `JournalFollower` runs `journalctl -o json -f` and persists the cursor of the last entry
 it handed on, so a restart resumes with `--after-cursor`.
 """
@@ -23,9 +30,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import stat
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -44,6 +53,7 @@ StartAt = Literal["beginning", "end"]
 
 HEAD_BYTES = 1024
 _STATE_VERSION = 1
+_MISSING_ERRNOS = frozenset([errno.ENOENT, errno.ENOTDIR])
 
 
 def state_path(state_dir: Path, owner: str, source: str) -> Path:
@@ -58,6 +68,36 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
     os.replace(tmp, path)
+
+
+class StateWriter:
+    """Persists a follower's position, counting failures and logging only when that changes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self.errors = 0
+        self._failing = False
+
+    def write(self, data: dict[str, Any]) -> None:
+        """Write `data` atomically; a failure is counted, and logged once until it recovers."""
+        if self.path is None:
+            return
+        try:
+            write_json_atomic(self.path, data)
+        except OSError as exc:
+            self.errors += 1
+            if not self._failing:
+                self._failing = True
+                log.error(
+                    "follow_state_write_failed",
+                    file=str(self.path),
+                    error=exc.strerror or str(exc),
+                    hint="the read position is kept in memory only; a restart re-reads or skips",
+                )
+            return
+        if self._failing:
+            self._failing = False
+            log.info("follow_state_write_recovered", file=str(self.path))
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
@@ -108,6 +148,10 @@ class FileFollower:
         self.rotations = 0
         self.truncations = 0
         self.read_errors = 0
+        self._state = StateWriter(state_file)
+        self._problem: str | None = None
+        self._open_problem: str | None = None
+        self._missing_since: float | None = None
         self._cur: _Open | None = None
         self._old: list[_Open] = []
         self._lock = threading.Lock()
@@ -162,10 +206,21 @@ class FileFollower:
         """The read offset in the current file (0 when none is open)."""
         return self._cur.offset if self._cur else 0
 
+    @property
+    def present(self) -> bool:
+        """False while the path is missing or cannot be opened (as of the last poll)."""
+        return self._problem is None
+
+    @property
+    def state_write_errors(self) -> int:
+        """Failed attempts to persist the read position."""
+        return self._state.errors
+
     def _poll(self) -> int:
         now = time.monotonic()
         consumed = 0
-        st = _stat(self.path)
+        st, stat_error = _stat_or_error(self.path)
+        problem = self._stat_problem(stat_error, now)
         cur = self._cur
         if cur is None:
             if st is not None:
@@ -179,6 +234,8 @@ class FileFollower:
             self._cur = None
             self._open_at(0, now)
         cur = self._cur
+        if st is not None and cur is None:
+            problem = self._open_problem or "unreadable"
         if cur is not None:
             self._check_truncated(cur)
             consumed += self._drain(cur, now)
@@ -190,7 +247,40 @@ class FileFollower:
         if consumed or self._first_poll:
             self._save()
         self._first_poll = False
+        self._report(problem)
         return consumed
+
+    def _stat_problem(self, error: OSError | None, now: float) -> str | None:
+        """What is wrong with the path itself, if anything (None while it exists)."""
+        self._open_problem = None
+        if error is None:
+            self._missing_since = None
+            return None
+        if error.errno not in _MISSING_ERRNOS:
+            self.read_errors += 1
+            return f"unreadable: {error.strerror or error}"
+        if self._missing_since is None:
+            self._missing_since = now
+        # A rename rotation leaves the path missing until the writer creates the new file.
+        if self._cur is not None and now - self._missing_since < self.rotate_wait:
+            return self._problem
+        return "missing"
+
+    def _report(self, problem: str | None) -> None:
+        """Log a problem with the path when it starts or changes, and when it clears."""
+        if problem == self._problem:
+            return
+        previous, self._problem = self._problem, problem
+        if problem is None:
+            log.info("follow_file_available", path=str(self.path), was=previous)
+        elif problem == "missing":
+            log.warning(
+                "follow_file_missing",
+                path=str(self.path),
+                hint="nothing is read until it appears; check the configured path",
+            )
+        else:
+            log.warning("follow_file_unreadable", path=str(self.path), error=problem)
 
     def _open_first(self, st: os.stat_result, now: float) -> int:
         """Open the path for the first time: resume from saved state or apply start_at.
@@ -258,9 +348,16 @@ class FileFollower:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
             self.read_errors += 1
-            log.warning("follow_open_failed", path=str(self.path), error=exc.strerror)
+            # Reported by _report() when the problem starts, not on every poll.
+            self._open_problem = f"unreadable: {exc.strerror or exc}"
             return None
         fst = os.fstat(fd)
+        if stat.S_ISDIR(fst.st_mode):
+            # Opening a directory succeeds; every read of it would then fail, once per poll.
+            os.close(fd)
+            self.read_errors += 1
+            self._open_problem = "unreadable: is a directory"
+            return None
         # The path may have been replaced between stat and open; trust the descriptor.
         self._cur = _Open(fd=fd, dev=fst.st_dev, ino=fst.st_ino, offset=offset, last_data=now)
         return self._cur
@@ -310,29 +407,31 @@ class FileFollower:
         o.head_hash = _head_hash(o.fd, o.head_len)
 
     def _save(self) -> None:
-        if self.state_file is None or self._cur is None:
+        if self._cur is None:
             return
         o = self._cur
-        data = {
-            "version": _STATE_VERSION,
-            "path": str(self.path),
-            "dev": o.dev,
-            "ino": o.ino,
-            "offset": o.offset,
-            "head_len": o.head_len,
-            "head_hash": o.head_hash,
-        }
-        try:
-            write_json_atomic(self.state_file, data)
-        except OSError as exc:
-            log.error("follow_state_write_failed", file=str(self.state_file), error=exc.strerror)
+        self._state.write(
+            {
+                "version": _STATE_VERSION,
+                "path": str(self.path),
+                "dev": o.dev,
+                "ino": o.ino,
+                "offset": o.offset,
+                "head_len": o.head_len,
+                "head_hash": o.head_hash,
+            }
+        )
 
 
 def _stat(path: Path) -> os.stat_result | None:
+    return _stat_or_error(path)[0]
+
+
+def _stat_or_error(path: Path) -> tuple[os.stat_result | None, OSError | None]:
     try:
-        return os.stat(path)
-    except OSError:
-        return None
+        return os.stat(path), None
+    except OSError as exc:
+        return None, exc
 
 
 def _head_hash(fd: int, length: int) -> str:
@@ -380,6 +479,7 @@ class JournalFollower:
         self.restart_delay = restart_delay
         self.cursor: str | None = None
         self.read_errors = 0
+        self._state = StateWriter(state_file)
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -472,13 +572,14 @@ class JournalFollower:
             self.cursor = cursor
             self._save()
 
+    @property
+    def state_write_errors(self) -> int:
+        """Failed attempts to persist the cursor."""
+        return self._state.errors
+
     def _save(self) -> None:
-        if self.state_file is None or self.cursor is None:
-            return
-        try:
-            write_json_atomic(self.state_file, {"version": _STATE_VERSION, "cursor": self.cursor})
-        except OSError as exc:
-            log.error("follow_state_write_failed", file=str(self.state_file), error=exc.strerror)
+        if self.cursor is not None:
+            self._state.write({"version": _STATE_VERSION, "cursor": self.cursor})
 
 
 def journal_line(entry: dict[str, Any]) -> str | None:

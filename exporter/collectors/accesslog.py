@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from prometheus_client.core import (
     CounterMetricFamily,
+    GaugeMetricFamily,
     HistogramMetricFamily,
 )
 from prometheus_client.metrics_core import Metric
@@ -436,6 +437,17 @@ class AccessLogCollector(Collector):
         errors = CounterMetricFamily(
             "tocsin_log_read_errors", "Errors opening or reading the log.", labels=["log"]
         )
+        present = GaugeMetricFamily(
+            "tocsin_log_file_present",
+            "1 when the log file exists and is open for reading; 0 while it is missing or "
+            "cannot be opened (nothing is counted from it meanwhile).",
+            labels=["log"],
+        )
+        state_errors = CounterMetricFamily(
+            "tocsin_log_state_write_errors",
+            "Failed attempts to persist the read position in the state directory.",
+            labels=["log"],
+        )
         for p in self.pipelines:
             name = p.cfg.name
             snap = p.metrics.snapshot()
@@ -453,7 +465,10 @@ class AccessLogCollector(Collector):
             rotations.add_metric([name], p.follower.rotations)
             truncations.add_metric([name], p.follower.truncations)
             errors.add_metric([name], p.follower.read_errors)
+            present.add_metric([name], 1.0 if p.follower.present else 0.0)
+            state_errors.add_metric([name], p.follower.state_write_errors)
         yield from (requests, duration, size, lines, rotations, truncations, errors)
+        yield from (present, state_errors)
         yield overflow_family(NAME)
 
 

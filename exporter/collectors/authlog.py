@@ -355,3 +355,15 @@ class AuthLogCollector(Collector):
             "Errors reading the auth log or journal.",
             value=self.follower.read_errors,
         )
+        yield CounterMetricFamily(
+            "tocsin_auth_log_state_write_errors",
+            "Failed attempts to persist the read position (or journal cursor).",
+            value=self.follower.state_write_errors,
+        )
+        if isinstance(self.follower, FileFollower):
+            yield GaugeMetricFamily(
+                "tocsin_auth_log_file_present",
+                "1 when the auth log file exists and is open for reading; 0 while it is "
+                "missing or cannot be opened (no events are counted meanwhile).",
+                value=1.0 if self.follower.present else 0.0,
+            )

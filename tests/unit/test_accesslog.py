@@ -214,3 +214,34 @@ def test_config_problems_name_the_key() -> None:
     assert "logs[0].regex" in keys
     assert "logs[1].routes[0].match" in keys
     assert "logs[2].format" in keys
+
+
+def test_missing_log_and_unwritable_state_are_exported(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log = tmp_path / "acess.log"  # the typo an operator makes
+    blocker = tmp_path / "state"
+    blocker.write_text("not a directory")
+    cfg = AccessLogConfig(logs=[LogConfig(name="web", path=str(log), start_at="beginning")])
+    collector = AccessLogCollector(CollectorContext(state_dir=blocker, config=cfg))
+    follower = collector.pipelines[0].follower
+    registry = CollectorRegistry()
+    registry.register(collector)  # type: ignore[arg-type]
+    web = (("log", "web"),)
+    with capture_logs() as logs:
+        follower.poll()
+        follower.poll()
+        samples = parse_series(generate_latest(registry).decode())
+        assert samples[("tocsin_log_file_present", web)] == 0
+        assert samples[("tocsin_log_state_write_errors_total", web)] == 0
+        log.write_text((ACCESS / "nginx-combined-rt.log").read_text())
+        follower.poll()
+        follower.poll()
+    samples = parse_series(generate_latest(registry).decode())
+    assert samples[("tocsin_log_file_present", web)] == 1
+    assert samples[("tocsin_http_request_duration_seconds_count", web)] == 8
+    assert samples[("tocsin_log_state_write_errors_total", web)] == 1
+    assert [e["event"] for e in logs if e["log_level"] != "info"] == [
+        "follow_file_missing",
+        "follow_state_write_failed",
+    ]

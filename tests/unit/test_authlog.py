@@ -18,6 +18,7 @@ from exporter.collectors.authlog import (
     FailureSources,
     parse_line,
 )
+from exporter.follow import FileFollower
 from tests.conftest import FIXTURES
 
 AUTH = FIXTURES / "authlog"
@@ -115,3 +116,32 @@ def test_config_validation() -> None:
     assert loader.load(AuthLogConfig, {"path": "relative.log", "failure_window": "0s"}) is not None
     keys = {p.key for p in loader.problems}
     assert keys == {"path", "failure_window"}
+
+
+def test_missing_auth_log_is_exported_and_logged_once(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    path = tmp_path / "auth.lgo"
+    collector = AuthLogCollector(
+        CollectorContext(state_dir=tmp_path / "state", config=AuthLogConfig(path=str(path)))
+    )
+    assert isinstance(collector.follower, FileFollower)
+    with capture_logs() as logs:
+        for _ in range(3):
+            collector.follower.poll()
+    out = render(collector)
+    assert "\ntocsin_auth_log_file_present 0.0\n" in out
+    assert "\ntocsin_auth_log_state_write_errors_total 0.0\n" in out
+    assert [e["event"] for e in logs] == ["follow_file_missing"]
+    path.write_text("")
+    collector.follower.poll()
+    assert "\ntocsin_auth_log_file_present 1.0\n" in render(collector)
+
+
+def test_journal_source_has_no_file_presence(tmp_path: Path) -> None:
+    collector = AuthLogCollector(
+        CollectorContext(state_dir=tmp_path, config=AuthLogConfig(source="journal"))
+    )
+    out = render(collector)
+    assert "tocsin_auth_log_file_present" not in out
+    assert "\ntocsin_auth_log_state_write_errors_total 0.0\n" in out

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -295,3 +297,119 @@ async def test_journalctl_failure_is_reported_and_retried(tmp_path: Path) -> Non
     await j.stop()
     # The real journalctl finds no journal here and exits; we log it and start it again.
     assert j.read_errors >= 2
+
+
+def events(logs: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
+    return [e for e in logs if e["event"] == name]
+
+
+def test_missing_file_is_reported_once_and_its_appearance_too(log: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink)
+    with capture_logs() as logs:
+        for _ in range(3):
+            f.poll()
+        assert not f.present
+        write(log, "first")
+        f.poll()
+        f.poll()
+    assert f.present
+    assert sink.lines == ["first"]
+    missing = events(logs, "follow_file_missing")
+    assert len(missing) == 1 and missing[0]["log_level"] == "warning"
+    assert missing[0]["path"] == str(log)
+    assert len(events(logs, "follow_file_available")) == 1
+    # Missing is not an error: the file may simply not have been created yet.
+    assert f.read_errors == 0
+
+
+def test_unopenable_path_is_reported_once_and_counted_every_try(log: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log.mkdir(parents=True)
+    f = follower(log, Sink())
+    with capture_logs() as logs:
+        for _ in range(4):
+            f.poll()
+    assert not f.present
+    assert f.read_errors == 4
+    [unreadable] = events(logs, "follow_file_unreadable")
+    assert unreadable["error"] == "unreadable: is a directory"
+    assert not events(logs, "follow_read_failed")
+
+
+def test_rename_rotation_is_not_reported_missing_within_rotate_wait(log: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log.parent.mkdir()
+    sink = Sink()
+    f = follower(log, sink, rotate_wait=3600.0)
+    write(log, "a")
+    f.poll()
+    with capture_logs() as logs:
+        log.rename(log.with_suffix(".1"))
+        f.poll()
+        assert f.present
+        write(log, "b")
+        f.poll()
+    assert sink.lines == ["a", "b"]
+    assert logs == [e for e in logs if e["event"] == "follow_rotated"]
+
+
+def test_path_gone_after_rotate_wait_is_missing(log: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log.parent.mkdir()
+    f = follower(log, Sink(), rotate_wait=0.0)
+    write(log, "a")
+    f.poll()
+    with capture_logs() as logs:
+        log.unlink()
+        f.poll()
+        f.poll()
+    assert not f.present
+    assert len(events(logs, "follow_file_missing")) == 1
+
+
+def test_state_write_failure_is_counted_and_logged_once_per_outage(
+    log: Path, tmp_path: Path
+) -> None:
+    from structlog.testing import capture_logs
+
+    log.parent.mkdir()
+    blocker = tmp_path / "state"
+    blocker.write_text("a file where the state directory should be")
+    sink = Sink()
+    f = follower(log, sink, blocker / "follow" / "pos.json")
+    with capture_logs() as logs:
+        for i in range(3):
+            write(log, f"line-{i}")
+            f.poll()
+        assert f.state_write_errors == 3
+        blocker.unlink()
+        write(log, "line-3")
+        f.poll()
+        write(log, "line-4")
+        f.poll()
+    assert f.state_write_errors == 3
+    assert len(sink.lines) == 5
+    [failed] = events(logs, "follow_state_write_failed")
+    assert failed["log_level"] == "error"
+    assert len(events(logs, "follow_state_write_recovered")) == 1
+    assert json.loads((blocker / "follow" / "pos.json").read_text())["offset"] == log.stat().st_size
+
+
+def test_journal_state_write_failure_is_counted(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    blocker = tmp_path / "state"
+    blocker.write_text("")
+    j = JournalFollower(Sink(), blocker / "j.json")
+    with capture_logs() as logs:
+        for i in range(2):
+            j.feed([json.dumps({"__CURSOR": f"c{i}", "MESSAGE": "m"}).encode()])
+    assert j.state_write_errors == 2
+    assert len(events(logs, "follow_state_write_failed")) == 1
