@@ -3,6 +3,12 @@
 A file is parsed again only when its inode, size or mtime changes; a file that could not be
 read is retried every `retry_interval`, and each failed attempt counts once in
 `tocsin_cert_read_errors_total`, so `increase()` keeps firing while a file stays broken.
+
+A configured path, glob or directory that yields no file (a typo, a renamed directory, a
+glob that stopped matching) would otherwise make its certificates' series vanish, and the
+expiry alerts with them: `tocsin_cert_pattern_files{pattern}` says how many files each one
+found (0 = none), and `certificate_path_unmatched` is logged when it drops to none
+(`certificate_path_matched` when it finds files again), not on every collection.
 """
 
 from __future__ import annotations
@@ -70,30 +76,70 @@ class CertificatesCollector(Collector):
         super().__init__(ctx)
         self.cfg: CertificatesConfig = self.config or CertificatesConfig()
         self._files: dict[str, _FileState] = {}
+        self._unmatched: dict[str, str] = {}
+        self._over_limit = False
         self._lock = threading.Lock()
 
-    def _expand(self) -> list[str]:
-        """Host paths (as configured, not as seen through --path.rootfs) of candidate files."""
+    def _expand(self) -> tuple[list[str], dict[str, int]]:
+        """Host paths (as configured, not as seen through --path.rootfs) of candidate files,
+        and how many existing files each configured pattern yielded."""
         found: dict[str, None] = {}
+        counts: dict[str, int] = {}
+        unmatched: dict[str, str] = {}
         exts = tuple(e.lower() for e in self.cfg.extensions)
         root = str(self.paths.rootfs).rstrip("/")
         for pattern in self.cfg.paths:
             local = str(self.paths.root(pattern))
-            matches = sorted(glob.glob(local)) if glob.has_magic(pattern) else [local]
+            magic = glob.has_magic(pattern)
+            matches = sorted(glob.glob(local)) if magic else [local]
+            count = 0
+            why = "no file matches the glob" if magic else "no such file or directory"
             for match in matches:
                 if os.path.isdir(match):
                     try:
                         entries = sorted(os.listdir(match))
                     except OSError as exc:
-                        log.warning("certificate_dir_unreadable", path=match, error=str(exc))
+                        why = f"cannot list directory {match}: {exc.strerror or exc}"
                         continue
+                    why = f"no file ending in {', '.join(exts)} in the directory"
                     for entry in entries:
                         full = os.path.join(match, entry)
                         if entry.lower().endswith(exts) and os.path.isfile(full):
                             found[full[len(root) :]] = None
+                            count += 1
                 else:
+                    # A missing literal path is still read, so it counts read errors too.
                     found[match[len(root) :]] = None
-        return list(found)[: self.cfg.max_files]
+                    if os.path.exists(match):
+                        count += 1
+            counts[pattern] = count
+            if not count:
+                unmatched[pattern] = why
+        self._report_unmatched(unmatched)
+        files = list(found)
+        if len(files) > self.cfg.max_files and not self._over_limit:
+            log.warning(
+                "certificate_files_over_limit",
+                found=len(files),
+                max_files=self.cfg.max_files,
+                hint="files past max_files are not read; raise max_files or narrow the paths",
+            )
+        self._over_limit = len(files) > self.cfg.max_files
+        return files[: self.cfg.max_files], counts
+
+    def _report_unmatched(self, unmatched: dict[str, str]) -> None:
+        """Log a pattern when it stops yielding files (or why changes), and when it recovers."""
+        for pattern, why in unmatched.items():
+            if self._unmatched.get(pattern) != why:
+                log.warning(
+                    "certificate_path_unmatched",
+                    pattern=pattern,
+                    reason=why,
+                    hint="no certificate is read from it, so no expiry alert can fire for it",
+                )
+        for pattern in self._unmatched.keys() - unmatched.keys():
+            log.info("certificate_path_matched", pattern=pattern)
+        self._unmatched = unmatched
 
     def _refresh(self, path: str, now: float) -> _FileState:
         state = self._files.setdefault(path, _FileState())
@@ -131,7 +177,7 @@ class CertificatesCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         now = time.time()
         with self._lock:
-            paths = self._expand()
+            paths, pattern_counts = self._expand()
             wanted = set(paths)
             for gone in [p for p in self._files if p not in wanted]:
                 if self._files[gone].errors == 0:
@@ -171,7 +217,16 @@ class CertificatesCollector(Collector):
                 expired.add_metric(labels, 1.0 if cert.not_after < now else 0.0)
         for path, count in sorted(errors.items()):
             read_errors.add_metric([path], float(count))
+        pattern_files = GaugeMetricFamily(
+            "tocsin_cert_pattern_files",
+            "Files a configured certificate path, glob or directory yielded in the last "
+            "collection; 0 means it matched nothing, so no certificate is watched for it.",
+            labels=["pattern"],
+        )
+        for pattern, files in pattern_counts.items():
+            pattern_files.add_metric([pattern], float(files))
         yield not_after
         yield not_before
         yield expired
         yield read_errors
+        yield pattern_files

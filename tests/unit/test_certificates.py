@@ -151,3 +151,65 @@ def test_config_validation_names_the_key() -> None:
     messages = {p.key: p.message for p in loader.problems}
     assert "collectors.c.paths[0]" in messages
     assert "collectors.c.max_files" in messages
+
+
+def test_paths_matching_nothing_are_exported_and_logged_once(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    day = dt.timedelta(days=1)
+    certs = tmp_path / "etc" / "ssl"
+    certs.mkdir(parents=True)
+    (certs / "a.pem").write_bytes(cert_pem("a", NOW - day, NOW + day))
+    (tmp_path / "empty").mkdir()
+    patterns = [
+        "/etc/ssl/*.pem",
+        "/etc/ssl/*.crt",  # a glob that matches nothing
+        "/etc/ssl",  # a directory
+        "/empty",  # a directory without certificates
+        "/etc/sll/a.pem",  # a typo in a literal path
+    ]
+    c = collector(tmp_path, CertificatesConfig(paths=patterns), rootfs=tmp_path)
+    with capture_logs() as logs:
+        found = samples(c)
+        samples(c)
+        samples(c)
+    files = {dict(k)["pattern"]: v for k, v in by_name(found, "tocsin_cert_pattern_files").items()}
+    assert files == {
+        "/etc/ssl/*.pem": 1.0,
+        "/etc/ssl/*.crt": 0.0,
+        "/etc/ssl": 1.0,
+        "/empty": 0.0,
+        "/etc/sll/a.pem": 0.0,
+    }
+    unmatched = [e for e in logs if e["event"] == "certificate_path_unmatched"]
+    assert {e["pattern"]: e["reason"] for e in unmatched} == {
+        "/etc/ssl/*.crt": "no file matches the glob",
+        "/empty": "no file ending in .pem, .crt, .cer in the directory",
+        "/etc/sll/a.pem": "no such file or directory",
+    }
+    assert all(e["log_level"] == "warning" for e in unmatched)
+    # Fixing one is logged once as well; the others stay quiet.
+    (certs / "b.crt").write_bytes(cert_pem("b", NOW - day, NOW + day))
+    with capture_logs() as logs:
+        found = samples(c)
+        samples(c)
+    assert [(e["event"], e["pattern"]) for e in logs] == [
+        ("certificate_path_matched", "/etc/ssl/*.crt")
+    ]
+    files = {dict(k)["pattern"]: v for k, v in by_name(found, "tocsin_cert_pattern_files").items()}
+    assert files["/etc/ssl/*.crt"] == 1.0 and files["/etc/ssl"] == 2.0
+
+
+def test_files_past_max_files_are_logged_once(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    day = dt.timedelta(days=1)
+    for name in "abc":
+        (tmp_path / f"{name}.pem").write_bytes(cert_pem(name, NOW - day, NOW + day))
+    c = collector(tmp_path, CertificatesConfig(paths=[str(tmp_path)], max_files=2))
+    with capture_logs() as logs:
+        found = samples(c)
+        samples(c)
+    assert len(by_name(found, "tocsin_cert_expired")) == 2
+    [over] = [e for e in logs if e["event"] == "certificate_files_over_limit"]
+    assert over["found"] == 3 and over["max_files"] == 2
