@@ -4,6 +4,11 @@ The baseline digest of a file is the one given in the config, or else the one re
 first time the file was seen; recorded baselines are persisted in the state directory, so
 a restart compares against the old baseline instead of silently accepting a changed file.
 Files are hashed again only when their inode, size, mtime or ctime changes.
+
+A state directory that cannot be written does not stop the checks: baselines stay in memory,
+the write is retried every collection, failures count in
+`tocsin_file_state_write_errors_total`, and `file_integrity_state_write_failed` is logged
+when writing starts failing (`file_integrity_state_write_recovered` when it works again).
 """
 
 from __future__ import annotations
@@ -75,12 +80,15 @@ class FileIntegrityCollector(Collector):
         self._baselines: dict[str, str] | None = None
         self._seen: dict[str, _Seen] = {}
         self._read_errors: dict[str, int] = dict.fromkeys(self.cfg.paths, 0)
+        self._unsaved = False
+        self._state_write_errors = 0
         self._lock = threading.Lock()
 
     def _load_baselines(self) -> dict[str, str]:
         try:
             raw = json.loads(self._state_path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            # No state can exist there; whether it can be written shows when it is saved.
             return {}
         except (OSError, ValueError) as exc:
             # A damaged state file must not reset every baseline silently.
@@ -91,10 +99,25 @@ class FileIntegrityCollector(Collector):
         return {str(k): str(v) for k, v in baselines.items() if _SHA256.match(str(v))}
 
     def _save_baselines(self, baselines: dict[str, str]) -> None:
-        self._state_path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._state_path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"baselines": baselines}, indent=1), encoding="utf-8")
-        os.replace(tmp, self._state_path)
+        try:
+            self._state_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self._state_path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"baselines": baselines}, indent=1), encoding="utf-8")
+            os.replace(tmp, self._state_path)
+        except OSError as exc:
+            self._state_write_errors += 1
+            if not self._unsaved:
+                log.error(
+                    "file_integrity_state_write_failed",
+                    file=str(self._state_path),
+                    error=exc.strerror or str(exc),
+                    hint="baselines are kept in memory only; a restart would record new ones",
+                )
+            self._unsaved = True
+            return
+        if self._unsaved:
+            log.info("file_integrity_state_write_recovered", file=str(self._state_path))
+        self._unsaved = False
 
     def _hash(self, local: Path) -> str:
         digest = hashlib.sha256()
@@ -166,11 +189,17 @@ class FileIntegrityCollector(Collector):
                     recorded = True
                     log.info("file_integrity_baseline_recorded", path=path, at=time.time())
                 changed.add_metric([path], 0.0 if seen.digest == baseline else 1.0)
-            if recorded:
+            if recorded or self._unsaved:
                 self._save_baselines(self._baselines)
             for path, count in self._read_errors.items():
                 errors.add_metric([path], float(count))
+            state_errors = CounterMetricFamily(
+                "tocsin_file_state_write_errors",
+                "Failed attempts to persist recorded baselines in the state directory.",
+                value=float(self._state_write_errors),
+            )
         yield mtime
         yield changed
         yield missing
         yield errors
+        yield state_errors

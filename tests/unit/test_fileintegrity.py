@@ -141,3 +141,34 @@ def test_config_problems() -> None:
         "collectors.fileintegrity.paths[0]",
         "collectors.fileintegrity.expected_sha256./etc/b",
     }
+
+
+def test_unwritable_state_dir_keeps_checking_and_is_reported(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    from tests.metrics import parse_series
+
+    watched = tmp_path / "sshd_config"
+    watched.write_text("PermitRootLogin no\n")
+    (tmp_path / "state").write_text("a file where the state directory should be")
+    c = make(tmp_path, FileIntegrityConfig(paths=[str(watched)]))
+    registry = CollectorRegistry()
+    registry.register(c)  # type: ignore[arg-type]
+    with capture_logs() as logs:
+        for _ in range(3):
+            found = parse_series(generate_latest(registry).decode())
+        watched.write_text("PermitRootLogin yes\n")
+        found = parse_series(generate_latest(registry).decode())
+    # Drift is still detected against the baseline held in memory.
+    assert found[("tocsin_file_checksum_changed", (("path", str(watched)),))] == 1.0
+    assert found[("tocsin_file_state_write_errors_total", ())] == 4.0
+    assert [e["event"] for e in logs if e["log_level"] == "error"] == [
+        "file_integrity_state_write_failed"
+    ]
+    (tmp_path / "state").unlink()
+    with capture_logs() as logs:
+        generate_latest(registry)
+        generate_latest(registry)
+    assert [e["event"] for e in logs] == ["file_integrity_state_write_recovered"]
+    saved = json.loads((tmp_path / "state" / fileintegrity.STATE_FILE).read_text())
+    assert saved["baselines"][str(watched)] == hashlib.sha256(b"PermitRootLogin no\n").hexdigest()
