@@ -67,7 +67,7 @@ async def _handle(request: web.Request) -> web.Response:
     try:
         text = raw.decode("utf-8")
         data = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise JSONHTTPError(400, f"malformed JSON: {exc}", field="$") from None
     try:
         payload = parse_payload(data)
