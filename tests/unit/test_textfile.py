@@ -53,7 +53,8 @@ def same(a: Series, b: Series) -> bool:
     return all(a[k] == b[k] or (math.isnan(a[k]) and math.isnan(b[k])) for k in a)
 
 
-def test_matches_node_exporter(textdir: Path) -> None:
+def node_exporter_textfile(directory: Path) -> str:
+    """What the real node_exporter exports for a textfile directory."""
     binary = require_binary("node_exporter")
     port = free_port()
     proc = subprocess.Popen(
@@ -62,7 +63,7 @@ def test_matches_node_exporter(textdir: Path) -> None:
             f"--web.listen-address=127.0.0.1:{port}",
             "--collector.disable-defaults",
             "--collector.textfile",
-            f"--collector.textfile.directory={textdir}",
+            f"--collector.textfile.directory={directory}",
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -72,8 +73,7 @@ def test_matches_node_exporter(textdir: Path) -> None:
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    theirs = r.read().decode()
-                break
+                    return r.read().decode()
             except OSError:
                 if time.monotonic() > deadline:
                     raise
@@ -81,6 +81,10 @@ def test_matches_node_exporter(textdir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_matches_node_exporter(textdir: Path) -> None:
+    theirs = node_exporter_textfile(textdir)
     ours = series_of(collect_text(textdir))
     expected = series_of(theirs)
     assert same(ours, expected), (sorted(ours.items()), sorted(expected.items()))
@@ -114,6 +118,14 @@ def test_all_good_means_no_error(textdir: Path) -> None:
 def test_missing_directory_is_an_error_not_a_crash(tmp_path: Path) -> None:
     s = series_of(collect_text(tmp_path / "absent"))
     assert s == {("node_textfile_scrape_error", ()): 1}
+
+
+def test_missing_directory_matches_node_exporter(tmp_path: Path) -> None:
+    """A typo in the directory is a scrape error, but not a failed collector (as upstream)."""
+    theirs = node_exporter_textfile(tmp_path / "absent")
+    success = 'node_scrape_collector_success{collector="textfile"} 1'
+    assert success in theirs.splitlines()
+    assert series_of(theirs) == series_of(collect_text(tmp_path / "absent"))
 
 
 def test_no_directory_configured() -> None:
