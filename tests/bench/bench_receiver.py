@@ -1,7 +1,9 @@
 """Receiver webhook throughput and latency, side by side with Alertmanager's own API.
 
 Both get the same client, the same 10 alerts per request (fresh labels each request, so
-neither can short-circuit on a repeat) at 1 and 4 connections. The receiver runs durable
+neither can short-circuit on a repeat) at 1 and 4 connections, each after a warm-up and
+only once both processes are idle (the receiver processes webhooks after answering them,
+so its backlog would otherwise eat into Alertmanager's turn). The receiver runs durable
 (WAL, synchronous=FULL, group commit), creating an incident and an outbox row per request.
 End-to-end latency is webhook POST → notification at a local sink, no group wait.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -24,6 +27,7 @@ from tests.conftest import find_binary
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink
 
 DURATION = 5.0
+WARMUP = 1.0
 _counter = itertools.count()
 
 
@@ -69,10 +73,36 @@ def _webhook(n: int) -> dict[str, Any]:
     }
 
 
-async def _load(url: str, body: Callable[[int], bytes], conns: int) -> dict[str, float]:
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _settle(pids: list[int], timeout: float = 30.0) -> None:
+    """Wait until none of `pids` uses more than 5 % of a CPU over 200 ms."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        before = sum(_cpu_seconds(p) for p in pids)
+        await asyncio.sleep(0.2)
+        if sum(_cpu_seconds(p) for p in pids) - before < 0.01:
+            return
+
+
+async def _measure(
+    url: str, body: Callable[[int], bytes], conns: int, pids: list[int]
+) -> dict[str, float]:
+    await _settle(pids)
+    await _load(url, body, conns, WARMUP)
+    await _settle(pids)
+    return await _load(url, body, conns, DURATION)
+
+
+async def _load(
+    url: str, body: Callable[[int], bytes], conns: int, duration: float
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
-    deadline = time.perf_counter() + DURATION
+    deadline = time.perf_counter() + duration
     headers = {"Content-Type": "application/json"}
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conns)) as s:
 
@@ -155,18 +185,24 @@ async def _run() -> int:
                 binary, tmp, "http://127.0.0.1:9/none", group_wait="1h", group_interval="1h"
             ).start()
         results: dict[str, dict[int, dict[str, float]]] = {"receiver": {}, "alertmanager": {}}
+        assert receiver.proc is not None
+        pids = [receiver.proc.pid]
+        if am is not None and am.proc is not None:
+            pids.append(am.proc.pid)
         try:
             for conns in (1, 4):
-                results["receiver"][conns] = await _load(
+                results["receiver"][conns] = await _measure(
                     receiver.url + "/webhook/alertmanager",
                     lambda n: json.dumps(_webhook(n)).encode(),
                     conns,
+                    pids,
                 )
                 if am is not None:
-                    results["alertmanager"][conns] = await _load(
+                    results["alertmanager"][conns] = await _measure(
                         am.url + "/api/v2/alerts",
                         lambda n: json.dumps(_alerts_v2(n)).encode(),
                         conns,
+                        pids,
                     )
         finally:
             receiver.stop()
