@@ -2,6 +2,12 @@
 
 A problem names the file, the dotted key and what was expected, so `--check-config`
 can print all of them in one go instead of stopping at the first.
+
+Every problem shows in one pass: a section whose fields partly failed is still built
+as a *partial* object (see `is_partial`) so its own `validate()` and its parent's run
+too; reading a field that failed from a partial object aborts only that `validate()`,
+so no check ever runs on a value that was not parsed. Numeric ranges are declared on
+the field (`field(default=1, metadata=bounds(ge=1))`) and checked as the value is read.
 """
 
 from __future__ import annotations
@@ -31,6 +37,95 @@ _UNIT_SECONDS = {
     "w": 604800.0,
     "y": 31536000.0,
 }
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An inclusive (`ge`, `le`) or exclusive (`gt`, `lt`) range for a number or duration."""
+
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    lt: float | None = None
+
+    def check(self, value: float) -> str | None:
+        """What was expected when `value` is out of range, else None."""
+        ok = (
+            (self.ge is None or value >= self.ge)
+            and (self.gt is None or value > self.gt)
+            and (self.le is None or value <= self.le)
+            and (self.lt is None or value < self.lt)
+        )
+        return None if ok else self.describe()
+
+    def describe(self) -> str:
+        """The range in words, e.g. `>= 1` or `> 0 and <= 599`."""
+        parts = [
+            f"{op} {_number(limit)}"
+            for op, limit in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
+            if limit is not None
+        ]
+        return " and ".join(parts)
+
+
+def bounds(
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    lt: float | None = None,
+) -> dict[str, Bounds]:
+    """Field metadata declaring a range; for a list field it applies to every item."""
+    return {"bounds": Bounds(ge=ge, gt=gt, le=le, lt=lt)}
+
+
+class Unavailable(BaseException):
+    """Raised when `validate()` reads a field of a partial object that failed to parse.
+
+    A BaseException so that a validate() catching `Exception` cannot swallow it.
+    """
+
+
+_PARTIAL_ATTR = "_confload_unavailable"
+_PARTIAL_CLASSES: dict[type, type] = {}
+
+
+def is_partial(obj: Any) -> bool:
+    """True for an object built from a section in which some fields failed."""
+    return type(obj) in _PARTIAL_CLASSES.values()
+
+
+def available(obj: Any, name: str) -> Any:
+    """`obj.name`, or None when `obj` is partial and that field failed to parse."""
+    try:
+        return getattr(obj, name)
+    except Unavailable:
+        return None
+
+
+def _partial_class(cls: type) -> type:
+    if cls not in _PARTIAL_CLASSES:
+
+        def __getattribute__(self: Any, name: str) -> Any:
+            missing = object.__getattribute__(self, "__dict__").get(_PARTIAL_ATTR, ())
+            if name in missing:
+                raise Unavailable(name)
+            return object.__getattribute__(self, name)
+
+        _PARTIAL_CLASSES[cls] = type(
+            f"Partial{cls.__name__}",
+            (cls,),
+            {"__getattribute__": __getattribute__, "__module__": cls.__module__},
+        )
+    return _PARTIAL_CLASSES[cls]
+
+
+def _build_partial(cls: type, values: dict[str, Any], missing: set[str]) -> Any:
+    obj: Any = object.__new__(_partial_class(cls))
+    for name, value in values.items():
+        object.__setattr__(obj, name, value)
+    object.__setattr__(obj, _PARTIAL_ATTR, frozenset(missing))
+    return obj
 
 
 @dataclass(frozen=True)
@@ -117,16 +212,57 @@ def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         return None, [Problem(file, "", f"cannot read file: {exc.strerror or exc}")]
+    problems: list[Problem] = []
+    loader = yaml.SafeLoader(text)
     try:
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is not None:
+            _check_duplicate_keys(node, "", file, problems, set())
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         return None, [Problem(file, "", f"invalid YAML: {where}{problem}")]
-    problems: list[Problem] = []
-    data = expand_env(data if data is not None else {}, problems, file)
+    finally:
+        loader.dispose()
+    try:
+        data = expand_env(data if data is not None else {}, problems, file)
+    except RecursionError:
+        return None, [Problem(file, "", "invalid YAML: an alias refers to its own parent")]
     return data, problems
+
+
+def _check_duplicate_keys(
+    node: yaml.Node, key: str, file: str, problems: list[Problem], seen: set[int]
+) -> None:
+    """YAML keeps the last of two equal keys; a config file saying both is a mistake."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        first: dict[tuple[str, str], int] = {}
+        for key_node, value_node in node.value:
+            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
+            sub = f"{key}.{name}" if key else name
+            line = key_node.start_mark.line + 1
+            ident = (key_node.tag, name)
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if ident in first:
+                    problems.append(
+                        Problem(
+                            file,
+                            sub,
+                            f"line {line}: duplicate key (first set on line {first[ident]});"
+                            " expected each key once",
+                        )
+                    )
+                else:
+                    first[ident] = line
+            _check_duplicate_keys(value_node, sub, file, problems, seen)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _check_duplicate_keys(item, f"{key}[{i}]", file, problems, seen)
 
 
 class Loader:
@@ -142,6 +278,13 @@ class Loader:
 
     def load(self, cls: type[T], data: Any, key: str = "") -> T | None:
         """Validate `data` into dataclass `cls`; returns None when it could not be built."""
+        obj = self.load_partial(cls, data, key)
+        return None if obj is None or is_partial(obj) else obj
+
+    def load_partial(self, cls: type[T], data: Any, key: str = "") -> T | None:
+        """Like `load`, but a section with failed fields comes back as a partial object
+        (see `is_partial`), so checks that span sections can still use what did parse.
+        Returns None only when `data` is not a mapping at all."""
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -151,6 +294,7 @@ class Loader:
         fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
         secret_files = {f"{n}_file": n for n, t in hints.items() if _is_secret(t)}
         values: dict[str, Any] = {}
+        failed: set[str] = set()
         ok = True
         for raw_key, raw in data.items():
             name = str(raw_key)
@@ -160,10 +304,12 @@ class Loader:
                 if target in data:
                     self.problem(sub, f"set either {target} or {name}, not both")
                     ok = False
+                    failed.add(target)
                     continue
                 secret = self._read_secret_file(raw, sub)
                 if secret is None:
                     ok = False
+                    failed.add(target)
                 else:
                     values[target] = secret
                 continue
@@ -176,28 +322,69 @@ class Loader:
             value = self.convert(hints[name], raw, sub)
             if len(self.problems) > before:
                 ok = False
-            else:
-                values[name] = value
+                if not _readable(value):
+                    failed.add(name)
+                    continue
+            limits = fields[name].metadata.get("bounds")
+            if limits is not None and not self._within(limits, value, sub):
+                ok = False
+                failed.add(name)
+                continue
+            values[name] = value
         for name, f in fields.items():
-            if name in values or not f.init:
+            if name in values or name in failed:
+                continue
+            if not f.init:
+                failed.add(name)
                 continue
             if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
                 sub = f"{key}.{name}" if key else name
                 if not (name in data or f"{name}_file" in data):
                     self.problem(sub, f"required key is missing ({_describe(hints[name])})")
                 ok = False
-        if not ok:
-            return None
-        try:
-            obj = cls(**values)
-        except (ValueError, TypeError) as exc:
-            self.problem(key, str(exc))
-            return None
+                failed.add(name)
+        obj: Any
+        if ok:
+            try:
+                obj = cls(**values)
+            except (ValueError, TypeError) as exc:
+                self.problem(key, str(exc))
+                return _build_partial(cls, {}, set(fields))  # type: ignore[no-any-return]
+        else:
+            defaults = {
+                n: _default(f)
+                for n, f in fields.items()
+                if n not in values and n not in failed and f.init
+            }
+            obj = _build_partial(cls, {**defaults, **values}, failed)
+        self._validate(obj, key)
+        return obj  # type: ignore[no-any-return]
+
+    def _validate(self, obj: Any, key: str) -> None:
+        """Run `obj.validate()`; on a partial object it is skipped if it reads a failed field."""
         validate = getattr(obj, "validate", None)
-        if callable(validate):
-            for sub_key, message in validate():
-                self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
-        return obj
+        if not callable(validate):
+            return
+        try:
+            found = list(validate())
+        except Unavailable:
+            return
+        for sub_key, message in found:
+            self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
+
+    def _within(self, limits: Bounds, value: Any, key: str) -> bool:
+        """Check a number (or every number of a list) against its declared bounds."""
+        if isinstance(value, list):
+            results = [self._within(limits, item, f"{key}[{i}]") for i, item in enumerate(value)]
+            return all(results)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            expected = limits.check(value)
+            if expected is not None:
+                shown = f"{_number(value)}s" if isinstance(value, Duration) else _number(value)
+                what = "a duration (in seconds)" if isinstance(value, Duration) else "a number"
+                self.problem(key, f"expected {what} {expected}, got {shown}")
+                return False
+        return True
 
     def _read_secret_file(self, raw: Any, key: str) -> Secret | None:
         if not isinstance(raw, str) or not raw:
@@ -233,6 +420,7 @@ class Loader:
             if raw not in allowed:
                 choices = ", ".join(repr(a) for a in allowed)
                 self.problem(key, f"expected one of {choices}, got {raw!r}")
+                return None
             return raw
         if origin is list:
             (item,) = get_args(tp)
@@ -240,7 +428,7 @@ class Loader:
                 return []
             if not isinstance(raw, list):
                 self.problem(key, f"expected a list, got {_kind(raw)}")
-                return []
+                return None
             return [self.convert(item, v, f"{key}[{i}]") for i, v in enumerate(raw)]
         if origin is dict:
             kt, vt = get_args(tp)
@@ -248,12 +436,12 @@ class Loader:
                 return {}
             if not isinstance(raw, dict):
                 self.problem(key, f"expected a mapping, got {_kind(raw)}")
-                return {}
+                return None
             return {
                 self.convert(kt, k, key): self.convert(vt, v, f"{key}.{k}") for k, v in raw.items()
             }
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-            return self.load(tp, raw, key)
+            return self.load_partial(tp, raw, key)
         if tp is Any:
             return raw
         if tp is Duration:
@@ -270,10 +458,12 @@ class Loader:
         if tp is bool:
             if not isinstance(raw, bool):
                 self.problem(key, f"expected true or false, got {_kind(raw)}")
+                return None
             return raw
         if tp is int:
             if isinstance(raw, bool) or not isinstance(raw, int):
                 self.problem(key, f"expected an integer, got {_kind(raw)}")
+                return None
             return raw
         if tp is float:
             if isinstance(raw, bool) or not isinstance(raw, int | float):
@@ -285,6 +475,7 @@ class Loader:
                 return str(raw)
             if not isinstance(raw, str):
                 self.problem(key, f"expected a string, got {_kind(raw)}")
+                return None
             return raw
         if tp is re.Pattern or get_origin(tp) is re.Pattern:
             if not isinstance(raw, str):
@@ -312,6 +503,31 @@ def load_file(cls: type[T], path: str | Path) -> T:
     if loader.problems or obj is None:
         raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
     return obj
+
+
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
+def _readable(value: Any) -> bool:
+    """Whether a value whose conversion recorded problems can still be read by checks.
+
+    Only containers qualify: a list or mapping with no item missing, whose failed items
+    are partial objects that guard their own failed fields.
+    """
+    if is_partial(value):
+        return True
+    if isinstance(value, list):
+        return all(v is not None for v in value)
+    if isinstance(value, dict):
+        return all(v is not None for v in value.values())
+    return False
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _is_secret(tp: Any) -> bool:

@@ -33,7 +33,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration
+from exporter.confload import Duration, bounds
 from exporter.follow import FileFollower, StartAt, state_path
 
 NAME = "accesslog"
@@ -117,8 +117,8 @@ class AccessLogConfig:
     """`collectors.accesslog`: the logs to follow and how."""
 
     logs: list[LogConfig] = field(default_factory=list)
-    label_limit: int = 100
-    poll_interval: Duration = Duration(0.25)
+    label_limit: int = field(default=100, metadata=bounds(ge=1))
+    poll_interval: Duration = field(default=Duration(0.25), metadata=bounds(gt=0))
     rotate_wait: Duration = Duration(5.0)
 
     def validate(self) -> list[tuple[str, str]]:
@@ -127,10 +127,6 @@ class AccessLogConfig:
         for i, n in enumerate(names):
             if names.index(n) != i:
                 problems.append((f"logs[{i}].name", f"duplicate log name {n!r}"))
-        if self.label_limit < 1:
-            problems.append(("label_limit", "expected a positive integer"))
-        if self.poll_interval <= 0:
-            problems.append(("poll_interval", "expected a positive duration"))
         return problems
 
 

@@ -22,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration, Secret
+from exporter.confload import Duration, Secret, bounds
 from exporter.probing.connect import TLSOptions, build_ssl_context
 from exporter.probing.http import HTTPRequest, probe_http
 from exporter.probing.result import ProbeResult
@@ -71,16 +71,16 @@ class ProbeConfig:
     name: str
     target: str
     type: Literal["http", "tcp", "tls"] = "http"
-    interval: Duration = Duration(30)
+    interval: Duration = field(default=Duration(30), metadata=bounds(gt=0))
     timeout: Duration | None = None
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     bearer_token: Secret | None = None
     body: str = ""
-    valid_status_codes: list[int] = field(default_factory=list)
+    valid_status_codes: list[int] = field(default_factory=list, metadata=bounds(ge=100, le=599))
     body_regex: re.Pattern[str] | None = None
     fail_if_body_matches: re.Pattern[str] | None = None
-    max_body_bytes: int = 1 << 20
+    max_body_bytes: int = field(default=1 << 20, metadata=bounds(ge=0))
     send: str = ""
     expect: re.Pattern[str] | None = None
     tls: TLSConfig = field(default_factory=TLSConfig)
@@ -125,14 +125,8 @@ class ProbeConfig:
             http_only = (self.body_regex, self.fail_if_body_matches, self.valid_status_codes)
             if any(http_only) or self.body or self.headers:
                 problems.append(("", "status, body and header options apply to http probes"))
-        if self.interval <= 0:
-            problems.append(("interval", "expected a positive duration"))
         if not 0 < self.effective_timeout <= self.interval:
             problems.append(("timeout", "expected a positive duration no longer than interval"))
-        if any(not 100 <= c <= 599 for c in self.valid_status_codes):
-            problems.append(("valid_status_codes", "expected HTTP status codes 100-599"))
-        if self.max_body_bytes < 0:
-            problems.append(("max_body_bytes", "expected a non-negative integer"))
         return problems
 
 

@@ -347,6 +347,7 @@ def test_config_problems(tmp_path: Path) -> None:
     )
     keys = {p.key for p in loader.problems}
     assert keys == {
+        "collectors.probes.probes",  # name 'a' twice, found although the items have problems
         "collectors.probes.probes[0].target",
         "collectors.probes.probes[1].target",
         "collectors.probes.probes[2].name",

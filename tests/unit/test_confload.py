@@ -1,0 +1,130 @@
+"""The shared config loader: duplicate YAML keys, declared bounds, every problem at once."""
+
+from __future__ import annotations
+
+import filecmp
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from receiver.confload import (
+    ConfigError,
+    Duration,
+    Loader,
+    available,
+    bounds,
+    is_partial,
+    load_file,
+    read_yaml,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_two_packages_carry_the_same_loader() -> None:
+    # Deliberately duplicated (the packages share nothing at import time): keep in step.
+    assert filecmp.cmp(ROOT / "receiver/confload.py", ROOT / "exporter/confload.py", False)
+
+
+def test_duplicate_keys_name_file_line_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text(
+        "retention: 30d\nweb:\n  port: 1\n  port: 2\nretention: 1s\n"
+        "items:\n  - {a: 1, a: 2}\nanchor: &x {k: 1}\nmerged:\n  <<: *x\n  <<: *x\n"
+    )
+    data, problems = read_yaml(path)
+    found = {(p.key, p.message.split(":")[0]) for p in problems}
+    assert found == {("web.port", "line 4"), ("retention", "line 5"), ("items[0].a", "line 7")}
+    assert all(p.file == str(path) for p in problems)
+    assert "first set on line 1" in next(str(p) for p in problems if p.key == "retention")
+    assert data["retention"] == "1s"  # still parsed, so later checks run too
+
+
+def test_recursive_aliases_are_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("a: &x [1, *x]\n")
+    data, problems = read_yaml(path)
+    assert data is None
+    assert [p.message for p in problems] == ["invalid YAML: an alias refers to its own parent"]
+
+
+@dataclass
+class Item:
+    name: str
+    size: int = field(default=1, metadata=bounds(ge=1))
+    codes: list[int] = field(default_factory=list, metadata=bounds(ge=100, le=599))
+    wait: Duration = field(default=Duration(1), metadata=bounds(gt=0))
+
+    def validate(self) -> list[tuple[str, str]]:
+        return [("name", "expected lower case")] if self.name != self.name.lower() else []
+
+
+@dataclass
+class Top:
+    items: list[Item] = field(default_factory=list)
+    limit: int = field(default=5, metadata=bounds(ge=1, le=10))
+    kind: str = "a"
+
+    def validate(self) -> list[tuple[str, str]]:
+        names = [i.name for i in self.items]
+        problems = [
+            ("items", f"duplicate name {n!r}") for n in sorted(set(names)) if names.count(n) > 1
+        ]
+        if self.kind == "b" and self.limit > 3:
+            problems.append(("limit", "expected at most 3 for kind b"))
+        return problems
+
+
+def test_bounds_are_checked_on_fields_and_list_items() -> None:
+    loader = Loader("f.yml")
+    loader.load(Item, {"name": "x", "size": 0, "codes": [200, 999, 99], "wait": "0s"}, "item")
+    got = {p.key: p.message for p in loader.problems}
+    assert got == {
+        "item.size": "expected a number >= 1, got 0",
+        "item.codes[1]": "expected a number >= 100 and <= 599, got 999",
+        "item.codes[2]": "expected a number >= 100 and <= 599, got 99",
+        "item.wait": "expected a duration (in seconds) > 0, got 0s",
+    }
+
+
+def test_parent_validate_runs_although_an_item_failed() -> None:
+    loader = Loader("f.yml")
+    data = {
+        "items": [{"name": "a", "size": "big"}, {"name": "a"}, {"name": "B", "wait": "soon"}],
+        "limit": 0,
+    }
+    assert loader.load(Top, data) is None
+    keys = sorted(p.key for p in loader.problems)
+    # size and wait failed; the duplicate name (parent) and B's own validate (it reads only
+    # `name`) still show up in the same pass.
+    assert keys == ["items", "items[0].size", "items[2].name", "items[2].wait", "limit"]
+
+
+def test_validate_is_skipped_when_it_reads_a_failed_field() -> None:
+    loader = Loader("f.yml")
+    loader.load(Top, {"kind": [], "limit": 4})
+    loader2 = Loader("f.yml")
+    loader2.load(Top, {"kind": "b", "limit": "many"})
+    # No "expected at most 3" from a value that did not parse, and no crash.
+    assert [p.key for p in loader.problems] == ["kind"]
+    assert [p.key for p in loader2.problems] == ["limit"]
+
+
+def test_partial_objects_expose_only_what_parsed() -> None:
+    loader = Loader("f.yml")
+    top = loader.load_partial(Top, {"items": [{"name": "a", "size": "x"}], "kind": []})
+    assert is_partial(top)
+    assert available(top, "kind") is None
+    assert available(top, "limit") == 5
+    item = available(top, "items")[0]
+    assert is_partial(item) and item.name == "a" and available(item, "size") is None
+
+
+def test_load_file_reports_duplicates_with_other_problems(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("limit: 1\nlimit: 99\nkind: a\n")
+    with pytest.raises(ConfigError) as err:
+        load_file(Top, path)
+    assert {p.key for p in err.value.problems} == {"limit"}
+    assert len(err.value.problems) == 2  # duplicate key, and 99 out of range
