@@ -24,6 +24,7 @@ from exporter.exposition import (
     accepts_gzip,
     wants_openmetrics,
 )
+from exporter.logging import add_secrets, secrets_in
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
 from exporter.webconfig import BasicAuth, WebConfig
 
@@ -32,6 +33,9 @@ log = structlog.get_logger("exporter.server")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 _VARY = "Accept, Accept-Encoding"
+DEFAULT_IDLE_TIMEOUT = 15.0
+# A scrape in flight gets this long after SIGTERM before it is cancelled.
+SHUTDOWN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -46,6 +50,7 @@ class ServerSettings:
     telemetry_path: str = "/metrics"
     web: WebConfig | None = None
     ssl_context: ssl.SSLContext | None = None
+    idle_timeout: float = DEFAULT_IDLE_TIMEOUT
 
 
 def build_entries(
@@ -158,8 +163,25 @@ def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
     return app
 
 
+def make_runner(app: web.Application, idle_timeout: float) -> web.AppRunner:
+    """The runner with the connection guards the exporter relies on.
+
+    aiohttp has no separate header-read timeout, but its keep-alive timer starts when a
+    connection opens and is only re-armed after a response, so `keepalive_timeout` also
+    closes a connection that trickles a request head (slowloris) or sends nothing.
+    """
+    return web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=idle_timeout,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+
+
 async def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
+    add_secrets(secrets_in(settings.web))
     entries = build_entries(settings.collectors, settings.paths, settings.state_dir)
     started: list[Collector] = []
     for entry in entries:
@@ -173,7 +195,7 @@ async def serve(settings: ServerSettings) -> int:
     collection = Collection(entries)
     cache = ScrapeCache(collection, settings.min_interval)
     app = build_app(cache, settings)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = make_runner(app, settings.idle_timeout)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

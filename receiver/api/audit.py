@@ -7,8 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import require, runtime
-from receiver.api.errors import JSONHTTPError
+from receiver.api.common import limit_param, require, runtime
 from receiver.model import iso
 from receiver.store.base import Tx
 
@@ -24,10 +23,8 @@ def list_audit(tx: Tx, limit: int) -> list[dict[str, Any]]:
 
 async def get_list(request: web.Request) -> web.Response:
     require(request, "admin")
-    raw = request.query.get("limit", "200")
-    if not raw.isdigit() or not 1 <= int(raw) <= 5000:
-        raise JSONHTTPError(400, "expected an integer 1..5000", field="limit")
-    items = await runtime(request).store.read(lambda tx: list_audit(tx, int(raw)))
+    limit = limit_param(request, default=200, maximum=5000)
+    items = await runtime(request).store.read(lambda tx: list_audit(tx, limit))
     return web.json_response({"audit": items, "count": len(items)})
 
 

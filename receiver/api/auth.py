@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 
 from aiohttp import web
 
@@ -23,6 +24,7 @@ IMPLIED = {
     "admin": {"admin", "operator", "viewer"},
 }
 REQUEST_ID_KEY = "correlation_id"
+_PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 
 class Authenticator:
@@ -47,7 +49,7 @@ class Authenticator:
 
     def identify(self, token: str) -> tuple[str, set[str]] | None:
         """The token's name and roles; every entry is compared so timing reveals nothing."""
-        digest = hashlib.sha256(token.encode()).digest()
+        digest = hashlib.sha256(token.encode("utf-8", "surrogateescape")).digest()
         found: tuple[str, set[str]] | None = None
         for stored, name, roles in self.entries:
             if hmac.compare_digest(stored, digest):
@@ -68,7 +70,9 @@ class Authenticator:
                 field="Authorization",
                 hint="send Authorization: Bearer <token>",
             )
-        who = self.identify(token.strip())
+        token = token.strip()
+        # RFC 6750 tokens are printable ASCII; raw header bytes arrive as surrogate escapes.
+        who = self.identify(token) if _PRINTABLE_ASCII.fullmatch(token) else None
         if who is None:
             raise JSONHTTPError(401, "invalid token", field="Authorization")
         name, roles = who

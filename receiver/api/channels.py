@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import act, require, runtime
+from receiver.api.common import act, no_body, require, runtime
 from receiver.api.errors import JSONHTTPError
 from receiver.api.incidents import attempts_of
 from receiver.model import iso
@@ -110,6 +110,7 @@ async def post_test(request: web.Request) -> web.Response:
     rt = runtime(request)
     if name not in rt.config.channels:
         raise JSONHTTPError(404, f"unknown channel {name!r}", field="name")
+    await no_body(request)
     nid = await act(request, lambda tx, now: queue_test(tx, rt.ctx, name, actor, now))
     doc = await wait_first_attempt(request, nid, _WAIT)
     attempts = doc["attempts"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import act, int_param, require, runtime
+from receiver.api.common import act, int_param, limit_param, no_body, require, runtime
 from receiver.api.incidents import with_attempts
 from receiver.pipeline import actions
 from receiver.store.base import Tx
@@ -25,13 +25,15 @@ def list_dead(tx: Tx, limit: int = 500) -> list[dict[str, Any]]:
 
 async def get_list(request: web.Request) -> web.Response:
     require(request, "admin")
-    items = await runtime(request).store.read(list_dead)
+    limit = limit_param(request, default=500, maximum=5000)
+    items = await runtime(request).store.read(lambda tx: list_dead(tx, limit))
     return web.json_response({"deadletters": items, "count": len(items)})
 
 
 async def post_replay(request: web.Request) -> web.Response:
     actor = require(request, "admin")
     nid = int_param(request, "id")
+    await no_body(request)
     ctx = runtime(request).ctx
     await act(request, lambda tx, now: actions.replay(tx, ctx, nid, actor, now))
     return web.json_response({"replayed": nid})

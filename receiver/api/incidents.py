@@ -7,7 +7,15 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import act, comment_of, int_param, json_body, require, runtime
+from receiver.api.common import (
+    act,
+    comment_of,
+    int_param,
+    json_body,
+    limit_param,
+    require,
+    runtime,
+)
 from receiver.api.errors import JSONHTTPError
 from receiver.model import incident_dict, incident_snapshot, iso
 from receiver.pipeline import actions
@@ -31,10 +39,8 @@ def _filters(request: web.Request) -> tuple[list[str], list[str], list[Matcher],
             matchers.append(parse_matcher(text))
         except ValueError as exc:
             raise JSONHTTPError(400, str(exc), field="match") from None
-    raw_limit = q.get("limit", "100")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= _MAX_LIMIT:
-        raise JSONHTTPError(400, f"expected an integer 1..{_MAX_LIMIT}", field="limit")
-    return states, severities, matchers, int(raw_limit)
+    limit = limit_param(request, default=100, maximum=_MAX_LIMIT)
+    return states, severities, matchers, limit
 
 
 def list_incidents(

@@ -15,10 +15,24 @@ from aiohttp import web
 from receiver import logsetup
 from receiver.app import make_app
 from receiver.config import Config, default_config, load_config
-from receiver.confload import ConfigError
+from receiver.confload import ConfigError, Duration
 from receiver.service import Service
 
 DEFAULT_LISTEN = "127.0.0.1:9878"
+DEFAULT_IDLE_TIMEOUT = 15.0
+# In-flight requests get this long after SIGTERM before they are cancelled; SSE streams
+# are ended at once. Kubernetes allows 30 s in all, and the inbox and outbox need some.
+SHUTDOWN_TIMEOUT = 5.0
+
+
+def _duration(text: str) -> float:
+    try:
+        value = float(Duration.parse(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("expected a positive duration such as 15s")
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -47,6 +61,15 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         type=Path,
         default=Path("tocsin-data"),
         help="directory for the SQLite database (default ./tocsin-data)",
+    )
+    p.add_argument(
+        "--web.idle-timeout",
+        dest="idle_timeout",
+        type=_duration,
+        default=DEFAULT_IDLE_TIMEOUT,
+        metavar="DURATION",
+        help="close a connection that has not sent a complete request head within this"
+        f" long, idle keep-alive included (default {DEFAULT_IDLE_TIMEOUT:g}s)",
     )
     p.add_argument("--log.level", dest="log_level", default="info", choices=logsetup.LEVELS)
     p.add_argument(
@@ -81,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return 1
+    logsetup.add_secrets(logsetup.secrets_in(config))
     try:
         host, port = split_listen(args.listen)
     except ValueError as exc:
@@ -97,21 +121,37 @@ def run(args: argparse.Namespace) -> int:
     if not config.auth.tokens:
         log.warning("auth_disabled", reason="no auth.tokens configured", listen=args.listen)
     try:
-        asyncio.run(_serve(config, args.storage, host, port))
+        asyncio.run(_serve(config, args.storage, host, port, args.idle_timeout))
     except OSError as exc:
         print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
 
 
-async def _serve(config: Config, storage: Path, host: str, port: int) -> None:
+def make_runner(app: web.Application, idle_timeout: float) -> web.AppRunner:
+    """The runner with the connection guards the receiver relies on.
+
+    aiohttp has no separate header-read timeout, but its keep-alive timer starts when a
+    connection opens and is only re-armed after a response, so `keepalive_timeout` also
+    closes a connection that trickles a request head (slowloris) or sends nothing.
+    """
+    return web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        keepalive_timeout=idle_timeout,
+        shutdown_timeout=SHUTDOWN_TIMEOUT,
+    )
+
+
+async def _serve(config: Config, storage: Path, host: str, port: int, idle_timeout: float) -> None:
     log = structlog.get_logger("receiver")
     # The store's COMMITs (fsync) and reads run in threads that need the GIL back when
     # they finish; with the default 5 ms switch interval a busy loop delays each by that.
     sys.setswitchinterval(0.0002)
     service = Service(config, storage)
     rt = await service.start()
-    runner = web.AppRunner(make_app(rt), access_log=None, handle_signals=False)
+    runner = make_runner(make_app(rt), idle_timeout)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -1,0 +1,339 @@
+"""Hostile input against a real receiver process: never a 5xx, never a secret in the log,
+slow or half-open connections are cut, and SIGTERM ends open event streams."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import yaml
+
+from tests.conftest import REPO, free_port
+from tests.integration.receiver_harness import am_alert, am_payload, wait_for
+
+pytestmark = pytest.mark.integration
+
+INGEST = "ingestsecret456"  # configured in plain text (a Secret): must never be logged
+ADMIN = "adminsecret789"
+BASIC = "dXNlcjpwYXNzd29yZDEyMw=="  # user:password123
+
+
+@dataclass
+class Rx:
+    proc: subprocess.Popen[bytes]
+    port: int
+    log_path: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_lines(self) -> list[str]:
+        return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+def _start(tmp: Path, *extra: str) -> Rx:
+    tmp.mkdir(parents=True, exist_ok=True)
+    cfg = {
+        "auth": {
+            "tokens": [
+                {"name": "am", "roles": ["ingest"], "token": INGEST},
+                {
+                    "name": "adm",
+                    "roles": ["admin"],
+                    "sha256": hashlib.sha256(ADMIN.encode()).hexdigest(),
+                },
+            ]
+        }
+    }
+    (tmp / "receiver.yml").write_text(yaml.safe_dump(cfg))
+    port = free_port()
+    log_path = tmp / "receiver.log"
+    args = [
+        sys.executable,
+        "-m",
+        "receiver",
+        "serve",
+        f"--config.file={tmp / 'receiver.yml'}",
+        f"--storage.path={tmp / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.format=json",
+        *extra,
+    ]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            args, stdout=log, stderr=log, cwd=tmp, env={**os.environ, "PYTHONPATH": str(REPO)}
+        )
+    rx = Rx(proc, port, log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            raise AssertionError(f"receiver exited: {log_path.read_text()[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                if s.recv(64).startswith(b"HTTP/1.1 200"):
+                    return rx
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"receiver not ready: {log_path.read_text()[-3000:]}")
+        time.sleep(0.05)
+
+
+def _stop(rx: Rx) -> int:
+    if rx.proc.poll() is None:
+        rx.proc.send_signal(signal.SIGTERM)
+    try:
+        return rx.proc.wait(15)
+    except subprocess.TimeoutExpired:
+        rx.proc.kill()
+        rx.proc.wait()
+        raise
+
+
+@pytest.fixture(scope="module")
+def rx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rx]:
+    r = _start(tmp_path_factory.mktemp("hostile"), "--web.idle-timeout=1s")
+    yield r
+    _stop(r)
+
+
+def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
+    """Send bytes exactly as given (no client-side validation); the status and body."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head + body)
+        data = b""
+        while chunk := s.recv(65536):
+            data += chunk
+    status_line, _, rest = data.partition(b"\r\n")
+    return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2]
+
+
+async def call(
+    rx: Rx,
+    method: str,
+    path: str,
+    token: str | None = ADMIN,
+    data: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
+    hdrs = {"Authorization": f"Bearer {token}"} if token else {}
+    hdrs.update(headers or {})
+    async with (
+        aiohttp.ClientSession() as s,
+        s.request(method, rx.url + path, data=data, headers=hdrs) as r,
+    ):
+        return r.status, await r.json(content_type=None)
+
+
+async def incident(rx: Rx, group: str) -> int:
+    payload = json.dumps(am_payload(group, [am_alert(f"{group}-1")])).encode()
+    status, doc = await call(
+        rx, "POST", "/webhook/alertmanager", INGEST, payload, {"Content-Type": "application/json"}
+    )
+    assert status == 200, doc
+    found: list[int] = []
+
+    async def look() -> bool:
+        code, doc = await call(rx, "GET", f'/api/v1/incidents?match=group="{group}"')
+        assert code == 200, doc
+        found[:] = [i["id"] for i in doc["incidents"]]
+        return bool(found)
+
+    await wait_for(look, 30, what=f"incident {group}")
+    return found[0]
+
+
+async def test_ids_beyond_int64_or_not_ascii_digits_are_400(rx: Rx) -> None:
+    for path in (
+        "/api/v1/incidents/99999999999999999999999",
+        "/api/v1/incidents/9223372036854775808",
+        "/api/v1/incidents/%C2%B2",
+        "/api/v1/incidents/%D9%A3",
+        "/api/v1/incidents/-1",
+    ):
+        status, doc = await call(rx, "GET", path)
+        assert (status, doc.get("field")) == (400, "id"), (path, doc)
+    for path in (
+        "/api/v1/incidents/9223372036854775808/ack",
+        "/api/v1/incidents/99999999999999999999999/unack",
+        "/api/v1/deadletters/99999999999999999999999/replay",
+    ):
+        status, doc = await call(rx, "POST", path)
+        assert (status, doc.get("field")) == (400, "id"), (path, doc)
+    status, doc = await call(rx, "GET", "/api/v1/incidents/123456789012345678")
+    assert (status, doc.get("field")) == (404, "id")
+
+
+async def test_deep_nesting_is_400_not_500(rx: Rx) -> None:
+    deep = b"[" * 100_000
+    ctype = {"Content-Type": "application/json"}
+    status, doc = await call(rx, "POST", "/webhook/alertmanager", INGEST, deep, ctype)
+    assert (status, doc.get("field")) == (400, "$"), doc
+    # Under the API's 64 KiB cap, still far deeper than any decoder recursion limit.
+    deep = b"[" * 60_000
+    status, doc = await call(rx, "POST", "/api/v1/incidents/1/ack", ADMIN, deep, ctype)
+    assert (status, doc.get("field")) == (400, "$"), doc
+
+
+async def test_raw_byte_bearer_tokens_are_401(rx: Rx) -> None:
+    for token in (b"\xff\xfe", "pässwörd".encode(), b"adminsecret789\xc3\xa9"):
+        head = (
+            b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Authorization: Bearer " + token + b"\r\n\r\n"
+        )
+        status, body = raw_request(rx.port, head)
+        assert status == 401, body
+        assert json.loads(body)["field"] == "Authorization"
+
+
+async def test_api_body_cap_is_413_and_never_parses_a_prefix(rx: Rx) -> None:
+    inc = await incident(rx, "cap")
+    ctype = {"Content-Type": "application/json"}
+    comment = json.dumps({"comment": "x" * (2 << 20)}).encode()
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/ack", ADMIN, comment, ctype)
+    assert (status, doc.get("field")) == (413, "body"), doc
+    spaces = b" " * (12 << 20)
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/ack", ADMIN, spaces, ctype)
+    assert (status, doc.get("field")) == (413, "body"), doc
+
+    async def chunked() -> AsyncIterator[bytes]:
+        for _ in range(4):
+            yield b" " * (1 << 20)
+
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/ack", ADMIN, chunked(), ctype)
+    assert (status, doc.get("field")) == (413, "body"), doc
+    status, doc = await call(rx, "GET", f"/api/v1/incidents/{inc}")
+    assert doc["state"] == "firing", "a refused body must not act"
+
+
+async def test_content_type_comment_length_and_bodies(rx: Rx) -> None:
+    inc = await incident(rx, "ctype")
+    body = json.dumps({"comment": "mine"}).encode()
+    status, doc = await call(
+        rx, "POST", f"/api/v1/incidents/{inc}/ack", ADMIN, body, {"Content-Type": "text/plain"}
+    )
+    assert (status, doc.get("field")) == (415, "Content-Type"), doc
+    long = json.dumps({"comment": "y" * 2001}).encode()
+    ctype = {"Content-Type": "application/json"}
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/ack", ADMIN, long, ctype)
+    assert (status, doc.get("field")) == (400, "comment"), doc
+    status, doc = await call(rx, "POST", "/api/v1/deadletters/1/replay", ADMIN, b"junk", ctype)
+    assert (status, doc.get("field")) == (400, "body"), doc
+    # No body at all is fine where the body is optional.
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/ack")
+    assert status == 200 and doc["state"] == "acknowledged", doc
+
+
+async def test_conflicts_and_unknown_ids_name_their_field(rx: Rx) -> None:
+    inc = await incident(rx, "conflict")
+    status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/unack")
+    assert (status, doc.get("field")) == (409, "state"), doc
+    status, doc = await call(rx, "POST", "/api/v1/deadletters/123456/replay")
+    assert (status, doc.get("field")) == (404, "id"), doc
+
+
+async def test_limit_is_validated_alike_on_every_list(rx: Rx) -> None:
+    for path in ("/api/v1/incidents", "/api/v1/audit", "/api/v1/deadletters"):
+        for bad in ("-5", "0", "abc", "99999999999", "%EF%BC%91"):
+            status, doc = await call(rx, "GET", f"{path}?limit={bad}")
+            assert (status, doc.get("field")) == (400, "limit"), (path, bad, doc)
+        status, doc = await call(rx, "GET", f"{path}?limit=1")
+        assert status == 200, (path, doc)
+    for bad in ("nonsense", 'a=~"("'):
+        status, doc = await call(rx, "GET", f"/api/v1/incidents?match={bad}")
+        assert (status, doc.get("field")) == (400, "match"), (bad, doc)
+
+
+async def test_partial_headers_are_cut(rx: Rx) -> None:
+    socks = []
+    for i in range(20):
+        s = socket.create_connection(("127.0.0.1", rx.port), timeout=10)
+        s.sendall(b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\nX-Slow-" + str(i).encode())
+        socks.append(s)
+    # A client that keeps sending header lines (slowloris) is cut too.
+    trickle = socket.create_connection(("127.0.0.1", rx.port), timeout=10)
+    trickle.sendall(b"GET / HTTP/1.1\r\n")
+    cut = False
+    for _ in range(40):
+        await asyncio.sleep(0.25)
+        try:
+            trickle.sendall(b"X-A: b\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            cut = True
+            break
+    trickle.close()
+    assert cut, "a connection trickling headers was held for 10 s"
+    for s in socks:
+        try:
+            assert s.recv(1) == b"", "server answered a request it never fully received"
+        except ConnectionResetError:
+            pass
+        finally:
+            s.close()
+    status, _ = await call(rx, "GET", "/api/v1/incidents?limit=1")
+    assert status == 200
+
+
+async def test_credentials_never_reach_the_log(rx: Rx) -> None:
+    before = len(rx.log_lines())
+    heads = [
+        b"Authorization: Bearer " + INGEST.encode() + b"\x01",
+        b"Authorization: Basic " + BASIC.encode() + b"\x01",
+        b"X-Token: " + INGEST.encode() + b"\x7f",
+    ]
+    for head in heads:
+        status, body = raw_request(
+            rx.port, b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\n" + head + b"\r\n\r\n"
+        )
+        assert status == 400, body
+
+    def logged() -> bool:
+        return sum("aiohttp.server" in line for line in rx.log_lines()[before:]) >= len(heads)
+
+    await wait_for(logged, 10, what="aiohttp's error lines")
+    lines = rx.log_lines()
+    for line in lines:
+        doc = json.loads(line)  # every line, aiohttp's included, is one JSON document
+        assert isinstance(doc, dict) and "event" in doc and "level" in doc
+    text = "\n".join(lines)
+    for secret in (INGEST, BASIC, "password123", ADMIN):
+        assert secret not in text
+    assert "Traceback" not in text
+    ours = [json.loads(line) for line in lines[before:] if "aiohttp.server" in line]
+    assert all(d["error"].startswith("BadHttpMessage") for d in ours), ours
+
+
+async def test_sigterm_ends_open_event_streams(tmp_path: Path) -> None:
+    rx = _start(tmp_path)
+    try:
+        async with (
+            aiohttp.ClientSession() as s,
+            s.get(rx.url + "/api/v1/events", headers={"Authorization": f"Bearer {ADMIN}"}) as r,
+        ):
+            assert r.status == 200
+            assert await r.content.readline() == b": connected\n"
+            rx.proc.send_signal(signal.SIGTERM)
+            # Without the shutdown hook the stream stays open until aiohttp gives up.
+            rest = await asyncio.wait_for(r.content.read(), 10)
+        assert b"event: shutdown" in rest
+        code = await asyncio.to_thread(rx.proc.wait, 10)
+        assert code == 0, rx.log_path.read_text()[-2000:]
+        events = [json.loads(line)["event"] for line in rx.log_lines()]
+        assert "sse_streams_ending" in events and "unhandled_error" not in events
+    finally:
+        _stop(rx)
