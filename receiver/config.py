@@ -1,15 +1,19 @@
 """The receiver's configuration: YAML validated into dataclasses, with embedded defaults.
 
-Channel sections are validated in two passes: the common keys (`name`, `type`,
-`rate_limit`) here, the rest by the channel type's own `Config` dataclass.
+Channel sections are validated in two steps: the common keys (`name`, `type`,
+`rate_limit`) here, the rest by the channel type's own `Config` dataclass. Every
+problem is found in one pass: cross-references (routes and escalation steps to
+channels and policies) are checked against every *defined* name, so a channel or
+policy with problems of its own is never also reported as unknown.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 from receiver.confload import (
     ConfigError,
@@ -17,6 +21,10 @@ from receiver.confload import (
     Loader,
     Problem,
     Secret,
+    Unavailable,
+    available,
+    bounds,
+    is_partial,
     read_yaml,
 )
 
@@ -58,17 +66,17 @@ class RouteConfig:
     matchers: list[str] = field(default_factory=list)
     channels: list[str] = field(default_factory=list)
     escalation: str | None = None
-    repeat_interval: Duration | None = None
+    repeat_interval: Duration | None = field(default=None, metadata=bounds(gt=0))
     continue_: bool = False
 
     def validate(self) -> list[tuple[str, str]]:
-        from receiver.pipeline.matchers import parse_matcher
+        from receiver.pipeline.matchers import MatcherError, parse_matchers
 
         problems: list[tuple[str, str]] = []
         for i, text in enumerate(self.matchers):
             try:
-                parse_matcher(text)
-            except ValueError as exc:
+                parse_matchers([text])
+            except MatcherError as exc:
                 problems.append((f"matchers[{i}]", str(exc)))
         if not self.channels and not self.escalation:
             problems.append(("", "a route needs channels or escalation"))
@@ -84,6 +92,11 @@ class EscalationStep:
     channels: list[str]
     after: Duration = Duration(0)
 
+    def validate(self) -> list[tuple[str, str]]:
+        if not self.channels:
+            return [("channels", "expected at least one channel")]
+        return []
+
 
 @dataclass
 class EscalationPolicy:
@@ -91,10 +104,12 @@ class EscalationPolicy:
 
     name: str
     steps: list[EscalationStep]
-    repeat_last_every: Duration | None = None
+    repeat_last_every: Duration | None = field(default=None, metadata=bounds(gt=0))
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
+        if not self.name:
+            problems.append(("name", "expected a non-empty name"))
         if not self.steps:
             problems.append(("steps", "expected at least one step"))
         afters = [s.after for s in self.steps]
@@ -118,10 +133,26 @@ class TokenConfig:
             problems.append(("", "set exactly one of sha256, token or token_file"))
         if self.sha256 is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", self.sha256):
             problems.append(("sha256", "expected 64 hex digits (sha256sum of the token)"))
+        if self.token is not None and not re.fullmatch(r"[!-~]+", self.token.reveal()):
+            # A Bearer header carries printable ASCII only; anything else never matches.
+            problems.append(("token", "expected printable ASCII characters without spaces"))
+        if not self.roles:
+            problems.append(("roles", f"expected at least one of {', '.join(ROLES)}"))
         for i, role in enumerate(self.roles):
             if role not in ROLES:
                 problems.append((f"roles[{i}]", f"expected one of {', '.join(ROLES)}"))
         return problems
+
+    def digest(self) -> bytes | None:
+        """SHA-256 of the token, the form it is compared in; None when not configured."""
+        if self.sha256 is not None:
+            try:
+                return bytes.fromhex(self.sha256)
+            except ValueError:
+                return None
+        if self.token is not None:
+            return hashlib.sha256(self.token.reveal().encode("utf-8", "replace")).digest()
+        return None
 
 
 @dataclass
@@ -133,18 +164,23 @@ class AuthConfig:
 class StormConfig:
     """Storm mode: more than `threshold` new incidents within `window`."""
 
-    threshold: int = 100
-    window: Duration = Duration(300)
-    digest_interval: Duration = Duration(30)
+    threshold: int = field(default=100, metadata=bounds(ge=1))
+    window: Duration = field(default=Duration(300), metadata=bounds(gt=0))
+    digest_interval: Duration = field(default=Duration(30), metadata=bounds(gt=0))
 
 
 @dataclass
 class OutboxConfig:
-    max_attempts: int = 10
-    max_age: Duration = Duration(3600)
-    backoff_initial: Duration = Duration(1)
-    backoff_max: Duration = Duration(300)
-    concurrency: int = 16
+    max_attempts: int = field(default=10, metadata=bounds(ge=1))
+    max_age: Duration = field(default=Duration(3600), metadata=bounds(gt=0))
+    backoff_initial: Duration = field(default=Duration(1), metadata=bounds(gt=0))
+    backoff_max: Duration = field(default=Duration(300), metadata=bounds(gt=0))
+    concurrency: int = field(default=16, metadata=bounds(ge=1))
+
+    def validate(self) -> list[tuple[str, str]]:
+        if self.backoff_initial > self.backoff_max:
+            return [("backoff_initial", "expected no more than backoff_max")]
+        return []
 
 
 @dataclass
@@ -160,7 +196,7 @@ class StorageConfig:
 
 @dataclass
 class WebConfig:
-    max_body_bytes: int = 10 * 1024 * 1024
+    max_body_bytes: int = field(default=10 * 1024 * 1024, metadata=bounds(ge=1))
     external_url: str = ""
 
 
@@ -177,7 +213,9 @@ class RawConfig:
     outbox: OutboxConfig = field(default_factory=OutboxConfig)
     storage: StorageConfig = field(default_factory=StorageConfig)
     web: WebConfig = field(default_factory=WebConfig)
-    retention: Duration = Duration(30 * 86400)
+    # Resolved incidents older than this are pruned; 0 would prune them at once, so a
+    # positive duration is required (write e.g. 10y to keep them for good).
+    retention: Duration = field(default=Duration(30 * 86400), metadata=bounds(gt=0))
     templates_dir: Path | None = None
 
 
@@ -211,82 +249,61 @@ def load_config(path: str | Path) -> Config:
     loader.problems.extend(problems)
     if data is None:
         raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
-    cfg = _resolve(_load_sections(data, loader), loader)
-    if loader.problems:
-        raise ConfigError(loader.problems)
-    return cfg
-
-
-def _load_sections(data: Any, loader: Loader) -> RawConfig:
-    """Validate each top-level section on its own, so one bad section does not hide
-    the problems of the others (channels and routes are still cross-checked)."""
-    raw = RawConfig()
     if not isinstance(data, dict):
         loader.problem("", "expected a mapping at the top level")
-        return raw
-    hints = get_type_hints(RawConfig)
-    for key, value in data.items():
-        name = str(key)
-        if name not in hints:
-            loader.problem(name, f"unknown key (expected one of: {', '.join(sorted(hints))})")
-            continue
-        before = len(loader.problems)
-        converted = loader.convert(hints[name], value, name)
-        if len(loader.problems) == before and converted is not None:
-            setattr(raw, name, converted)
-    return raw
+        raise ConfigError(loader.problems)
+    raw = loader.load_partial(RawConfig, data)
+    cfg = _resolve(raw or RawConfig(), loader)
+    if cfg is None or loader.problems:
+        raise ConfigError(loader.problems)
+    return cfg
 
 
 def build(raw: RawConfig, source: str, base_dir: Path) -> Config:
     """Resolve an already-validated RawConfig (used for the embedded defaults)."""
     loader = Loader(source, base_dir)
     cfg = _resolve(raw, loader)
-    if loader.problems:
+    if cfg is None or loader.problems:
         raise ConfigError(loader.problems)
     return cfg
 
 
-def _resolve(raw: RawConfig, loader: Loader) -> Config:
-    from receiver.channels.base import channel_types
+@dataclass
+class _Names:
+    """Every channel and policy name that is defined, valid or not, for cross-checks."""
 
-    types = channel_types()
-    channels: dict[str, ChannelConfig] = {}
-    for i, section in enumerate(raw.channels):
-        key = f"channels[{i}]"
-        ch = _channel(section, key, types, loader)
-        if ch is None:
-            continue
-        if ch.name in channels:
-            loader.problem(f"{key}.name", f"duplicate channel name {ch.name!r}")
-        channels[ch.name] = ch
-    if "log" not in channels and "log" in types:
-        channels["log"] = ChannelConfig("log", "log", types["log"].Config())
-    policies = {p.name: p for p in raw.escalation_policies}
-    for i, p in enumerate(raw.escalation_policies):
-        for j, step in enumerate(p.steps):
-            for k, name in enumerate(step.channels):
-                if name not in channels:
-                    loader.problem(
-                        f"escalation_policies[{i}].steps[{j}].channels[{k}]",
-                        f"unknown channel {name!r}",
-                    )
+    channels: set[str] = field(default_factory=set)
+    policies: set[str] = field(default_factory=set)
+
+
+def _resolve(raw: RawConfig, loader: Loader) -> Config | None:
+    """Check everything that spans sections; the Config only when nothing is wrong.
+
+    `raw` may be partial (some sections failed): only what parsed is looked at, so
+    each problem is reported once, where it is.
+    """
+    names = _Names()
+    channels = _channels(available(raw, "channels") or [], loader, names)
+    policies = _policies(available(raw, "escalation_policies") or [], loader, names)
     routes: list[RouteConfig] = []
-    for i, section in enumerate(raw.routes):
-        r = _route(section, f"routes[{i}]", loader, channels, policies)
+    for i, section in enumerate(available(raw, "routes") or []):
+        r = _route(section, f"routes[{i}]", loader, names)
         if r is not None:
             routes.append(r)
+    default_section = available(raw, "default_route")
     default = (
-        _route(raw.default_route, "default_route", loader, channels, policies)
-        if raw.default_route is not None
+        _route(default_section, "default_route", loader, names)
+        if default_section is not None
         else RouteConfig(channels=["log"])
     )
-    for i, t in enumerate(raw.auth.tokens):
-        if sum(1 for o in raw.auth.tokens if o.name == t.name) > 1:
-            loader.problem(f"auth.tokens[{i}].name", f"duplicate token name {t.name!r}")
+    auth = available(raw, "auth")
+    _check_tokens(available(auth, "tokens") or [], loader)
+    if loader.problems or is_partial(raw) or default is None:
+        return None
     return Config(
         channels=channels,
         routes=routes,
-        default_route=default or RouteConfig(channels=["log"]),
+        default_route=default,
         escalation_policies=policies,
         auth=raw.auth,
         storm=raw.storm,
@@ -299,21 +316,58 @@ def _resolve(raw: RawConfig, loader: Loader) -> Config:
     )
 
 
+def _channels(
+    sections: list[dict[str, Any]], loader: Loader, names: _Names
+) -> dict[str, ChannelConfig]:
+    from receiver.channels.base import channel_types
+
+    types = channel_types()
+    channels: dict[str, ChannelConfig] = {}
+    first: dict[str, str] = {}
+    for i, section in enumerate(sections):
+        key = f"channels[{i}]"
+        name, ch = _channel(section, key, types, loader)
+        if name is None:
+            continue
+        if name in first:
+            loader.problem(
+                f"{key}.name", f"duplicate channel name {name!r} (first in {first[name]})"
+            )
+            continue
+        first[name] = key
+        names.channels.add(name)
+        if ch is not None:
+            channels[name] = ch
+    if "log" in types and "log" not in names.channels:
+        channels["log"] = ChannelConfig("log", "log", types["log"].Config())
+        names.channels.add("log")
+    return channels
+
+
 def _channel(
-    section: dict[str, Any], key: str, types: dict[str, Any], loader: Loader
-) -> ChannelConfig | None:
+    section: Any, key: str, types: dict[str, Any], loader: Loader
+) -> tuple[str | None, ChannelConfig | None]:
+    """The section's name (None when unusable) and its config (None when invalid)."""
     if not isinstance(section, dict):
-        loader.problem(key, "expected a mapping")
-        return None
+        loader.problem(key, f"expected a mapping, got {type(section).__name__}")
+        return None, None
     rest = dict(section)
     name, kind, rate = rest.pop("name", None), rest.pop("type", None), rest.pop("rate_limit", None)
     ok = True
     if not isinstance(name, str) or not name:
-        loader.problem(f"{key}.name", "required key is missing (a string)")
+        loader.problem(f"{key}.name", "required key is missing (a non-empty string)")
+        name = None
         ok = False
     if kind not in types:
         loader.problem(f"{key}.type", f"expected one of {', '.join(sorted(types))}, got {kind!r}")
-        return None
+        return name, None
+    if name == "log" and kind != "log":
+        loader.problem(
+            f"{key}.type",
+            f"'log' is the built-in log channel: expected type 'log', got {kind!r}"
+            " (give this channel another name)",
+        )
+        ok = False
     limit = None
     if rate is not None:
         try:
@@ -321,29 +375,82 @@ def _channel(
         except ValueError as exc:
             loader.problem(f"{key}.rate_limit", str(exc))
             ok = False
-    before = len(loader.problems)
     options = loader.load(types[kind].Config, rest, key)
-    if not ok or len(loader.problems) > before:
-        return None
-    return ChannelConfig(str(name), str(kind), options, limit)
+    if not ok or options is None or name is None:
+        return name, None
+    return name, ChannelConfig(name, str(kind), options, limit)
 
 
-def _route(
-    section: Any,
-    key: str,
-    loader: Loader,
-    channels: dict[str, ChannelConfig],
-    policies: dict[str, EscalationPolicy],
-) -> RouteConfig | None:
+def _policies(
+    policies: list[EscalationPolicy], loader: Loader, names: _Names
+) -> dict[str, EscalationPolicy]:
+    """Policies by name; duplicates and steps naming undefined channels are problems."""
+    result: dict[str, EscalationPolicy] = {}
+    first: dict[str, str] = {}
+    for i, p in enumerate(policies):
+        key = f"escalation_policies[{i}]"
+        name = available(p, "name")
+        if name:
+            if name in first:
+                loader.problem(
+                    f"{key}.name",
+                    f"duplicate escalation policy name {name!r} (first in {first[name]})",
+                )
+            else:
+                first[name] = key
+                names.policies.add(name)
+                if not is_partial(p):
+                    result[name] = p
+        for j, step in enumerate(available(p, "steps") or []):
+            for k, channel in enumerate(available(step, "channels") or []):
+                if channel not in names.channels:
+                    loader.problem(
+                        f"{key}.steps[{j}].channels[{k}]", f"unknown channel {channel!r}"
+                    )
+    return result
+
+
+def _route(section: Any, key: str, loader: Loader, names: _Names) -> RouteConfig | None:
     if isinstance(section, dict) and "continue" in section:
         section = dict(section)
         section["continue_"] = section.pop("continue")
-    route = loader.load(RouteConfig, section, key)
+    route = loader.load_partial(RouteConfig, section, key)
     if route is None:
         return None
-    for i, name in enumerate(route.channels):
-        if name not in channels:
+    for i, name in enumerate(available(route, "channels") or []):
+        if name not in names.channels:
             loader.problem(f"{key}.channels[{i}]", f"unknown channel {name!r}")
-    if route.escalation is not None and route.escalation not in policies:
-        loader.problem(f"{key}.escalation", f"unknown escalation policy {route.escalation!r}")
-    return route
+    escalation = available(route, "escalation")
+    if escalation is not None and escalation not in names.policies:
+        loader.problem(f"{key}.escalation", f"unknown escalation policy {escalation!r}")
+    return None if is_partial(route) else route
+
+
+def _check_tokens(tokens: list[TokenConfig], loader: Loader) -> None:
+    """Token names and secrets must be unique: with two equal secrets, one token's roles
+    would silently shadow the other's."""
+    names: dict[str, int] = {}
+    digests: dict[bytes, int] = {}
+    for i, t in enumerate(tokens):
+        name = available(t, "name")
+        if name is not None:
+            if name in names:
+                loader.problem(f"auth.tokens[{i}].name", f"duplicate token name {name!r}")
+            else:
+                names[name] = i
+        if available(t, "sha256") is not None and available(t, "token") is not None:
+            continue
+        try:
+            digest = t.digest()
+        except Unavailable:  # a field that failed: its own problem is already reported
+            continue
+        if digest is None:
+            continue
+        if digest in digests:
+            loader.problem(
+                f"auth.tokens[{i}]",
+                f"same secret as auth.tokens[{digests[digest]}]; expected a distinct secret"
+                " per token (one would shadow the other's roles)",
+            )
+        else:
+            digests[digest] = i

@@ -381,7 +381,13 @@ class Loader:
             expected = limits.check(value)
             if expected is not None:
                 shown = f"{_number(value)}s" if isinstance(value, Duration) else _number(value)
-                what = "a duration (in seconds)" if isinstance(value, Duration) else "a number"
+                what = (
+                    "a duration (in seconds)"
+                    if isinstance(value, Duration)
+                    else "an integer"
+                    if isinstance(value, int)
+                    else "a number"
+                )
                 self.problem(key, f"expected {what} {expected}, got {shown}")
                 return False
         return True

@@ -31,13 +31,18 @@ class Authenticator:
     """Checks `Authorization: Bearer <token>` against the configured tokens."""
 
     def __init__(self, tokens: list[TokenConfig]) -> None:
+        """Raises ValueError for a token without a secret or sharing another's secret
+        (config validation reports both; this guards other callers)."""
         self.entries: list[tuple[bytes, str, set[str]]] = []
         for t in tokens:
-            digest = (
-                bytes.fromhex(t.sha256)
-                if t.sha256 is not None
-                else hashlib.sha256((t.token or "").encode()).digest()
-            )
+            digest = t.digest()
+            if digest is None:
+                raise ValueError(f"token {t.name!r} has no sha256 or token")
+            for other, other_name, _ in self.entries:
+                if hmac.compare_digest(other, digest):
+                    raise ValueError(
+                        f"token {t.name!r} has the same secret as token {other_name!r}"
+                    )
             granted: set[str] = set()
             for role in t.roles:
                 granted |= IMPLIED.get(role, set())
