@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from exporter.collector import Collector, default_config
-from exporter.confload import ConfigError, Duration, Loader, read_yaml
+from exporter.confload import ConfigError, Duration, Loader, bounds, read_yaml
 
 _TOP_LEVEL = ("global", "collectors")
 _FRAMEWORK_KEYS = ("enabled", "timeout")
@@ -37,14 +37,15 @@ class GlobalConfig:
 
     state_dir: Path = Path("./tocsin-exporter-state")
     min_interval: Duration = Duration(1.0)
-    collector_timeout: Duration = Duration(10.0)
+    collector_timeout: Duration = field(default=Duration(10.0), metadata=bounds(gt=0))
 
-    def validate(self) -> list[tuple[str, str]]:
-        """Problems that the types alone cannot express."""
-        problems = []
-        if self.collector_timeout <= 0:
-            problems.append(("collector_timeout", "expected a duration greater than 0"))
-        return problems
+
+@dataclass
+class FrameworkKeys:
+    """The keys of a collector's section that the framework, not the collector, owns."""
+
+    enabled: bool | None = None
+    timeout: Duration | None = field(default=None, metadata=bounds(gt=0))
 
 
 @dataclass
@@ -119,16 +120,10 @@ def _load_collectors(
             loader.problem(key, "expected a mapping")
             continue
         rest = {k: v for k, v in section.items() if k not in _FRAMEWORK_KEYS}
-        enabled = None
-        if "enabled" in section:
-            enabled = loader.convert(bool, section["enabled"], f"{key}.enabled")
-        timeout = None
-        if "timeout" in section:
-            timeout = loader.convert(Duration, section["timeout"], f"{key}.timeout")
-            if timeout is not None and timeout <= 0:
-                loader.problem(f"{key}.timeout", "expected a duration greater than 0")
+        framework = {k: v for k, v in section.items() if k in _FRAMEWORK_KEYS}
+        keys = loader.load(FrameworkKeys, framework, key) or FrameworkKeys()
         config = _load_collector_config(loader, cls, rest, key)
-        result[name] = CollectorSettings(enabled=enabled, timeout=timeout, config=config)
+        result[name] = CollectorSettings(enabled=keys.enabled, timeout=keys.timeout, config=config)
     return result
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector
+from exporter.collector import Collector, available
 from exporter.config import choose_collectors, load_config
 from exporter.confload import ConfigError, Duration
 
@@ -145,3 +145,49 @@ def test_flags_override_config_which_overrides_defaults(tmp_path: Path) -> None:
         c.cls.name for c in choose_collectors(cfg, KNOWN, {"optional": True}, disable_defaults=True)
     ]
     assert names == ["optional"]
+
+
+def test_every_problem_of_real_collectors_in_one_pass(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+global:
+  collector_timeout: 0s
+  state_dir: /tmp/x
+  state_dir: /tmp/y
+collectors:
+  accesslog:
+    label_limit: -1
+    poll_interval: 0s
+    logs:
+      - {name: web, path: /var/log/a.log, format: bogus}
+      - {name: web, path: /var/log/b.log}
+  probes:
+    timeout: 0s
+    probes:
+      - {name: "bad name", target: "http://127.0.0.1:1/", valid_status_codes: [200, 999]}
+      - {name: ok, target: "http://127.0.0.1:1/", interval: soon}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path, available())
+    problems = {p.key: p.message for p in err.value.problems}
+    assert problems == {
+        "global.state_dir": "line 5: duplicate key (first set on line 4); expected each key once",
+        "global.collector_timeout": "expected a duration (in seconds) > 0, got 0s",
+        "collectors.accesslog.label_limit": "expected an integer >= 1, got -1",
+        "collectors.accesslog.poll_interval": "expected a duration (in seconds) > 0, got 0s",
+        "collectors.accesslog.logs[0].format": (
+            "expected one of 'combined', 'common', 'json', 'regex', got 'bogus'"
+        ),
+        "collectors.accesslog.logs[1].name": "duplicate log name 'web'",
+        "collectors.probes.timeout": "expected a duration (in seconds) > 0, got 0s",
+        "collectors.probes.probes[0].name": "expected letters, digits and _ . : / -",
+        "collectors.probes.probes[0].valid_status_codes[1]": (
+            "expected an integer >= 100 and <= 599, got 999"
+        ),
+        "collectors.probes.probes[1].interval": (
+            "expected a duration such as 10s, 5m or 1h, got 'soon'"
+        ),
+    }
+    assert all(p.file == str(path) for p in err.value.problems)
