@@ -41,3 +41,33 @@ def test_logfmt(capsys: pytest.CaptureFixture[str]) -> None:
     line = capsys.readouterr().err.strip()
     assert line.startswith("ts=")
     assert "level=debug event=tick n=1" in line
+
+
+def test_aiohttp_errors_are_one_redacted_line(capsys: pytest.CaptureFixture[str]) -> None:
+    from aiohttp.http_exceptions import BadHttpMessage
+
+    setup_logging("info", "logfmt")
+    try:
+        raise BadHttpMessage("bad char:\n\n  b'Authorization: Basic dXNlcjpw\\x01'")
+    except BadHttpMessage:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "x")
+    out = capsys.readouterr().err
+    assert out.count("\n") == 1
+    assert "dXNlcjpw" not in out and "Traceback" not in out
+    assert "BadHttpMessage: 400" in out and "Authorization: <redacted>" in out
+
+
+def test_configured_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    from exporter import logging as exporter_logging
+    from exporter.confload import Secret
+    from exporter.webconfig import WebConfig
+
+    web = WebConfig(basic_auth_users={"u": Secret("$2y$10$abcdefghijk")})
+    exporter_logging.add_secrets(exporter_logging.secrets_in(web))
+    try:
+        setup_logging("info", "json")
+        structlog.get_logger("t").warning("echo", value="hash $2y$10$abcdefghijk here")
+        line = json.loads(capsys.readouterr().err)
+        assert line["value"] == "hash <redacted> here"
+    finally:
+        exporter_logging._secrets.clear()

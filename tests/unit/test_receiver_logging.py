@@ -1,0 +1,91 @@
+"""Receiver log set-up: stdlib (aiohttp) records as one JSON line, credentials redacted."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from aiohttp.http_exceptions import BadHttpMessage
+
+from receiver import logsetup
+from receiver.config import default_config
+from receiver.confload import Secret
+
+
+@pytest.fixture(autouse=True)
+def restore() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    saved = set(logsetup._secrets)
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logsetup._secrets.clear()
+    logsetup._secrets.update(saved)
+
+
+def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
+    return [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+
+
+def test_aiohttp_parser_error_is_one_redacted_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    logsetup.setup("info", "json")
+    exc = BadHttpMessage("Invalid header value char:\n\n  b'Authorization: Bearer s3cr3t-tok\\x01'")
+    try:
+        raise exc
+    except BadHttpMessage:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "1.2.3.4")
+    out = capsys.readouterr().err
+    assert out.count("\n") == 1 and "s3cr3t-tok" not in out and "Traceback" not in out
+    doc = json.loads(out)
+    assert doc["logger"] == "aiohttp.server" and doc["level"] == "error"
+    assert str(doc["error"]).startswith("BadHttpMessage: 400")
+    assert "Authorization: <redacted>" in str(doc["error"])
+
+
+def test_configured_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
+    logsetup.setup("info", "json")
+    logsetup.add_secrets(["hunter2-token", "ab"])
+    structlog.get_logger("t").info("saw hunter2-token", detail={"k": ["x hunter2-token y"]}, n=1)
+    logging.getLogger("other").warning("raw b'hunter2-token\\xc3' ab")
+    first, second = _lines(capsys)
+    assert first["event"] == "saw <redacted>" and first["detail"] == {"k": ["x <redacted> y"]}
+    # Values too short to be secrets are left alone rather than blanking ordinary words.
+    assert second["event"] == "raw b'<redacted>\\xc3' ab"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Authorization: Basic dXNlcjpwYXNz", "Authorization: <redacted>"),
+        ("got bearer abc.def-ghi from x", "got bearer <redacted> from x"),
+        ("https://user:pa55@example.com/x", "https://user:<redacted>@example.com/x"),
+        ("url?api_key=XYZ&x=1", "url?api_key=<redacted>&x=1"),
+        ("ctl\x01\x1b[31m", "ctl\\x01\\x1b[31m"),
+        ("token 'am' lacks the 'ingest' role", "token 'am' lacks the 'ingest' role"),
+    ],
+)
+def test_redact_text(text: str, expected: str) -> None:
+    assert logsetup.redact_text(text) == expected
+
+
+def test_secrets_in_finds_every_secret_of_a_config() -> None:
+    cfg = default_config()
+    assert logsetup.secrets_in(cfg) == []
+    nested = {"a": [Secret("one-secret")], "b": ({"c": Secret("two-secret")},), "d": "plain"}
+    assert sorted(logsetup.secrets_in(nested)) == ["one-secret", "two-secret"]
+
+
+def test_own_tracebacks_stay_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    logsetup.setup("info", "json")
+    try:
+        raise ValueError("boom with Bearer zzz-secret")
+    except ValueError:
+        structlog.get_logger("t").exception("unhandled_error")
+    out = capsys.readouterr().err
+    assert out.count("\n") == 1 and "zzz-secret" not in out
+    assert "Traceback" in json.loads(out)["exception"]
