@@ -162,9 +162,9 @@ class AuthConfig:
 
 @dataclass
 class StormConfig:
-    """Storm mode: more than `threshold` new incidents within `window`."""
+    """Storm mode: more than `threshold` new incidents within `window`; 0 turns it off."""
 
-    threshold: int = field(default=100, metadata=bounds(ge=1))
+    threshold: int = field(default=100, metadata=bounds(ge=0))
     window: Duration = field(default=Duration(300), metadata=bounds(gt=0))
     digest_interval: Duration = field(default=Duration(30), metadata=bounds(gt=0))
 

@@ -40,7 +40,7 @@ retention: 0s
         "outbox.concurrency": "expected an integer >= 1, got 0",
         "outbox.max_attempts": "expected an integer >= 1, got 0",
         "outbox.backoff_initial": "expected no more than backoff_max",
-        "storm.threshold": "expected an integer >= 1, got -1",
+        "storm.threshold": "expected an integer >= 0, got -1",
         "storm.window": "expected a duration (in seconds) > 0, got 0s",
         "retention": "expected a duration (in seconds) > 0, got 0s",
     }
@@ -94,7 +94,7 @@ routes:
   - {matchers: ['severity=="critical"'], channels: [oncall-hook]}
   - {matchers: ['team="db'], escalation: pol}
   - {channels: [ghost2], repeat_interval: never}
-storm: {threshold: 0}
+storm: {threshold: -2}
 """,
     )
     assert found.keys() == {
