@@ -59,13 +59,16 @@ class Bounds:
         return None if ok else self.describe()
 
     def describe(self) -> str:
-        """The range in words, e.g. `>= 1` or `> 0 and <= 599`."""
-        parts = [
-            f"{op} {_number(limit)}"
-            for op, limit in ((">=", self.ge), (">", self.gt), ("<=", self.le), ("<", self.lt))
-            if limit is not None
-        ]
-        return " and ".join(parts)
+        """The range in words, e.g. `at least 1` or `from 100 to 599`."""
+        if self.ge is not None and self.le is not None and self.gt is None and self.lt is None:
+            return f"from {_number(self.ge)} to {_number(self.le)}"
+        words = (
+            ("at least", self.ge),
+            ("greater than", self.gt),
+            ("at most", self.le),
+            ("less than", self.lt),
+        )
+        return " and ".join(f"{w} {_number(limit)}" for w, limit in words if limit is not None)
 
 
 def bounds(
@@ -382,7 +385,7 @@ class Loader:
             if expected is not None:
                 shown = f"{_number(value)}s" if isinstance(value, Duration) else _number(value)
                 what = (
-                    "a duration (in seconds)"
+                    "a duration"
                     if isinstance(value, Duration)
                     else "an integer"
                     if isinstance(value, int)

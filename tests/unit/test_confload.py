@@ -81,10 +81,10 @@ def test_bounds_are_checked_on_fields_and_list_items() -> None:
     loader.load(Item, {"name": "x", "size": 0, "codes": [200, 999, 99], "wait": "0s"}, "item")
     got = {p.key: p.message for p in loader.problems}
     assert got == {
-        "item.size": "expected an integer >= 1, got 0",
-        "item.codes[1]": "expected an integer >= 100 and <= 599, got 999",
-        "item.codes[2]": "expected an integer >= 100 and <= 599, got 99",
-        "item.wait": "expected a duration (in seconds) > 0, got 0s",
+        "item.size": "expected an integer at least 1, got 0",
+        "item.codes[1]": "expected an integer from 100 to 599, got 999",
+        "item.codes[2]": "expected an integer from 100 to 599, got 99",
+        "item.wait": "expected a duration greater than 0, got 0s",
     }
 
 

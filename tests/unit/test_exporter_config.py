@@ -174,17 +174,17 @@ collectors:
     problems = {p.key: p.message for p in err.value.problems}
     assert problems == {
         "global.state_dir": "line 5: duplicate key (first set on line 4); expected each key once",
-        "global.collector_timeout": "expected a duration (in seconds) > 0, got 0s",
-        "collectors.accesslog.label_limit": "expected an integer >= 1, got -1",
-        "collectors.accesslog.poll_interval": "expected a duration (in seconds) > 0, got 0s",
+        "global.collector_timeout": "expected a duration greater than 0, got 0s",
+        "collectors.accesslog.label_limit": "expected an integer at least 1, got -1",
+        "collectors.accesslog.poll_interval": "expected a duration greater than 0, got 0s",
         "collectors.accesslog.logs[0].format": (
             "expected one of 'combined', 'common', 'json', 'regex', got 'bogus'"
         ),
         "collectors.accesslog.logs[1].name": "duplicate log name 'web'",
-        "collectors.probes.timeout": "expected a duration (in seconds) > 0, got 0s",
+        "collectors.probes.timeout": "expected a duration greater than 0, got 0s",
         "collectors.probes.probes[0].name": "expected letters, digits and _ . : / -",
         "collectors.probes.probes[0].valid_status_codes[1]": (
-            "expected an integer >= 100 and <= 599, got 999"
+            "expected an integer from 100 to 599, got 999"
         ),
         "collectors.probes.probes[1].interval": (
             "expected a duration such as 10s, 5m or 1h, got 'soon'"

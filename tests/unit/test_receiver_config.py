@@ -36,13 +36,13 @@ retention: 0s
 """,
     )
     assert found == {
-        "web.max_body_bytes": "expected an integer >= 1, got -5",
-        "outbox.concurrency": "expected an integer >= 1, got 0",
-        "outbox.max_attempts": "expected an integer >= 1, got 0",
+        "web.max_body_bytes": "expected an integer at least 1, got -5",
+        "outbox.concurrency": "expected an integer at least 1, got 0",
+        "outbox.max_attempts": "expected an integer at least 1, got 0",
         "outbox.backoff_initial": "expected no more than backoff_max",
-        "storm.threshold": "expected an integer >= 0, got -1",
-        "storm.window": "expected a duration (in seconds) > 0, got 0s",
-        "retention": "expected a duration (in seconds) > 0, got 0s",
+        "storm.threshold": "expected an integer at least 0, got -1",
+        "storm.window": "expected a duration greater than 0, got 0s",
+        "retention": "expected a duration greater than 0, got 0s",
     }
 
 
