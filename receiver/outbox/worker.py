@@ -218,7 +218,9 @@ class OutboxWorker:
         if outcome == "stale":
             return
         NOTIFICATIONS.labels(n.channel, outcome).inc()
-        level = log.info if result.ok else log.warning
+        # Deliveries are counted and stored with their attempts; a line for each one at
+        # info would cost more than the rest of the notification's bookkeeping.
+        level = log.debug if result.ok else log.warning
         level(
             "notification_" + outcome,
             kind=n.kind,

@@ -1,23 +1,29 @@
 """SQLite backend: WAL journal, one writer doing group commit, pooled readers.
 
-Durability: `journal_mode=WAL` with `synchronous=FULL` (the default here) fsyncs the WAL
-on every commit, so a committed webhook survives power loss; NORMAL would be safe
-against a process crash but may lose the last commits on power loss, which would break
-"2xx only after the payload is on disk".
+Durability: with `synchronous=FULL` (the default here) a job is answered only once the
+WAL holding its commit has been fdatasync'd, so a committed webhook survives power loss.
+SQLite's own FULL would sync inside COMMIT; instead the writer commits as NORMAL and
+syncs the WAL itself (`WalSync`), which is the same guarantee (every frame of the commit
+is on disk before anyone is told) but lets the writer go on with the next batch while
+the sync runs in a thread. Syncs are grouped too: batches committed while one sync is
+in flight share the next one. `synchronous=NORMAL` skips the sync (safe against a
+process crash, may lose the last commits on power loss).
 
 Group commit: the writer is a task on the event loop. It takes every queued job, runs
-each (in a savepoint when several share the batch) and then commits once; only the
-COMMIT, where the fsync happens, runs in a thread. Jobs queued meanwhile form the next
-batch. The jobs themselves are short CPU-bound SQL; running them on the loop avoids
-handing the GIL back and forth with a writer thread after every statement, which
-under load cost more than the statements.
+each (in a savepoint when several share the batch) and then commits once. Jobs queued
+meanwhile form the next batch. The jobs themselves are short CPU-bound SQL; running them
+on the loop avoids handing the GIL back and forth with a writer thread after every
+statement, which under load cost more than the statements. Checkpoints (copying the WAL
+into the database file, with fsyncs) run on a thread of their own, off the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -65,6 +71,110 @@ class _Tx:
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         self.callbacks.append(fn)
+
+
+class WalSync:
+    """fdatasync of the WAL file, reopened when SQLite replaces the file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._inode = -1
+
+    def sync(self) -> None:
+        inode = os.stat(self.path).st_ino
+        if self._fd is None or inode != self._inode:
+            self.close()
+            self._fd = os.open(self.path, os.O_RDONLY)
+            self._inode = inode
+            # A new WAL file's directory entry must be durable too.
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        os.fdatasync(self._fd)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class SyncGroup:
+    """Runs WAL syncs one at a time; commits that arrive meanwhile share the next one."""
+
+    def __init__(self, wal: WalSync) -> None:
+        self.wal = wal
+        self._waiting: list[Callable[[BaseException | None], None]] = []
+        self._running: asyncio.Task[None] | None = None
+
+    def after_sync(self, done: Callable[[BaseException | None], None]) -> None:
+        """Call `done(error)` once a sync that started after this call has finished."""
+        self._waiting.append(done)
+        if self._running is None:
+            self._running = asyncio.get_running_loop().create_task(self._sync_all())
+
+    async def _sync_all(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            error: BaseException | None = None
+            try:
+                await asyncio.to_thread(self.wal.sync)
+            except OSError as exc:
+                log.error("store_sync_failed", error=str(exc), batches=len(group))
+                error = StoreError(f"could not sync the WAL: {exc}")
+            for done in group:
+                done(error)
+        self._running = None
+
+    async def drain(self) -> None:
+        while self._running is not None:
+            await asyncio.shield(self._running)
+
+
+class Checkpointer:
+    """Copies the WAL into the database file on its own thread and connection.
+
+    The writer's automatic checkpoint would run inside a COMMIT on the event loop, with
+    two fsyncs; a PASSIVE checkpoint here runs beside the writer instead.
+    """
+
+    def __init__(self, path: Path, every: float = 0.2) -> None:
+        self.path = path
+        self.every = every
+        self._event = threading.Event()
+        self._stop = False
+        self._last = 0.0
+        self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
+        self._thread.start()
+
+    def poke(self) -> None:
+        """Ask for a checkpoint (at most one per `every` seconds)."""
+        now = time.monotonic()
+        if now - self._last > self.every:
+            self._last = now
+            self._event.set()
+
+    def _run(self) -> None:
+        conn = connect(self.path, "NORMAL")
+        try:
+            while True:
+                self._event.wait()
+                self._event.clear()
+                if self._stop:
+                    return
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error as exc:
+                    log.warning("checkpoint_failed", error=str(exc))
+        finally:
+            conn.close()
+
+    def close(self) -> None:
+        self._stop = True
+        self._event.set()
+        self._thread.join(10)
 
 
 class _Job:
@@ -119,15 +229,18 @@ class SqliteStore:
         self.path = path
         self.synchronous = synchronous
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = connect(path, synchronous)
+        explicit = synchronous in ("FULL", "EXTRA")
+        self._writer = connect(path, "NORMAL" if explicit else synchronous)
         migrate(self._writer)
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"))) if explicit else None
+        self._checkpointer = Checkpointer(path)
         self._queue: asyncio.Queue[_Job | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._local = threading.local()
         self._readers: list[sqlite3.Connection] = []
         self._readers_lock = threading.Lock()
         self._open = True
-        self._sync_now = synchronous
         self.batches = 0
 
     @property
@@ -182,6 +295,8 @@ class SqliteStore:
         if self._queue is not None and self._task is not None:
             self._queue.put_nowait(None)
             await self._task
+        if self._syncs is not None:
+            await self._syncs.drain()
         self._close_connections()
 
     def close_sync(self) -> None:
@@ -190,7 +305,10 @@ class SqliteStore:
         self._close_connections()
 
     def _close_connections(self) -> None:
+        self._checkpointer.close()
         self._writer.close()
+        if self._syncs is not None:
+            self._syncs.wal.close()
         with self._readers_lock:
             for conn in self._readers:
                 conn.close()
@@ -238,22 +356,20 @@ class SqliteStore:
             return (job, None, exc, [])
 
     async def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+        """Run and commit one batch; its jobs are answered after the WAL sync if durable.
+
+        Not waiting for the sync here lets the next batch (typically processing of
+        webhooks already answered) run while the disk works.
+        """
         outcomes: list[Outcome] = []
-        sync = self.synchronous if any(j.durable for j in batch) else "NORMAL"
         try:
-            if sync != self._sync_now:
-                conn.execute(f"PRAGMA synchronous={sync}")
-                self._sync_now = sync
             conn.execute("BEGIN IMMEDIATE")
             if len(batch) == 1:
                 outcomes.append(self._run_alone(conn, batch[0]))
             else:
                 outcomes.extend(self._run_in_savepoint(conn, job) for job in batch)
             if conn.in_transaction:
-                if sync == "NORMAL":
-                    conn.execute("COMMIT")
-                else:
-                    await asyncio.to_thread(conn.execute, "COMMIT")
+                conn.execute("COMMIT")
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
@@ -264,8 +380,23 @@ class SqliteStore:
                     log.error("store_rollback_failed", error=str(again))
             err = StoreError(f"could not commit: {exc}")
             outcomes = [(job, None, err, []) for job in batch]
-        for outcome in outcomes:
-            _finish(outcome)
+            for outcome in outcomes:
+                _finish(outcome)
+            return
+        self._checkpointer.poke()
+        if self._syncs is None or not any(j.durable for j in batch):
+            for outcome in outcomes:
+                _finish(outcome)
+            return
+
+        def synced(error: BaseException | None) -> None:
+            for job, result, job_error, callbacks in outcomes:
+                if error is None:
+                    _finish((job, result, job_error, callbacks))
+                else:
+                    _finish((job, None, error, []))
+
+        self._syncs.after_sync(synced)
 
 
 def _finish(outcome: Outcome) -> None:
