@@ -6,8 +6,10 @@ SQLite's own FULL would sync inside COMMIT; instead the writer commits as NORMAL
 syncs the WAL itself (`WalSync`), which is the same guarantee (every frame of the commit
 is on disk before anyone is told) but lets the writer go on with the next batch while
 the sync runs in a thread. Syncs are grouped too: batches committed while one sync is
-in flight share the next one. `synchronous=NORMAL` skips the sync (safe against a
-process crash, may lose the last commits on power loss).
+in flight share the next one. Readers and after-commit hooks see a commit as soon as it
+is made, a fraction of a millisecond before it is synced; only answers wait for the sync.
+`synchronous=NORMAL` skips the sync (safe against a process crash, may lose the last
+commits on power loss).
 
 Group commit: the writer is a task on the event loop. It takes every queued job, runs
 each (in a savepoint when several share the batch) and then commits once. Jobs queued
@@ -384,28 +386,40 @@ class SqliteStore:
                 _finish(outcome)
             return
         self._checkpointer.poke()
+        # After-commit hooks run now, before the writer takes its next batch, as they did
+        # when COMMIT waited for the fsync: the outbox relies on a dispatched row not
+        # being recorded as sent before its dispatch hook has run. Only the answers wait
+        # for the sync. (A hook may thus send a notification whose row a power cut then
+        # loses; the cause fires again after restart: at most one repeat.)
+        for _, _, _, callbacks in outcomes:
+            _run_hooks(callbacks)
         if self._syncs is None or not any(j.durable for j in batch):
-            for outcome in outcomes:
-                _finish(outcome)
+            for job, result, error, _ in outcomes:
+                _settle(job, result, error)
             return
 
-        def synced(error: BaseException | None) -> None:
-            for job, result, job_error, callbacks in outcomes:
-                if error is None:
-                    _finish((job, result, job_error, callbacks))
-                else:
-                    _finish((job, None, error, []))
+        def synced(sync_error: BaseException | None) -> None:
+            for job, result, error, _ in outcomes:
+                _settle(job, result, sync_error or error)
 
         self._syncs.after_sync(synced)
 
 
 def _finish(outcome: Outcome) -> None:
     job, result, error, callbacks = outcome
+    _run_hooks(callbacks)
+    _settle(job, result, error)
+
+
+def _run_hooks(callbacks: list[Callable[[], None]]) -> None:
     for cb in callbacks:
         try:
             cb()
         except Exception:
             log.exception("after_commit_failed")
+
+
+def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
     if job.future.done():
         return
     if error is not None:
