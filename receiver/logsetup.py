@@ -43,6 +43,11 @@ _PATTERNS = (
     (re.compile(r"(://[^/\s:@]+):[^/\s@]+@"), rf"\1:{REDACTED}@"),
 )
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# One cheap search over every log string; the substitutions above run only on a hit.
+_TRIGGER = re.compile(
+    r"(?i)bearer|basic|digest|authorization|cookie|x-api-key|passw|secret|api_?key"
+    r"|access_token|://|[\x00-\x08\x0b-\x1f\x7f]"
+)
 _secrets: set[str] = set()
 
 
@@ -82,6 +87,8 @@ def redact_text(text: str) -> str:
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if _TRIGGER.search(text) is None:
+        return text
     for pattern, repl in _PATTERNS:
         text = pattern.sub(repl, text)
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
