@@ -13,7 +13,7 @@ from pathlib import Path
 from exporter import __version__
 from exporter.collector import Collector, HostPaths, available
 from exporter.config import ExporterConfig, choose_collectors, load_config
-from exporter.confload import ConfigError, Problem
+from exporter.confload import ConfigError, Duration, Problem
 from exporter.logging import FORMATS, LEVELS, setup_logging
 from exporter.webconfig import load_web_config
 
@@ -52,6 +52,14 @@ def build_parser(known: Mapping[str, type[Collector]]) -> argparse.ArgumentParse
     )
     parser.add_argument(
         "--web.telemetry-path", dest="telemetry_path", default="/metrics", metavar="PATH"
+    )
+    parser.add_argument(
+        "--web.idle-timeout",
+        dest="idle_timeout",
+        default="15s",
+        metavar="DURATION",
+        help="close a connection that has not sent a complete request head within this long,"
+        " idle keep-alive included (default 15s)",
     )
     parser.add_argument("--path.procfs", dest="procfs", default="/proc", metavar="PATH")
     parser.add_argument("--path.sysfs", dest="sysfs", default="/sys", metavar="PATH")
@@ -121,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
             listen.append(parse_listen(value))
         except ValueError as exc:
             problems.append(Problem("command line", "--web.listen-address", str(exc)))
+    idle_timeout = 15.0
+    try:
+        idle_timeout = Duration.parse(args.idle_timeout)
+    except ValueError as exc:
+        problems.append(Problem("command line", "--web.idle-timeout", str(exc)))
+    if idle_timeout <= 0:
+        problems.append(Problem("command line", "--web.idle-timeout", "expected more than 0s"))
     if not args.telemetry_path.startswith("/"):
         problems.append(Problem("command line", "--web.telemetry-path", "expected a path /..."))
     if problems:
@@ -146,5 +161,6 @@ def main(argv: list[str] | None = None) -> int:
         telemetry_path=args.telemetry_path,
         web=web_cfg,
         ssl_context=ssl_ctx,
+        idle_timeout=idle_timeout,
     )
     return asyncio.run(serve(settings))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import signal
+import socket
 import ssl
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -123,3 +125,22 @@ def test_tls_and_basic_auth_from_web_config(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
             urllib.request.urlopen(url, context=untrusting, timeout=10)
         assert "prom-password" not in proc.log()
+
+
+def test_bad_idle_timeout_exits_2_naming_the_flag() -> None:
+    out = run_module("exporter", "--web.idle-timeout=soon", "--check-config")
+    assert out.returncode == 2
+    assert "--web.idle-timeout" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_idle_timeout_flag_cuts_a_silent_connection(tmp_path: Path) -> None:
+    with run_exporter(["--web.idle-timeout=1s"], tmp_path) as exporter:
+        sock = socket.create_connection(("127.0.0.1", exporter.port), timeout=10)
+        with sock:
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+            started = time.monotonic()
+            # The server closes the connection (recv returns b"") instead of waiting for ever;
+            # the 10 s socket timeout only bounds a hang if it does not.
+            assert sock.recv(1024) == b""
+            assert time.monotonic() - started < 10
