@@ -54,3 +54,10 @@ FOLDED = Counter(
     ["channel", "reason"],
     registry=REGISTRY,
 )
+WEBHOOK_PROCESSING_ERRORS = Counter(
+    "tocsin_receiver_webhook_processing_errors",
+    "Failed attempts to process stored webhooks, by kind: transient (storage trouble;"
+    " retried with backoff) or permanent (the webhook is set aside in state error).",
+    ["kind"],
+    registry=REGISTRY,
+)

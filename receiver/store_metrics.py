@@ -1,4 +1,5 @@
-"""Gauges read from the store at scrape time: outbox depth and age, dead letters, incidents."""
+"""Gauges read from the store at scrape time: inbox and outbox depth and age, webhooks
+that failed processing, dead letters, incidents."""
 
 from __future__ import annotations
 
@@ -36,6 +37,22 @@ class StoreCollector(Collector):
             value=data.oldest_age,
         )
         yield GaugeMetricFamily(
+            "tocsin_receiver_inbox_pending",
+            "Webhooks stored (answered 2xx) and not yet processed.",
+            value=data.inbox_pending,
+        )
+        yield GaugeMetricFamily(
+            "tocsin_receiver_inbox_oldest_age_seconds",
+            "Age of the oldest stored, unprocessed webhook (0 when none).",
+            value=data.inbox_oldest_age,
+        )
+        yield GaugeMetricFamily(
+            "tocsin_receiver_webhooks_failed_processing",
+            "Stored webhooks whose processing failed for a non-transient reason (state"
+            " error); their alerts reached no incident.",
+            value=data.failed_webhooks,
+        )
+        yield GaugeMetricFamily(
             "tocsin_receiver_dead_letters",
             "Notifications that exhausted their attempts and await replay.",
             value=data.dead,
@@ -54,6 +71,13 @@ class _Figures:
     oldest_age: float
     dead: float
     incidents: dict[str, int]
+    inbox_pending: float
+    inbox_oldest_age: float
+    failed_webhooks: float
+
+
+def _age(oldest: float | None) -> float:
+    return max(0.0, time.time() - oldest) if oldest else 0.0
 
 
 def _read(tx: Tx) -> _Figures:
@@ -66,10 +90,16 @@ def _read(tx: Tx) -> _Figures:
         r["state"]: r["n"]
         for r in tx.all("SELECT state, COUNT(*) AS n FROM incidents GROUP BY state")
     }
-    oldest = pending["oldest"] if pending else None
+    inbox = tx.one(
+        "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM webhooks WHERE state = 'received'"
+    )
+    failed = tx.one("SELECT COUNT(*) AS n FROM webhooks WHERE state = 'error'")
     return _Figures(
         pending=pending["n"] if pending else 0,
-        oldest_age=max(0.0, time.time() - oldest) if oldest else 0.0,
+        oldest_age=_age(pending["oldest"] if pending else None),
         dead=dead["n"] if dead else 0,
         incidents=incidents,
+        inbox_pending=inbox["n"] if inbox else 0,
+        inbox_oldest_age=_age(inbox["oldest"] if inbox else None),
+        failed_webhooks=failed["n"] if failed else 0,
     )

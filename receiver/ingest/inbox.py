@@ -1,5 +1,5 @@
 """The durable inbox: a webhook is answered once its raw body is committed (fsync'd);
-its processing follows in a later transaction and is replayed on start if lost.
+its processing follows in a later transaction.
 
 Why an inbox rather than processing inside the ingest transaction: the only work on
 the answer's critical path is one INSERT and the fsync, and the processing job joins
@@ -8,6 +8,14 @@ cut loses it, the webhook row is still `received` (its state change was in the l
 transaction) and `replay` applies it again on start, before the server listens.
 Processing is idempotent anyway: alert events are deduplicated on
 (group, fingerprint, status, startsAt).
+
+Failures come in two kinds. A transient one (disk full, database locked, I/O error)
+leaves the rows `received`; the inbox then stops taking work from memory and sweeps
+the table in storage order, with backoff, until every `received` row is processed,
+all while the process runs. Anything else is a defect of that one webhook (validation
+should have refused it): the row is marked `error` with the reason, counted, logged
+with its correlation id and exported (`tocsin_receiver_webhooks_failed_processing`),
+and the webhooks behind it go on.
 """
 
 from __future__ import annotations
@@ -15,23 +23,42 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sqlite3
 import time
 from collections import deque
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
 
 import structlog
 
-from receiver.ingest.payload import Payload, PayloadError, parse_payload
+from receiver.ingest.payload import Payload, parse_payload
+from receiver.metrics import WEBHOOK_PROCESSING_ERRORS
 from receiver.pipeline.context import Context
 from receiver.pipeline.process import Outcome, process
-from receiver.store.base import Tx
+from receiver.store.base import StoreError, Tx
 from receiver.store.sqlite import SqliteStore
 
 log = structlog.get_logger("receiver.inbox")
-_REPLAY_BATCH = 200
+_SWEEP_BATCH = 200
+# Bodies read per sweep job, so a backlog of large webhooks is not all held at once.
+_SWEEP_BYTES = 16 << 20
 _JOB_MAX = 256
 _JOB_BUDGET = 0.008
+RETRY_INITIAL = 0.25
+RETRY_MAX = 15.0
+# SQLite primary result codes that say "try again later", not "this input is bad":
+# BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
+_TRANSIENT_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a processing failure may succeed on retry (storage trouble)."""
+    if isinstance(exc, StoreError | OSError | MemoryError):
+        return True
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        return code is None or (code & 0xFF) in _TRANSIENT_CODES
+    return False
 
 
 def store_raw(tx: Tx, body: str, correlation_id: str, now: float) -> int:
@@ -45,7 +72,8 @@ def store_raw(tx: Tx, body: str, correlation_id: str, now: float) -> int:
 def apply_stored(
     tx: Tx, ctx: Context, webhook_id: int, payload: Payload, correlation_id: str, now: float
 ) -> Outcome | None:
-    """Process a stored webhook once; on failure mark it `error` (kept, retried on start)."""
+    """Process a stored webhook once; a transient failure propagates (the job fails and
+    the row stays `received`), any other marks the row `error` (kept, retried on start)."""
     tx.execute("SAVEPOINT process")
     # Claiming the row first spares a SELECT; a failure rolls the claim back with the rest.
     tx.execute(
@@ -60,17 +88,29 @@ def apply_stored(
         outcome = process(tx, ctx, payload, correlation_id, now)
         tx.execute("RELEASE process")
     except Exception as exc:
+        if is_transient(exc):
+            raise
         tx.execute("ROLLBACK TO process")
         tx.execute("RELEASE process")
-        error = f"{type(exc).__name__}: {exc}"
-        tx.execute(
-            "UPDATE webhooks SET state = 'error', error = ? WHERE id = ?", (error, webhook_id)
-        )
-        tx.after_commit(
-            lambda: log.error("webhook_processing_failed", webhook_id=webhook_id, error=error)
-        )
+        mark_failed(tx, webhook_id, correlation_id, f"{type(exc).__name__}: {exc}")
         return None
     return outcome
+
+
+def mark_failed(tx: Tx, webhook_id: int, correlation_id: str, error: str) -> None:
+    """Set a webhook aside as `error` (it cannot be processed); count and log it."""
+    tx.execute("UPDATE webhooks SET state = 'error', error = ? WHERE id = ?", (error, webhook_id))
+
+    def report() -> None:
+        WEBHOOK_PROCESSING_ERRORS.labels("permanent").inc()
+        log.error(
+            "webhook_processing_failed",
+            webhook_id=webhook_id,
+            correlation_id=correlation_id,
+            error=error,
+        )
+
+    tx.after_commit(report)
 
 
 class Inbox:
@@ -80,6 +120,10 @@ class Inbox:
     time the writer reaches it (up to `_JOB_MAX` webhooks or `_JOB_BUDGET` seconds of
     work), so under load many webhooks share a job and a commit, while answers queued
     behind a job wait for at most one bounded slice of processing.
+
+    When a job fails (the store could not commit), the inbox switches to recovery: the
+    FIFO is dropped (its webhooks are on disk) and `_recover` sweeps `received` rows
+    from the table, retrying with exponential backoff until a sweep finds nothing new.
     """
 
     def __init__(self, store: SqliteStore, ctx: Context) -> None:
@@ -87,13 +131,19 @@ class Inbox:
         self.ctx = ctx
         self.pending: deque[tuple[int, Payload, str]] = deque()
         self.job: asyncio.Future[None] | None = None
+        self.recovery: asyncio.Task[None] | None = None
+        # Set by submissions during a recovery sweep: the sweep may have read too early.
+        self._missed = False
         self.idle = asyncio.Event()
         self.idle.set()
 
     def submit(self, webhook_id: int, payload: Payload, correlation_id: str) -> None:
         """Queue processing (after the webhook's own commit, so order follows storage)."""
-        self.pending.append((webhook_id, payload, correlation_id))
         self.idle.clear()
+        if self.recovery is not None:
+            self._missed = True
+            return
+        self.pending.append((webhook_id, payload, correlation_id))
         if self.job is None:
             self._schedule()
 
@@ -113,47 +163,111 @@ class Inbox:
     def _done(self, job: asyncio.Future[None]) -> None:
         self.job = None
         error = None if job.cancelled() else job.exception()
-        if error is not None:
-            # Its webhooks are still `received` on disk: replayed on the next start.
-            log.error("webhook_processing_deferred", error=str(error))
+        if error is not None and self.store.is_open:
+            WEBHOOK_PROCESSING_ERRORS.labels("transient").inc()
+            log.warning("webhook_processing_deferred", error=str(error), retry_in=RETRY_INITIAL)
+            self.pending.clear()
+            self.recovery = asyncio.ensure_future(self._recover())
+            return
         if self.pending and self.store.is_open:
             self._schedule()
         else:
             self.idle.set()
 
-    async def replay(self) -> int:
-        """Process every webhook left `received` or `error`, oldest first."""
+    async def _recover(self) -> None:
+        delay = RETRY_INITIAL
+        try:
+            while True:
+                await asyncio.sleep(delay)
+                if not self.store.is_open:
+                    return
+                self._missed = False
+                try:
+                    done = await self._sweep(("received",))
+                except Exception as exc:
+                    # Whatever failed, the rows are safe on disk: keep trying, slower.
+                    WEBHOOK_PROCESSING_ERRORS.labels("transient").inc()
+                    delay = min(max(delay, RETRY_INITIAL) * 2, RETRY_MAX)
+                    log.warning("webhook_processing_deferred", error=str(exc), retry_in=delay)
+                    continue
+                if done:
+                    log.info("webhooks_processed_after_retry", count=done)
+                if not self._missed:
+                    return
+                delay = 0.0
+        finally:
+            self.recovery = None
+            if self.job is None and not self.pending:
+                self.idle.set()
+
+    async def _sweep(self, states: tuple[str, ...]) -> int:
+        """Process every row in `states`, oldest first; returns how many were applied."""
         total = 0
         last = 0
         while True:
-            rows = await self.store.read(partial(_pending, after=last))
+            rows = await self.store.read(partial(_read_stored, after=last, states=states))
             if not rows:
                 return total
-            last = rows[-1]["id"]
-            await self.store.write(partial(_apply_rows, ctx=self.ctx, rows=rows, now=time.time()))
+            last = rows[-1].webhook_id
+            await self.store.write(
+                partial(_apply_rows, ctx=self.ctx, rows=rows, now=time.time()), durable=False
+            )
             total += len(rows)
 
+    async def replay(self) -> int:
+        """Process every webhook left `received` or `error`, oldest first (on start)."""
+        return await self._sweep(("received", "error"))
+
     async def drain(self) -> None:
-        """Wait for queued processing jobs (on shutdown)."""
+        """Wait for queued processing jobs (on shutdown); a recovery in progress stops
+        at once (its rows stay `received` and are replayed on the next start)."""
+        if self.recovery is not None:
+            self.recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.recovery
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.idle.wait(), timeout=10)
 
 
-def _pending(tx: Tx, after: int) -> list[dict[str, Any]]:
-    return tx.all(
-        "SELECT id, body, correlation_id FROM webhooks WHERE state IN ('received', 'error')"
-        " AND id > ? ORDER BY id LIMIT ?",
-        (after, _REPLAY_BATCH),
+@dataclass
+class _Stored:
+    webhook_id: int
+    correlation_id: str
+    payload: Payload | None
+    error: str
+
+
+def _read_stored(tx: Tx, after: int, states: tuple[str, ...]) -> list[_Stored]:
+    # Runs on a reader thread, so decoding large bodies stays off the event loop.
+    marks = ", ".join("?" * len(states))
+    heads = tx.all(
+        f"SELECT id, correlation_id, length(body) AS size FROM webhooks"  # noqa: S608
+        f" WHERE state IN ({marks}) AND id > ? ORDER BY id LIMIT ?",
+        (*states, after, _SWEEP_BATCH),
     )
-
-
-def _apply_rows(tx: Tx, ctx: Context, rows: list[dict[str, Any]], now: float) -> None:
-    for r in rows:
-        try:
-            payload = parse_payload(json.loads(r["body"]))
-        except (ValueError, PayloadError) as exc:
-            tx.execute(
-                "UPDATE webhooks SET state = 'error', error = ? WHERE id = ?", (str(exc), r["id"])
-            )
+    out: list[_Stored] = []
+    size = 0
+    for h in heads:
+        if out and size + h["size"] > _SWEEP_BYTES:
+            break
+        size += h["size"]
+        row = tx.one("SELECT body FROM webhooks WHERE id = ?", (h["id"],))
+        if row is None:
             continue
-        apply_stored(tx, ctx, r["id"], payload, r["correlation_id"], now)
+        try:
+            payload: Payload | None = parse_payload(json.loads(row["body"]))
+            error = ""
+        except (ValueError, RecursionError) as exc:
+            payload, error = None, f"stored body no longer valid: {exc}"
+        out.append(_Stored(h["id"], h["correlation_id"], payload, error))
+    return out
+
+
+def _apply_rows(tx: Tx, ctx: Context, rows: list[_Stored], now: float) -> None:
+    for r in rows:
+        if r.payload is None:
+            still = tx.one("SELECT state FROM webhooks WHERE id = ?", (r.webhook_id,))
+            if still is not None and still["state"] != "processed":
+                mark_failed(tx, r.webhook_id, r.correlation_id, r.error)
+            continue
+        apply_stored(tx, ctx, r.webhook_id, r.payload, r.correlation_id, now)

@@ -2,6 +2,13 @@
 
 Every error names the offending field (`alerts[3].labels.severity`) so the 400 answer
 tells the sender exactly what is wrong.
+
+Validation is strict enough that anything accepted can be stored and processed: a
+webhook answered 2xx that later fails processing would lose its alerts (Alertmanager
+does not resend it). So integers must fit SQLite's signed 64 bits, strings must be
+encodable UTF-8 without NUL (a lone surrogate cannot be encoded, and NUL breaks mail
+headers and C-string APIs), and label and annotation sets have size caps. Rejecting
+beats sanitising: changed labels would change the alert's identity.
 """
 
 from __future__ import annotations
@@ -18,6 +25,12 @@ _TS_RE = re.compile(
 )
 # Alertmanager writes Go's zero time for "no end".
 _ZERO_YEAR = 1
+INT64_MAX = (1 << 63) - 1
+# Caps in characters: generous for real alerts, small enough that a webhook is cheap to
+# store, process and render.
+STRING_MAX = 64 * 1024
+LABELS_MAX = 64 * 1024
+ANNOTATIONS_MAX = 256 * 1024
 
 
 class PayloadError(ValueError):
@@ -115,15 +128,19 @@ def parse_payload(data: Any) -> Payload:
         raise PayloadError(
             "truncatedAlerts", f"expected a non-negative integer, got {_kind(truncated)}"
         )
+    if truncated > INT64_MAX:
+        raise PayloadError("truncatedAlerts", f"expected an integer up to {INT64_MAX}")
     return Payload(
         version=version,
         receiver=receiver,
         status=status,
         group_key=group_key,
         alerts=alerts,
-        group_labels=_labels(data.get("groupLabels"), "groupLabels"),
-        common_labels=_labels(data.get("commonLabels"), "commonLabels"),
-        common_annotations=_labels(data.get("commonAnnotations"), "commonAnnotations"),
+        group_labels=_labels(data.get("groupLabels"), "groupLabels", LABELS_MAX),
+        common_labels=_labels(data.get("commonLabels"), "commonLabels", LABELS_MAX),
+        common_annotations=_labels(
+            data.get("commonAnnotations"), "commonAnnotations", ANNOTATIONS_MAX
+        ),
         external_url=_str(data, "externalURL"),
         truncated_alerts=truncated,
     )
@@ -135,8 +152,8 @@ def _alert(raw: Any, field: str) -> Alert:
     status = _status(raw.get("status"), f"{field}.status")
     if "labels" not in raw:
         raise PayloadError(f"{field}.labels", "required field is missing")
-    labels = _labels(raw.get("labels"), f"{field}.labels")
-    annotations = _labels(raw.get("annotations"), f"{field}.annotations")
+    labels = _labels(raw.get("labels"), f"{field}.labels", LABELS_MAX)
+    annotations = _labels(raw.get("annotations"), f"{field}.annotations", ANNOTATIONS_MAX)
     if "startsAt" not in raw:
         raise PayloadError(f"{field}.startsAt", "required field is missing")
     starts_at, starts_ts = parse_timestamp(raw["startsAt"], f"{field}.startsAt")
@@ -146,6 +163,10 @@ def _alert(raw: Any, field: str) -> Alert:
         ends_at, ends_ts = parse_timestamp(raw["endsAt"], f"{field}.endsAt")
         if ends_ts is None:
             ends_at = None
+        elif starts_ts is not None and ends_ts < starts_ts:
+            # Alertmanager's clocks can put endsAt a little before startsAt; an alert
+            # cannot end before it starts, so it ended when it started.
+            ends_at, ends_ts = starts_at, starts_ts
     fingerprint = _str(raw, "fingerprint", prefix=field) or _fingerprint(labels)
     return Alert(
         status=status,
@@ -182,17 +203,39 @@ def _str(data: dict[str, Any], name: str, required: bool = False, prefix: str = 
         return ""
     if not isinstance(value, str):
         raise PayloadError(field, f"expected a string, got {_kind(value)}")
+    if len(value) > STRING_MAX:
+        raise PayloadError(field, f"longer than the {STRING_MAX}-character limit")
+    return _text(value, field)
+
+
+def _text(value: str, field: str) -> str:
+    """`value` if it is storable text: encodable as UTF-8 and free of NUL."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise PayloadError(field, "contains a lone UTF-16 surrogate") from None
+    if "\x00" in value:
+        raise PayloadError(field, "contains a NUL character")
     return value
 
 
-def _labels(value: Any, field: str) -> dict[str, str]:
+def _labels(value: Any, field: str, cap: int) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
         raise PayloadError(field, f"expected an object of strings, got {_kind(value)}")
+    size = 0
     for k, v in value.items():
+        _text(k, field)
         if not isinstance(v, str):
             raise PayloadError(f"{field}.{k}", f"expected a string, got {_kind(v)}")
+        _text(v, f"{field}.{k}")
+        size += len(k) + len(v)
+    if size > cap:
+        raise PayloadError(
+            field, f"names and values total {size} characters, over the {cap}-character limit"
+        )
     return value
 
 

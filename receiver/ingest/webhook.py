@@ -3,6 +3,7 @@ answer 2xx, then let the inbox process it (see `receiver.ingest.inbox`)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -12,20 +13,26 @@ from aiohttp import web
 from receiver.api.auth import REQUEST_ID_KEY
 from receiver.api.errors import JSONHTTPError
 from receiver.ingest.inbox import store_raw
-from receiver.ingest.payload import PayloadError, parse_payload
+from receiver.ingest.payload import Payload, PayloadError, parse_payload
 from receiver.metrics import WEBHOOKS
 from receiver.runtime import RUNTIME
 from receiver.store.base import StoreError
 
 log = structlog.get_logger("receiver.ingest")
 _CHUNK = 1 << 16
+# Bodies above this are decoded and validated in a thread: a 10 MB webhook takes over a
+# second of CPU, which on the loop would stall every other request (health probes too).
+# Small ones stay inline, where a thread hop would cost more than the work.
+INLINE_MAX = 256 * 1024
 
 
 async def read_capped(request: web.Request, cap: int) -> bytes:
     """The request body, refusing (413) anything over `cap` bytes without buffering it."""
     length = request.content_length
     if length is not None and length > cap:
-        raise JSONHTTPError(413, f"body of {length} bytes exceeds the {cap}-byte limit")
+        raise JSONHTTPError(
+            413, f"body of {length} bytes exceeds the {cap}-byte limit", field="body"
+        )
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -34,9 +41,22 @@ async def read_capped(request: web.Request, cap: int) -> bytes:
             break
         size += len(chunk)
         if size > cap:
-            raise JSONHTTPError(413, f"body exceeds the {cap}-byte limit")
+            raise JSONHTTPError(413, f"body exceeds the {cap}-byte limit", field="body")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def decode_body(raw: bytes) -> tuple[str, Payload]:
+    """The body as text and as a validated payload; a 400 JSONHTTPError when bad."""
+    try:
+        text = raw.decode("utf-8")
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise JSONHTTPError(400, f"malformed JSON: {exc}", field="$") from None
+    try:
+        return text, parse_payload(data)
+    except PayloadError as exc:
+        raise JSONHTTPError(400, exc.message, field=exc.field) from None
 
 
 async def handle_webhook(request: web.Request) -> web.Response:
@@ -64,15 +84,10 @@ async def _handle(request: web.Request) -> web.Response:
             field="Content-Type",
         )
     raw = await read_capped(request, rt.config.web.max_body_bytes)
-    try:
-        text = raw.decode("utf-8")
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise JSONHTTPError(400, f"malformed JSON: {exc}", field="$") from None
-    try:
-        payload = parse_payload(data)
-    except PayloadError as exc:
-        raise JSONHTTPError(400, exc.message, field=exc.field) from None
+    if len(raw) > INLINE_MAX:
+        text, payload = await asyncio.to_thread(decode_body, raw)
+    else:
+        text, payload = decode_body(raw)
     now = time.time()
     try:
         webhook_id = await rt.store.write(lambda tx: store_raw(tx, text, correlation_id, now))

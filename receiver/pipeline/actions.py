@@ -137,7 +137,7 @@ def manual_resolve(
     inc = _incident(tx, incident_id)
     if inc["state"] == "resolved":
         raise ActionError(409, f"incident {incident_id} is already resolved")
-    resolve(tx, ctx, incident_id, now, by=actor.name)
+    resolve(tx, ctx, incident_id, now, actor.name, actor.correlation_id or None)
     audit(tx, actor, "resolve", f"incident/{incident_id}", now, comment=comment)
 
 

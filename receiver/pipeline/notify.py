@@ -106,8 +106,13 @@ def enqueue(
     kind: str,
     now: float,
     step: int | None = None,
+    correlation_id: str | None = None,
 ) -> list[int]:
-    """Queue `kind` notifications of an incident for `channels`; storm incidents fold."""
+    """Queue `kind` notifications of an incident for `channels`; storm incidents fold.
+
+    `correlation_id` names what caused them (the webhook or API request); scheduled
+    ones (escalation, repeat) carry the incident's, that of the webhook that opened it.
+    """
     names = [c for c in dict.fromkeys(channels) if c in ctx.config.channels]
     if not names:
         return []
@@ -121,7 +126,7 @@ def enqueue(
                 incident_id=incident_id,
                 channel=name,
                 kind=kind,
-                correlation_id=row["correlation_id"],
+                correlation_id=correlation_id or row["correlation_id"],
                 snapshot=snapshot,
                 now=now,
                 step=step,

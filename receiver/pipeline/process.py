@@ -67,7 +67,9 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
     out.new_events = len(applied)
     DUPLICATES.inc(out.duplicates)
     if target is not None:
-        out.notifications += enqueue(tx, ctx, incident_id, target.channels, "firing", now)
+        out.notifications += enqueue(
+            tx, ctx, incident_id, target.channels, "firing", now, correlation_id=correlation_id
+        )
         out.notifications += escalation.start(tx, ctx, incident_id, target.policies, now)
         publish_incident(tx, ctx, incident_id, "created")
         return out
@@ -92,17 +94,31 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
         (incident_id,),
     )
     if firing is not None and firing["n"] == 0:
-        out.notifications += resolve(tx, ctx, incident_id, now, by=None)
+        out.notifications += resolve(tx, ctx, incident_id, now, None, correlation_id)
     else:
         out.notifications += enqueue(
-            tx, ctx, incident_id, notified_channels(tx, incident_id), "firing", now
+            tx,
+            ctx,
+            incident_id,
+            notified_channels(tx, incident_id),
+            "firing",
+            now,
+            correlation_id=correlation_id,
         )
         publish_incident(tx, ctx, incident_id, "updated")
     return out
 
 
-def resolve(tx: Tx, ctx: Context, incident_id: int, now: float, by: str | None) -> list[int]:
-    """Mark resolved, stop escalation and tell every channel that was notified."""
+def resolve(
+    tx: Tx,
+    ctx: Context,
+    incident_id: int,
+    now: float,
+    by: str | None,
+    correlation_id: str | None = None,
+) -> list[int]:
+    """Mark resolved, stop escalation and tell every channel that was notified; the
+    notifications carry `correlation_id`, that of the webhook or request resolving it."""
     tx.execute(
         "UPDATE incidents SET state = 'resolved', resolved_at = ?, updated_at = ?,"
         " repeat_due_at = NULL WHERE id = ?",
@@ -111,7 +127,8 @@ def resolve(tx: Tx, ctx: Context, incident_id: int, now: float, by: str | None) 
     tx.execute("DELETE FROM escalations WHERE incident_id = ?", (incident_id,))
     timeline(tx, incident_id, now, "resolved", by=by or "alertmanager")
     publish_incident(tx, ctx, incident_id, "resolved")
-    return enqueue(tx, ctx, incident_id, notified_channels(tx, incident_id), "resolved", now)
+    channels = notified_channels(tx, incident_id)
+    return enqueue(tx, ctx, incident_id, channels, "resolved", now, correlation_id=correlation_id)
 
 
 def _dedup_in_payload(alerts: list[Alert]) -> list[Alert]:

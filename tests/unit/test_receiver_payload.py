@@ -10,10 +10,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from receiver.ingest.payload import PayloadError, parse_payload, parse_timestamp
+from receiver.ingest.payload import (
+    ANNOTATIONS_MAX,
+    INT64_MAX,
+    LABELS_MAX,
+    STRING_MAX,
+    PayloadError,
+    parse_payload,
+    parse_timestamp,
+)
 
+# Storable text: no NUL (refused at ingest); st.text never draws lone surrogates.
+chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+texts = st.text(chars, max_size=20)
 label_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,10}", fullmatch=True)
-labels = st.dictionaries(label_names, st.text(max_size=20), max_size=5)
+labels = st.dictionaries(label_names, texts, max_size=5)
 timestamps = st.datetimes(
     min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.just(UTC)
 ).map(lambda d: d.strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
@@ -24,21 +35,21 @@ alerts = st.fixed_dictionaries(
         "annotations": labels,
         "startsAt": timestamps,
         "endsAt": timestamps,
-        "generatorURL": st.text(max_size=20),
-        "fingerprint": st.text(min_size=1, max_size=16),
+        "generatorURL": texts,
+        "fingerprint": st.text(chars, min_size=1, max_size=16),
     }
 )
 payloads = st.fixed_dictionaries(
     {
         "version": st.just("4"),
         "status": st.sampled_from(["firing", "resolved"]),
-        "receiver": st.text(max_size=20),
-        "groupKey": st.text(max_size=40),
+        "receiver": texts,
+        "groupKey": texts,
         "alerts": st.lists(alerts, max_size=5),
         "groupLabels": labels,
         "commonLabels": labels,
         "commonAnnotations": labels,
-        "externalURL": st.text(max_size=20),
+        "externalURL": texts,
         "truncatedAlerts": st.integers(min_value=0, max_value=100),
     }
 )
@@ -122,3 +133,86 @@ def test_missing_fingerprint_is_derived_from_labels() -> None:
     a = parse_payload(doc).alerts[0]
     b = parse_payload(json.loads(json.dumps(doc))).alerts[0]
     assert a.fingerprint == b.fingerprint and len(a.fingerprint) == 16
+
+
+def _doc(**alert: Any) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "status": "firing",
+        "receiver": "r",
+        "groupKey": "k",
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": {"alertname": "A"},
+                "startsAt": "2024-01-01T00:00:00Z",
+                **alert,
+            }
+        ],
+    }
+
+
+def _field_of(doc: dict[str, Any]) -> str:
+    with pytest.raises(PayloadError) as err:
+        parse_payload(json.loads(json.dumps(doc)))
+    return err.value.field
+
+
+def test_truncated_alerts_must_fit_sqlite_int64() -> None:
+    doc = _doc()
+    doc["truncatedAlerts"] = INT64_MAX
+    assert parse_payload(doc).truncated_alerts == INT64_MAX
+    doc["truncatedAlerts"] = 10**30
+    assert _field_of(doc) == "truncatedAlerts"
+    doc["truncatedAlerts"] = INT64_MAX + 1
+    assert _field_of(doc) == "truncatedAlerts"
+
+
+def test_lone_surrogates_and_nul_are_refused_naming_the_field() -> None:
+    # The JSON escape \ud800 decodes to a lone surrogate, which no UTF-8 output (mail,
+    # HTTP bodies) can carry.
+    text = '{"version": "4", "status": "firing", "receiver": "r", "groupKey": "k", "alerts":'
+    text += ' [{"status": "firing", "labels": {"alertname": "\\ud800bad"}, "startsAt":'
+    text += ' "2024-01-01T00:00:00Z"}]}'
+    doc = json.loads(text)
+    assert doc["alerts"][0]["labels"]["alertname"] == "\ud800bad"
+    with pytest.raises(PayloadError) as err:
+        parse_payload(doc)
+    assert err.value.field == "alerts[0].labels.alertname"
+    assert "surrogate" in err.value.message
+    assert _field_of(_doc(labels={"\udfff": "x"})) == "alerts[0].labels"
+    assert _field_of(_doc(annotations={"summary": "a\x00b"})) == "alerts[0].annotations.summary"
+    assert _field_of(_doc(generatorURL="http://x/\x00")) == "alerts[0].generatorURL"
+    doc = _doc()
+    doc["groupKey"] = "\ud83d"
+    assert _field_of(doc) == "groupKey"
+    doc = _doc()
+    doc["commonLabels"] = {"team": "\x00"}
+    assert _field_of(doc) == "commonLabels.team"
+    # Valid astral-plane text (a surrogate pair in JSON) is fine.
+    ok = json.loads('{"a": "\\ud83d\\ude00"}')["a"]
+    assert parse_payload(_doc(labels={"alertname": ok})).alerts[0].labels["alertname"] == ok
+
+
+def test_label_annotation_and_string_sizes_are_capped() -> None:
+    half = LABELS_MAX // 2
+    assert parse_payload(_doc(labels={"a": "x" * (LABELS_MAX - 2)})).alerts
+    assert _field_of(_doc(labels={"a": "x" * half, "b": "y" * half})) == "alerts[0].labels"
+    big = "x" * ANNOTATIONS_MAX
+    assert _field_of(_doc(annotations={"d": big})) == "alerts[0].annotations"
+    doc = _doc()
+    doc["commonAnnotations"] = {"d": big}
+    assert _field_of(doc) == "commonAnnotations"
+    doc = _doc()
+    doc["externalURL"] = "h" * (STRING_MAX + 1)
+    assert _field_of(doc) == "externalURL"
+
+
+def test_ends_before_starts_is_normalised_to_starts() -> None:
+    p = parse_payload(
+        _doc(status="resolved", startsAt="2024-01-01T00:00:10Z", endsAt="2024-01-01T00:00:09Z")
+    )
+    a = p.alerts[0]
+    assert (a.ends_at, a.ends_ts) == (a.starts_at, a.starts_ts)
+    later = parse_payload(_doc(status="resolved", endsAt="2024-01-01T00:05:00Z")).alerts[0]
+    assert later.ends_at == "2024-01-01T00:05:00Z"
