@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 import uuid
 from collections.abc import Awaitable, Callable
@@ -16,6 +18,7 @@ from receiver.api.errors import json_error
 from receiver.ingest.webhook import handle_webhook
 from receiver.metrics import REGISTRY
 from receiver.runtime import RUNTIME, Runtime
+from receiver.store.base import StoreError, Tx
 
 log = structlog.get_logger("receiver.http")
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:@/+=-]{1,128}$")
@@ -49,9 +52,39 @@ async def healthy(_: web.Request) -> web.Response:
 
 
 async def ready(request: web.Request) -> web.Response:
-    if request.app[RUNTIME].store.is_open:
-        return web.Response(text="Ready.\n")
-    return web.Response(status=503, text="Store not open.\n")
+    """200 while webhooks can be stored; 503 with a JSON reason otherwise.
+
+    After a failed commit (disk full, I/O error) the store is not ready until a commit
+    succeeds. The probe tries one itself (one at a time), so a receiver taken out of
+    service, and thus sent nothing to write, still notices when the disk has recovered.
+    """
+    store = request.app[RUNTIME].store
+    if not store.is_open:
+        return json_error(503, "the store is not open", field="store")
+    if store.commit_error is not None:
+        await _probe_commit(request.app)
+    if store.commit_error is not None:
+        return json_error(503, f"the store cannot commit: {store.commit_error}", field="store")
+    return web.Response(text="Ready.\n")
+
+
+_PROBE = web.AppKey("commit_probe", asyncio.Lock)
+
+
+def _touch(tx: Tx) -> None:
+    # Rewrites one row unchanged: the commit writes (and syncs) a WAL frame, which is
+    # what a full disk refuses.
+    tx.execute("UPDATE schema_version SET version = version")
+
+
+async def _probe_commit(app: web.Application) -> None:
+    lock = app[_PROBE]
+    if lock.locked():
+        async with lock:
+            return
+    async with lock:
+        with contextlib.suppress(StoreError):
+            await app[RUNTIME].store.write(_touch)
 
 
 async def metrics(_: web.Request) -> web.Response:
@@ -64,6 +97,7 @@ def make_app(rt: Runtime) -> web.Application:
     # The webhook handler enforces its own (configurable) cap while streaming.
     app = web.Application(middlewares=[correlation], client_max_size=1 << 20)
     app[RUNTIME] = rt
+    app[_PROBE] = asyncio.Lock()
     app.router.add_post("/webhook/alertmanager", handle_webhook)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/-/healthy", healthy)

@@ -244,6 +244,8 @@ class SqliteStore:
         self._readers_lock = threading.Lock()
         self._open = True
         self.batches = 0
+        # Why the last commit failed; None once one has succeeded (readiness).
+        self.commit_error: str | None = None
 
     @property
     def is_open(self) -> bool:
@@ -372,9 +374,11 @@ class SqliteStore:
                 outcomes.extend(self._run_in_savepoint(conn, job) for job in batch)
             if conn.in_transaction:
                 conn.execute("COMMIT")
+                self.commit_error = None
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
+            self.commit_error = str(exc)
             if conn.in_transaction:
                 try:
                     conn.execute("ROLLBACK")
