@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import structlog
 from aiohttp import web
@@ -55,36 +57,47 @@ async def ready(request: web.Request) -> web.Response:
     """200 while webhooks can be stored; 503 with a JSON reason otherwise.
 
     After a failed commit (disk full, I/O error) the store is not ready until a commit
-    succeeds. The probe tries one itself (one at a time), so a receiver taken out of
-    service, and thus sent nothing to write, still notices when the disk has recovered.
+    succeeds. Every `PROBE_AFTER` seconds of that, the probe tries one commit itself, so
+    a receiver taken out of service (and so given nothing to write) notices when the
+    disk has recovered.
     """
     store = request.app[RUNTIME].store
     if not store.is_open:
         return json_error(503, "the store is not open", field="store")
-    if store.commit_error is not None:
-        await _probe_commit(request.app)
+    probe = request.app[_PROBE]
+    if store.commit_error is None:
+        probe.since = None
+    else:
+        now = time.monotonic()
+        if probe.since is None:
+            probe.since = now
+        elif now - probe.since >= PROBE_AFTER and not probe.lock.locked():
+            probe.since = now
+            async with probe.lock:
+                with contextlib.suppress(StoreError):
+                    await store.write(_touch)
     if store.commit_error is not None:
         return json_error(503, f"the store cannot commit: {store.commit_error}", field="store")
     return web.Response(text="Ready.\n")
 
 
-_PROBE = web.AppKey("commit_probe", asyncio.Lock)
+PROBE_AFTER = 10.0
+
+
+@dataclass
+class _CommitProbe:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # When readiness first saw the current commit failure (or last probed it).
+    since: float | None = None
+
+
+_PROBE = web.AppKey("commit_probe", _CommitProbe)
 
 
 def _touch(tx: Tx) -> None:
     # Rewrites one row unchanged: the commit writes (and syncs) a WAL frame, which is
     # what a full disk refuses.
     tx.execute("UPDATE schema_version SET version = version")
-
-
-async def _probe_commit(app: web.Application) -> None:
-    lock = app[_PROBE]
-    if lock.locked():
-        async with lock:
-            return
-    async with lock:
-        with contextlib.suppress(StoreError):
-            await app[RUNTIME].store.write(_touch)
 
 
 async def metrics(_: web.Request) -> web.Response:
@@ -97,7 +110,7 @@ def make_app(rt: Runtime) -> web.Application:
     # The webhook handler enforces its own (configurable) cap while streaming.
     app = web.Application(middlewares=[correlation], client_max_size=1 << 20)
     app[RUNTIME] = rt
-    app[_PROBE] = asyncio.Lock()
+    app[_PROBE] = _CommitProbe()
     app.router.add_post("/webhook/alertmanager", handle_webhook)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/-/healthy", healthy)
