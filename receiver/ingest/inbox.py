@@ -44,11 +44,18 @@ _SWEEP_BATCH = 200
 _SWEEP_BYTES = 16 << 20
 _JOB_MAX = 256
 _JOB_BUDGET = 0.008
+# Processing costs tens of microseconds per alert: above this many, a job would hold
+# the event loop for more than a few tens of milliseconds.
+_THREAD_ALERTS = 1000
 RETRY_INITIAL = 0.25
 RETRY_MAX = 15.0
 # SQLite primary result codes that say "try again later", not "this input is bad":
 # BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
 _TRANSIENT_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+
+
+def _is_big(payload: Payload) -> bool:
+    return len(payload.alerts) > _THREAD_ALERTS
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -148,14 +155,20 @@ class Inbox:
             self._schedule()
 
     def _schedule(self) -> None:
-        self.job = asyncio.ensure_future(self.store.write(self._process_some, durable=False))
+        # A big webhook is processed on a thread (it would hold the loop for a second
+        # or more); it goes alone, small ones keep the inline fast path.
+        threaded = _is_big(self.pending[0][1])
+        fn = partial(self._process_some, threaded=threaded)
+        self.job = asyncio.ensure_future(self.store.write(fn, durable=False, threaded=threaded))
         self.job.add_done_callback(self._done)
 
-    def _process_some(self, tx: Tx) -> None:
+    def _process_some(self, tx: Tx, threaded: bool) -> None:
         deadline = time.perf_counter() + _JOB_BUDGET
         now = time.time()
-        for _ in range(_JOB_MAX):
+        for i in range(_JOB_MAX if not threaded else 1):
             if not self.pending or time.perf_counter() > deadline:
+                return
+            if i > 0 and _is_big(self.pending[0][1]):
                 return
             webhook_id, payload, correlation_id = self.pending.popleft()
             apply_stored(tx, self.ctx, webhook_id, payload, correlation_id, now)
@@ -210,7 +223,9 @@ class Inbox:
                 return total
             last = rows[-1].webhook_id
             await self.store.write(
-                partial(_apply_rows, ctx=self.ctx, rows=rows, now=time.time()), durable=False
+                partial(_apply_rows, ctx=self.ctx, rows=rows, now=time.time()),
+                durable=False,
+                threaded=True,
             )
             total += len(rows)
 

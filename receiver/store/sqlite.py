@@ -180,14 +180,19 @@ class Checkpointer:
 
 
 class _Job:
-    __slots__ = ("durable", "fn", "future")
+    __slots__ = ("durable", "fn", "future", "threaded")
 
     def __init__(
-        self, fn: Callable[[_Tx], Any], future: asyncio.Future[Any], durable: bool = True
+        self,
+        fn: Callable[[_Tx], Any],
+        future: asyncio.Future[Any],
+        durable: bool = True,
+        threaded: bool = False,
     ) -> None:
         self.fn = fn
         self.future = future
         self.durable = durable
+        self.threaded = threaded
 
 
 Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
@@ -257,17 +262,21 @@ class SqliteStore:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
         return self._queue
 
-    async def write(self, fn: Callable[[Any], R], durable: bool = True) -> R:
+    async def write(
+        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
+    ) -> R:
         """Run `fn(tx)` in the writer; returns once its transaction has committed.
 
         `durable=False` (delivery bookkeeping, whose loss costs at most a repeat) lets a
         batch made only of such jobs commit without fsync; the next durable commit's
         fsync of the WAL persists it too, since WAL frames are appended in order.
+        `threaded=True` (long jobs: a 50k-alert webhook) runs the batch holding it on a
+        thread, so the loop keeps serving; the writer still runs one batch at a time.
         """
         if not self._open:
             raise StoreError("store is closed")
         fut: asyncio.Future[R] = asyncio.get_running_loop().create_future()
-        self._ensure_writer().put_nowait(_Job(fn, fut, durable))
+        self._ensure_writer().put_nowait(_Job(fn, fut, durable, threaded))
         return await fut
 
     async def read(self, fn: Callable[[Any], R]) -> R:
@@ -359,6 +368,12 @@ class SqliteStore:
             conn.execute("RELEASE job")
             return (job, None, exc, [])
 
+    @classmethod
+    def _run_jobs(cls, conn: sqlite3.Connection, batch: list[_Job]) -> list[Outcome]:
+        if len(batch) == 1:
+            return [cls._run_alone(conn, batch[0])]
+        return [cls._run_in_savepoint(conn, job) for job in batch]
+
     async def _commit_batch(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
         """Run and commit one batch; its jobs are answered after the WAL sync if durable.
 
@@ -368,10 +383,10 @@ class SqliteStore:
         outcomes: list[Outcome] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
-            if len(batch) == 1:
-                outcomes.append(self._run_alone(conn, batch[0]))
+            if any(job.threaded for job in batch):
+                outcomes = await asyncio.to_thread(self._run_jobs, conn, batch)
             else:
-                outcomes.extend(self._run_in_savepoint(conn, job) for job in batch)
+                outcomes = self._run_jobs(conn, batch)
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 self.commit_error = None
