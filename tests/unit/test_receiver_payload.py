@@ -21,7 +21,7 @@ from receiver.ingest.payload import (
 )
 
 # Storable text: no NUL (refused at ingest); st.text never draws lone surrogates.
-chars = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+chars = st.characters(codec="utf-8", exclude_characters="\x00")
 texts = st.text(chars, max_size=20)
 label_names = st.from_regex(r"[a-zA-Z_][a-zA-Z0-9_]{0,10}", fullmatch=True)
 labels = st.dictionaries(label_names, texts, max_size=5)
