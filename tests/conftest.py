@@ -53,6 +53,13 @@ _PACKAGES = {
 }
 
 
+# The Accept header Prometheus 2.42 sends on every scrape (OpenMetrics preferred).
+PROMETHEUS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
+
+
 def in_ci() -> bool:
     """CI=true turns a missing binary from a skip into a failure."""
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}

@@ -30,15 +30,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import SYSTEM_COLLECTORS, free_port
+from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS, free_port
 from tests.procs import REPO, stop_process, wait_for_port
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 DURATION = 10.0
 CONCURRENCY = (1, 4)
 PROMETHEUS_HEADERS = {
-    "Accept": "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+    "Accept": PROMETHEUS_ACCEPT,
     "Accept-Encoding": "gzip",
     "User-Agent": "Prometheus/2.42.0",
 }

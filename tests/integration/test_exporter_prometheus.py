@@ -13,13 +13,14 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SYSTEM_COLLECTORS, free_port, require_binary, run_exporter
-from tests.procs import prometheus_args, running
-
-PROMETHEUS_ACCEPT = (
-    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
-    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+from tests.conftest import (
+    PROMETHEUS_ACCEPT,
+    SYSTEM_COLLECTORS,
+    free_port,
+    require_binary,
+    run_exporter,
 )
+from tests.procs import prometheus_args, running
 
 pytestmark = pytest.mark.integration
 

@@ -5,17 +5,13 @@ from __future__ import annotations
 import pytest
 
 from exporter.exposition import accepts_gzip, wants_openmetrics
-
-PROMETHEUS_2_42 = (
-    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
-    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-)
+from tests.conftest import PROMETHEUS_ACCEPT
 
 
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [
-        (PROMETHEUS_2_42, True),
+        (PROMETHEUS_ACCEPT, True),
         ("application/openmetrics-text", True),
         ("application/openmetrics-text; version=1.0.0, text/plain", True),
         ("text/plain;version=0.0.4", False),

@@ -16,22 +16,8 @@ from structlog.testing import capture_logs
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache, Snapshot
+from tests.fake_collectors import Boom, Static
 from tests.metrics import Series, parse_series
-
-
-class Static(Collector):
-    name = "static"
-
-    def collect(self) -> Iterable[Metric]:
-        yield GaugeMetricFamily("test_static_value", "A constant.", value=7)
-
-
-class Boom(Collector):
-    name = "boom"
-
-    def collect(self) -> Iterable[Metric]:
-        yield GaugeMetricFamily("test_boom_partial", "Emitted before the failure.", value=1)
-        raise RuntimeError("disk on fire")
 
 
 class Gone(Collector):

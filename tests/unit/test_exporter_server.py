@@ -4,39 +4,21 @@ from __future__ import annotations
 
 import base64
 import gzip
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 
 import bcrypt
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import Collector, CollectorContext
+from exporter.collector import CollectorContext
 from exporter.confload import Secret
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
 from exporter.server import ServerSettings, build_app
 from exporter.webconfig import HTTPServerConfig, WebConfig
-
-PROMETHEUS_ACCEPT = (
-    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
-    "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
-)
-
-
-class Static(Collector):
-    name = "static"
-
-    def collect(self) -> Iterable[Metric]:
-        yield GaugeMetricFamily("test_static_value", "A constant.", value=7)
-
-
-class Boom(Collector):
-    name = "boom"
-
-    def collect(self) -> Iterable[Metric]:
-        raise RuntimeError("nope")
+from tests.conftest import PROMETHEUS_ACCEPT
+from tests.fake_collectors import Boom, Static
 
 
 async def start(web_cfg: WebConfig | None = None) -> tuple[TestServer, Collection]:
