@@ -13,9 +13,10 @@ from pathlib import Path
 from exporter import __version__
 from exporter.collector import Collector, HostPaths, available
 from exporter.config import ExporterConfig, choose_collectors, load_config
-from exporter.confload import ConfigError, Duration, Problem
-from exporter.logging import FORMATS, LEVELS, setup_logging
 from exporter.webconfig import load_web_config
+from servicekit import logs
+from servicekit.problems import ConfigError, Problem
+from servicekit.values import Duration
 
 DEFAULT_LISTEN = ":9877"
 _ADDRESS_RE = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]*)):(?P<port>\d{1,5})$")
@@ -23,8 +24,8 @@ _ADDRESS_RE = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]*)):(?P<port>
 
 def _logging_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--log.level", dest="log_level", choices=LEVELS, default="info")
-    parser.add_argument("--log.format", dest="log_format", choices=FORMATS, default=None)
+    parser.add_argument("--log.level", dest="log_level", choices=logs.LEVELS, default="info")
+    parser.add_argument("--log.format", dest="log_format", choices=logs.FORMATS, default="auto")
     return parser
 
 
@@ -107,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of `tocsin-exporter`; returns the exit code."""
     args_list = sys.argv[1:] if argv is None else argv
     pre, _ = _logging_parser().parse_known_args(args_list)
-    setup_logging(pre.log_level, pre.log_format)
+    logs.setup(pre.log_level, pre.log_format, machine="logfmt")
     known = available()
     args = build_parser(known).parse_args(args_list)
 

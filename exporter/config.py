@@ -25,7 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from exporter.collector import Collector, default_config
-from exporter.confload import ConfigError, Duration, Loader, bounds, read_yaml
+from servicekit.loader import Loader, bounds
+from servicekit.problems import ConfigError
+from servicekit.values import Duration
+from servicekit.yamlfile import read_yaml
 
 _TOP_LEVEL = ("global", "collectors")
 _FRAMEWORK_KEYS = ("enabled", "timeout")

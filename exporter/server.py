@@ -24,9 +24,10 @@ from exporter.exposition import (
     accepts_gzip,
     wants_openmetrics,
 )
-from exporter.logging import add_secrets, secrets_in
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
 from exporter.webconfig import BasicAuth, WebConfig
+from servicekit.redaction import add_secrets, secrets_in
+from servicekit.runner import make_runner
 
 log = structlog.get_logger("exporter.server")
 
@@ -35,7 +36,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _VARY = "Accept, Accept-Encoding"
 DEFAULT_IDLE_TIMEOUT = 15.0
 # A scrape in flight gets this long after SIGTERM before it is cancelled.
-SHUTDOWN_TIMEOUT = 5.0
 
 
 @dataclass
@@ -161,22 +161,6 @@ def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
 
         app.on_response_prepare.append(add_headers)
     return app
-
-
-def make_runner(app: web.Application, idle_timeout: float) -> web.AppRunner:
-    """The runner with the connection guards the exporter relies on.
-
-    aiohttp has no separate header-read timeout, but its keep-alive timer starts when a
-    connection opens and is only re-armed after a response, so `keepalive_timeout` also
-    closes a connection that trickles a request head (slowloris) or sends nothing.
-    """
-    return web.AppRunner(
-        app,
-        access_log=None,
-        handle_signals=False,
-        keepalive_timeout=idle_timeout,
-        shutdown_timeout=SHUTDOWN_TIMEOUT,
-    )
 
 
 async def serve(settings: ServerSettings) -> int:

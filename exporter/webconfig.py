@@ -24,7 +24,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from exporter.confload import ConfigError, Loader, Problem, Secret, read_yaml
+from servicekit.loader import Loader
+from servicekit.problems import ConfigError, Problem
+from servicekit.values import Secret
+from servicekit.yamlfile import read_yaml
 
 TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
 ClientAuthType = Literal[

@@ -15,18 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from receiver.confload import (
-    ConfigError,
-    Duration,
-    Loader,
-    Problem,
-    Secret,
-    Unavailable,
-    available,
-    bounds,
-    is_partial,
-    read_yaml,
-)
+from servicekit.loader import Loader, Unavailable, available, bounds, is_partial
+from servicekit.problems import ConfigError, Problem
+from servicekit.values import Duration, Secret
+from servicekit.yamlfile import read_yaml
 
 ROLES = ("ingest", "viewer", "operator", "admin")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(ms|s|m|h)\s*$")

@@ -33,8 +33,9 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration, bounds
 from exporter.follow import FileFollower, StartAt, state_path
+from servicekit.loader import bounds
+from servicekit.values import Duration
 
 NAME = "accesslog"
 

@@ -23,8 +23,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration
 from exporter.follow import FileFollower, JournalFollower, StartAt, state_path
+from servicekit.values import Duration
 
 NAME = "authlog"
 

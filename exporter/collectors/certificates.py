@@ -27,7 +27,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.certs import CertificateError, CertInfo, parse_certificates
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration
+from servicekit.values import Duration
 
 log = structlog.get_logger(__name__)
 

@@ -22,7 +22,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._procfs import read_required, read_text, regex_problems
-from exporter.confload import Duration
+from servicekit.values import Duration
 
 DEFAULT_MOUNT_POINTS_EXCLUDE = (
     r"^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"

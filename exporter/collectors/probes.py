@@ -22,11 +22,12 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.confload import Duration, Secret, bounds
 from exporter.probing.connect import TLSOptions, build_ssl_context
 from exporter.probing.http import HTTPRequest, probe_http
 from exporter.probing.result import ProbeResult
 from exporter.probing.tcp import probe_tcp
+from servicekit.loader import bounds
+from servicekit.values import Duration, Secret
 
 log = structlog.get_logger(__name__)
 

@@ -24,7 +24,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
-from exporter.confload import Duration
+from servicekit.values import Duration
 
 log = structlog.get_logger(__name__)
 

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from receiver.channels.base import Notification, SendResult
-from receiver.confload import Secret
+from servicekit.redaction import replace_secrets
+from servicekit.values import Secret
 
 SEVERITY_COLOURS = {
     "critical": 0xD32F2F,
@@ -20,7 +21,6 @@ SEVERITY_COLOURS = {
 RESOLVED_COLOUR = 0x2E7D32
 ACKED_COLOUR = 0x7B1FA2
 TEST_COLOUR = 0x616161
-REDACTED = "<redacted>"
 
 
 def colour(notification: Notification) -> int:
@@ -97,22 +97,10 @@ def json_preview(document: Any) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def redact(text: str, secrets: Iterable[str | Secret | None]) -> str:
-    """Replace every secret value (and each URL's path, which often is the secret) in text."""
-    out = text
-    for secret in secrets:
-        if secret is None:
-            continue
-        value = secret.reveal() if isinstance(secret, Secret) else str(secret)
-        if len(value) >= 4:
-            out = out.replace(value, REDACTED)
-    return out
-
-
 def describe_exception(exc: BaseException, secrets: Iterable[str | Secret | None]) -> str:
     """`Type: message` for an exception, with secrets removed."""
     message = str(exc) or repr(exc)
-    return redact(f"{type(exc).__name__}: {message}", secrets)
+    return replace_secrets(f"{type(exc).__name__}: {message}", secrets)
 
 
 def secret_url_parts(url: str) -> list[str]:

@@ -23,8 +23,8 @@ from receiver.channels._support import (
     secret_url_parts,
 )
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_count
+from servicekit.values import Duration, Secret
 
 
 @dataclass

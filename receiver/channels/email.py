@@ -20,8 +20,8 @@ import aiosmtplib
 from receiver.budget import LIMITS, clip
 from receiver.channels._support import describe_exception
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context
+from servicekit.values import Duration, Secret
 
 
 @dataclass

@@ -24,8 +24,8 @@ from pagerduty.errors import HttpError as PagerDutyHttpError
 from receiver.budget import LIMITS, clip, fit_alerts, json_size
 from receiver.channels._support import classify_status, describe_exception, json_preview
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_alerts
+from servicekit.values import Duration, Secret
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
 DEFAULT_SEVERITY_MAP = {

@@ -28,8 +28,8 @@ from receiver.channels._support import (
     secret_url_parts,
 )
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_count
+from servicekit.values import Duration, Secret
 
 # Slack API errors worth retrying; every other `error` code is a configuration problem.
 _RETRYABLE_ERRORS = {

@@ -21,8 +21,8 @@ from receiver.channels._support import (
     secret_url_parts,
 )
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_count
+from servicekit.values import Duration, Secret
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _PARAGRAPH_LIMIT = 4000

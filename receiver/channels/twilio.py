@@ -20,8 +20,8 @@ from twilio.rest import Client
 from receiver.budget import LIMITS, clip, fit_alerts
 from receiver.channels._support import describe_exception
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
 from receiver.templates.context import build_context, relevant_count
+from servicekit.values import Duration, Secret
 
 # Twilio error codes that a later attempt can succeed on (rate limits, queue overflow,
 # temporary service problems); any other 4xx code is a configuration or recipient problem.

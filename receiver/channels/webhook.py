@@ -17,7 +17,7 @@ import aiohttp
 
 from receiver import __version__
 from receiver.channels.base import Channel, Notification, SendResult, register
-from receiver.confload import Duration, Secret
+from servicekit.values import Duration, Secret
 
 
 @dataclass

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from receiver.config import Config, default_config, load_config
-from receiver.confload import ConfigError
+from servicekit.problems import ConfigError
 
 
 def load_or_report(path: Path | None) -> Config | None:

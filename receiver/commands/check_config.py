@@ -7,8 +7,8 @@ import sys
 from pathlib import Path
 
 from receiver.config import load_config
-from receiver.confload import ConfigError
 from receiver.templates.check import check_templates
+from servicekit.problems import ConfigError
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

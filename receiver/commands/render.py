@@ -16,11 +16,11 @@ from typing import Any
 from receiver.channels.base import Channel, Notification, channel_types
 from receiver.commands._config import load_or_report
 from receiver.config import Config
-from receiver.confload import Loader
 from receiver.ingest.payload import PayloadError, parse_payload
 from receiver.templates import TemplateRenderer
 from receiver.templates.check import KINDS
 from receiver.templates.sample import sample_incident
+from servicekit.loader import Loader
 
 # Harmless settings that let a channel type be previewed without a configuration file.
 PLACEHOLDER_OPTIONS: dict[str, dict[str, Any]] = {

@@ -12,17 +12,19 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from receiver import logsetup
 from receiver.app import make_app
 from receiver.config import Config, default_config, load_config
-from receiver.confload import ConfigError, Duration
 from receiver.service import Service
+from servicekit import logs
+from servicekit.problems import ConfigError
+from servicekit.redaction import add_secrets, secrets_in
+from servicekit.runner import make_runner
+from servicekit.values import Duration
 
 DEFAULT_LISTEN = "127.0.0.1:9878"
 DEFAULT_IDLE_TIMEOUT = 15.0
 # In-flight requests get this long after SIGTERM before they are cancelled; SSE streams
 # are ended at once. Kubernetes allows 30 s in all, and the inbox and outbox need some.
-SHUTDOWN_TIMEOUT = 5.0
 
 
 def _duration(text: str) -> float:
@@ -71,10 +73,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         help="close a connection that has not sent a complete request head within this"
         f" long, idle keep-alive included (default {DEFAULT_IDLE_TIMEOUT:g}s)",
     )
-    p.add_argument("--log.level", dest="log_level", default="info", choices=logsetup.LEVELS)
-    p.add_argument(
-        "--log.format", dest="log_format", default="auto", choices=("auto", "json", "console")
-    )
+    p.add_argument("--log.level", dest="log_level", default="info", choices=logs.LEVELS)
+    p.add_argument("--log.format", dest="log_format", default="auto", choices=logs.FORMATS)
     return p
 
 
@@ -96,7 +96,7 @@ def is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    logsetup.setup(args.log_level, args.log_format)
+    logs.setup(args.log_level, args.log_format, machine="json")
     log = structlog.get_logger("receiver")
     try:
         config: Config = load_config(args.config_file) if args.config_file else default_config()
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"config error: {problem}", file=sys.stderr)
         return 1
-    logsetup.add_secrets(logsetup.secrets_in(config))
+    add_secrets(secrets_in(config))
     try:
         host, port = split_listen(args.listen)
     except ValueError as exc:
@@ -126,22 +126,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     return 0
-
-
-def make_runner(app: web.Application, idle_timeout: float) -> web.AppRunner:
-    """The runner with the connection guards the receiver relies on.
-
-    aiohttp has no separate header-read timeout, but its keep-alive timer starts when a
-    connection opens and is only re-armed after a response, so `keepalive_timeout` also
-    closes a connection that trickles a request head (slowloris) or sends nothing.
-    """
-    return web.AppRunner(
-        app,
-        access_log=None,
-        handle_signals=False,
-        keepalive_timeout=idle_timeout,
-        shutdown_timeout=SHUTDOWN_TIMEOUT,
-    )
 
 
 async def _serve(config: Config, storage: Path, host: str, port: int, idle_timeout: float) -> None:

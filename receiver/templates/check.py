@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from receiver.confload import Problem
 from receiver.templates import TemplateError, TemplateRenderer
 from receiver.templates.context import build_context
 from receiver.templates.sample import sample_notification
+from servicekit.problems import Problem
 
 if TYPE_CHECKING:
     from receiver.config import Config

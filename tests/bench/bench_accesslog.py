@@ -80,7 +80,7 @@ import json, resource, sys, time
 from pathlib import Path
 from exporter.collector import CollectorContext
 from exporter.collectors.accesslog import AccessLogCollector, AccessLogConfig
-from exporter.confload import Loader
+from servicekit.loader import Loader
 path, state, n, buckets = sys.argv[1], Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 cfg = Loader("bench").load(AccessLogConfig, {"logs": [
     {"name": "bench", "path": path, "start_at": "beginning", "buckets": json.loads(buckets)}]})
@@ -177,7 +177,7 @@ print(json.dumps(marks))
 async def measure_lag(workdir: Path) -> dict[str, float]:
     from exporter.collector import CollectorContext
     from exporter.collectors.accesslog import AccessLogCollector, AccessLogConfig
-    from exporter.confload import Loader
+    from servicekit.loader import Loader
 
     path = workdir / "lag.log"
     path.write_text("")

@@ -14,8 +14,8 @@ from receiver.channels.base import Notification
 from receiver.channels.slack import SlackChannel, SlackConfig
 from receiver.cli import main
 from receiver.commands.render import snapshot_from_payload
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.conftest import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import PAYLOADS, load_payload

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from receiver.channels.discord import DiscordChannel, DiscordConfig
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.sinks.base import Reply
 from tests.sinks.discord import DiscordSink, rate_limited
 from tests.sinks.notifications import huge_incident, notification

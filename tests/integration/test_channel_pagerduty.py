@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from receiver.channels.pagerduty import PagerDutyChannel, PagerDutyConfig, dedup_key
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.conftest import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import notification

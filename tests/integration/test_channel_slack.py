@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from receiver.channels.slack import SlackChannel, SlackConfig
-from receiver.confload import Secret
 from receiver.metrics import REGISTRY
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.conftest import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import notification

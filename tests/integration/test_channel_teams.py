@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from receiver.channels.teams import TeamsChannel, TeamsConfig
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.conftest import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import huge_incident, notification

@@ -16,8 +16,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from receiver.channels.email import EmailChannel, EmailConfig, thread_id
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.conftest import free_port
 from tests.sinks.notifications import notification
 from tests.sinks.tls import SelfSigned, make_self_signed

@@ -15,7 +15,8 @@ import pytest
 from aiohttp import web
 
 from exporter.scrape import Collection, ScrapeCache
-from exporter.server import ServerSettings, build_app, make_runner
+from exporter.server import ServerSettings, build_app
+from servicekit.runner import make_runner
 from tests.conftest import FIXTURES, free_port, run_exporter
 
 pytestmark = pytest.mark.integration

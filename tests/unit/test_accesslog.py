@@ -20,7 +20,7 @@ from exporter.collectors.accesslog import (
     Route,
     normalise_path,
 )
-from exporter.confload import Loader
+from servicekit.loader import Loader
 from tests.conftest import FIXTURES
 from tests.metrics import parse_series
 

@@ -110,7 +110,7 @@ def test_sources_are_not_kept_in_clear() -> None:
 
 
 def test_config_validation() -> None:
-    from exporter.confload import Loader
+    from servicekit.loader import Loader
 
     loader = Loader("x.yml")
     assert loader.load(AuthLogConfig, {"path": "relative.log", "failure_window": "0s"}) is not None

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from receiver.budget import LIMITS, clip, fit_alerts, json_size, split_paragraphs, utf8_clip
 from receiver.channels import discord, email, pagerduty, slack, teams, twilio
-from receiver.confload import Secret
 from receiver.templates import TemplateRenderer
+from servicekit.values import Secret
 from tests.sinks.discord import message_problems
 from tests.sinks.notifications import huge_incident, notification
 from tests.sinks.pagerduty import event_problems

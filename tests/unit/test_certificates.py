@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from exporter.certs import CertificateError, parse_certificates
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors.certificates import CertificatesCollector, CertificatesConfig
-from exporter.confload import Loader
+from servicekit.loader import Loader
 from tests.certs import cert_pem
 from tests.metrics import Series, parse_series
 

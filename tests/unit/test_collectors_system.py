@@ -31,7 +31,8 @@ from exporter.collectors.pressure import PressureCollector
 from exporter.collectors.time import TimeCollector
 from exporter.collectors.uname import UnameCollector
 from exporter.collectors.vmstat import VmstatConfig
-from exporter.confload import ConfigError, Loader
+from servicekit.loader import Loader
+from servicekit.problems import ConfigError
 from tests.conftest import FIXTURES, SYSTEM_COLLECTORS
 from tests.metrics import Series, parse_series
 

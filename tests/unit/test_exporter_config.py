@@ -11,7 +11,8 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, available
 from exporter.config import choose_collectors, load_config
-from exporter.confload import ConfigError, Duration
+from servicekit.problems import ConfigError
+from servicekit.values import Duration
 
 
 @dataclass

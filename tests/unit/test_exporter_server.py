@@ -13,10 +13,10 @@ from aiohttp.test_utils import TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import CollectorContext
-from exporter.confload import Secret
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
 from exporter.server import ServerSettings, build_app
 from exporter.webconfig import HTTPServerConfig, WebConfig
+from servicekit.values import Secret
 from tests.conftest import PROMETHEUS_ACCEPT
 from tests.fake_collectors import Boom, Static
 

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from exporter.confload import ConfigError, Secret
 from exporter.webconfig import BasicAuth, load_web_config
+from servicekit.problems import ConfigError
+from servicekit.values import Secret
 from tests.conftest import FIXTURES, self_signed_cert
 
 WEBCONFIG = FIXTURES / "webconfig"

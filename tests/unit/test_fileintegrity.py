@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors import fileintegrity
 from exporter.collectors.fileintegrity import FileIntegrityCollector, FileIntegrityConfig
-from exporter.confload import Loader
+from servicekit.loader import Loader
 
 
 def values(collector: Collector, name: str) -> dict[str, float]:

@@ -17,7 +17,7 @@ from exporter.collectors.listeners import (
     decode_address,
     parse_table,
 )
-from exporter.confload import Loader
+from servicekit.loader import Loader
 
 TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:C6BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 16452 1 00000000e5d1a21f 100 0 0 10 0

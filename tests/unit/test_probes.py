@@ -22,8 +22,9 @@ from exporter.collectors.probes import (
     TLSConfig,
     run_probe,
 )
-from exporter.confload import Duration, Loader, Secret
 from exporter.probing.connect import build_ssl_context
+from servicekit.loader import Loader
+from servicekit.values import Duration, Secret
 from tests.certs import write_localhost_cert
 from tests.conftest import free_port
 

@@ -20,7 +20,7 @@ from exporter.collectors.processes import (
     ProcessesConfig,
     ProcessGroup,
 )
-from exporter.confload import Loader
+from servicekit.loader import Loader
 
 # Burns a little CPU (so the CPU counters are provably non-zero), says so, then waits.
 WORKER = (

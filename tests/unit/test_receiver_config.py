@@ -10,7 +10,8 @@ import pytest
 
 from receiver.api.auth import Authenticator
 from receiver.config import TokenConfig, load_config
-from receiver.confload import ConfigError, Secret
+from servicekit.problems import ConfigError
+from servicekit.values import Secret
 
 
 def _problems(tmp_path: Path, text: str) -> dict[str, str]:

@@ -8,10 +8,10 @@ import pytest
 
 from receiver.channels.webhook import parse_retry_after
 from receiver.config import RateLimit, load_config
-from receiver.confload import ConfigError
 from receiver.outbox.backoff import next_delay
 from receiver.pipeline.matchers import parse_matcher
 from receiver.pipeline.routing import Router
+from servicekit.problems import ConfigError
 
 
 def test_matchers() -> None:

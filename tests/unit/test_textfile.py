@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import CollectorContext
 from exporter.collectors.textfile import TextfileCollector, TextfileConfig
-from exporter.confload import Loader
+from servicekit.loader import Loader
 from tests.conftest import FIXTURES, free_port, require_binary
 
 Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]

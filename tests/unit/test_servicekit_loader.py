@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import filecmp
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from receiver.confload import (
-    ConfigError,
-    Duration,
-    Loader,
-    available,
-    bounds,
-    is_partial,
-    load_file,
-    read_yaml,
-)
+from servicekit.loader import Loader, available, bounds, is_partial, load_file
+from servicekit.problems import ConfigError
+from servicekit.values import Duration
+from servicekit.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_the_two_packages_carry_the_same_loader() -> None:
-    # Deliberately duplicated (the packages share nothing at import time): keep in step.
-    assert filecmp.cmp(ROOT / "receiver/confload.py", ROOT / "exporter/confload.py", False)
 
 
 def test_duplicate_keys_name_file_line_and_key(tmp_path: Path) -> None:

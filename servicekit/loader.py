@@ -13,7 +13,6 @@ the field (`field(default=1, metadata=bounds(ge=1))`) and checked as the value i
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import types
 import typing
@@ -21,22 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
-import yaml
+from servicekit.problems import ConfigError, Problem
+from servicekit.values import Duration, Secret
+from servicekit.yamlfile import read_yaml
 
 T = TypeVar("T")
-
-_ENV_RE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-_DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y))+$")
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d|w|y)")
-_UNIT_SECONDS = {
-    "ms": 0.001,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-    "d": 86400.0,
-    "w": 604800.0,
-    "y": 31536000.0,
-}
 
 
 @dataclass(frozen=True)
@@ -89,7 +77,7 @@ class Unavailable(BaseException):
     """
 
 
-_PARTIAL_ATTR = "_confload_unavailable"
+_PARTIAL_ATTR = "_servicekit_unavailable"
 _PARTIAL_CLASSES: dict[type, type] = {}
 
 
@@ -129,143 +117,6 @@ def _build_partial(cls: type, values: dict[str, Any], missing: set[str]) -> Any:
         object.__setattr__(obj, name, value)
     object.__setattr__(obj, _PARTIAL_ATTR, frozenset(missing))
     return obj
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One configuration problem: where it is and what was expected."""
-
-    file: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.key}" if self.key else self.file
-        return f"{where}: {self.message}"
-
-
-class ConfigError(Exception):
-    """Raised with every problem found in a configuration file."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
-
-
-class Duration(float):
-    """Seconds, written in YAML as Prometheus-style durations (`500ms`, `10s`, `1h30m`)."""
-
-    @classmethod
-    def parse(cls, value: Any) -> Duration:
-        if isinstance(value, bool):
-            raise ValueError("expected a duration such as 10s, 5m or 1h")
-        if isinstance(value, int | float):
-            if value < 0:
-                raise ValueError("expected a non-negative duration")
-            return cls(value)
-        if isinstance(value, str) and _DURATION_RE.match(value.strip()):
-            total = sum(
-                float(n) * _UNIT_SECONDS[u] for n, u in _DURATION_PART.findall(value.strip())
-            )
-            return cls(total)
-        raise ValueError(f"expected a duration such as 10s, 5m or 1h, got {value!r}")
-
-
-class Secret(str):
-    """A string that never shows its value in repr, logs or error messages."""
-
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "Secret('<redacted>')"
-
-    def reveal(self) -> str:
-        """Return the plain value, for the one place that must send it."""
-        return str.__str__(self)
-
-
-def expand_env(value: Any, problems: list[Problem], file: str, key: str = "") -> Any:
-    """Replace `${VAR}` and `${VAR:-default}` in every string of a YAML tree."""
-    if isinstance(value, str):
-
-        def sub(m: re.Match[str]) -> str:
-            name, default = m.group(1), m.group(2)
-            if name in os.environ:
-                return os.environ[name]
-            if default is not None:
-                return default
-            problems.append(Problem(file, key, f"environment variable {name} is not set"))
-            return ""
-
-        return _ENV_RE.sub(sub, value)
-    if isinstance(value, dict):
-        return {
-            k: expand_env(v, problems, file, f"{key}.{k}" if key else str(k))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [expand_env(v, problems, file, f"{key}[{i}]") for i, v in enumerate(value)]
-    return value
-
-
-def read_yaml(path: str | Path) -> tuple[Any, list[Problem]]:
-    """Read a YAML file and expand environment variables; problems instead of exceptions."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        return None, [Problem(file, "", f"cannot read file: {exc.strerror or exc}")]
-    problems: list[Problem] = []
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _check_duplicate_keys(node, "", file, problems, set())
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        return None, [Problem(file, "", f"invalid YAML: {where}{problem}")]
-    finally:
-        loader.dispose()
-    try:
-        data = expand_env(data if data is not None else {}, problems, file)
-    except RecursionError:
-        return None, [Problem(file, "", "invalid YAML: an alias refers to its own parent")]
-    return data, problems
-
-
-def _check_duplicate_keys(
-    node: yaml.Node, key: str, file: str, problems: list[Problem], seen: set[int]
-) -> None:
-    """YAML keeps the last of two equal keys; a config file saying both is a mistake."""
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.MappingNode):
-        first: dict[tuple[str, str], int] = {}
-        for key_node, value_node in node.value:
-            name = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
-            sub = f"{key}.{name}" if key else name
-            line = key_node.start_mark.line + 1
-            ident = (key_node.tag, name)
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                if ident in first:
-                    problems.append(
-                        Problem(
-                            file,
-                            sub,
-                            f"line {line}: duplicate key (first set on line {first[ident]});"
-                            " expected each key once",
-                        )
-                    )
-                else:
-                    first[ident] = line
-            _check_duplicate_keys(value_node, sub, file, problems, seen)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            _check_duplicate_keys(item, f"{key}[{i}]", file, problems, seen)
 
 
 class Loader:
@@ -500,7 +351,7 @@ class Loader:
                 self.problem(key, f"expected a path, got {_kind(raw)}")
                 return None
             return Path(raw)
-        raise TypeError(f"confload: unsupported type {tp!r} at {key}")
+        raise TypeError(f"config loader: unsupported type {tp!r} at {key}")
 
 
 def load_file(cls: type[T], path: str | Path) -> T:

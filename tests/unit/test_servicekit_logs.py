@@ -1,4 +1,5 @@
-"""Receiver log set-up: stdlib (aiohttp) records as one JSON line, credentials redacted."""
+"""The shared log set-up: logfmt and JSON lines, level filtering, stdlib (aiohttp) records
+on one line, credentials and configured secrets redacted."""
 
 from __future__ import annotations
 
@@ -10,30 +11,73 @@ import pytest
 import structlog
 from aiohttp.http_exceptions import BadHttpMessage
 
-from receiver import logsetup
+from exporter.webconfig import WebConfig
 from receiver.config import default_config
-from receiver.confload import Secret
+from servicekit import logs, redaction
+from servicekit.values import Secret
 
 
 @pytest.fixture(autouse=True)
 def restore() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    saved = set(logsetup._secrets)
+    saved = set(redaction._secrets)
     yield
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
-    logsetup._secrets.clear()
-    logsetup._secrets.update(saved)
+    redaction._secrets.clear()
+    redaction._secrets.update(saved)
 
 
 def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
     return [json.loads(line) for line in capsys.readouterr().err.splitlines()]
 
 
+def test_json_lines_with_level_filter(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup("warn", "json")
+    log = structlog.get_logger("t")
+    log.info("hidden")
+    log.warning("shown", collector="cpu")
+    logging.getLogger("aiohttp.server").error("from stdlib")
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines()]
+    assert [line["event"] for line in lines] == ["shown", "from stdlib"]
+    assert lines[0]["level"] == "warning" and lines[0]["collector"] == "cpu"
+    assert lines[1]["logger"] == "aiohttp.server"
+    assert all("ts" in line for line in lines)
+
+
+def test_logfmt(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup("debug", "logfmt")
+    structlog.get_logger("t").debug("tick", n=1)
+    line = capsys.readouterr().err.strip()
+    assert line.startswith("ts=")
+    assert "level=debug event=tick n=1" in line
+
+
+def test_aiohttp_errors_are_one_redacted_line(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.setup("info", "logfmt")
+    try:
+        raise BadHttpMessage("bad char:\n\n  b'Authorization: Basic dXNlcjpw\\x01'")
+    except BadHttpMessage:
+        logging.getLogger("aiohttp.server").exception("Error handling request from %s", "x")
+    out = capsys.readouterr().err
+    assert out.count("\n") == 1
+    assert "dXNlcjpw" not in out and "Traceback" not in out
+    assert "BadHttpMessage: 400" in out and "Authorization: <redacted>" in out
+
+
+def test_configured_secrets_are_redacted(capsys: pytest.CaptureFixture[str]) -> None:
+    web = WebConfig(basic_auth_users={"u": Secret("$2y$10$abcdefghijk")})
+    redaction.add_secrets(redaction.secrets_in(web))
+    logs.setup("info", "json")
+    structlog.get_logger("t").warning("echo", value="hash $2y$10$abcdefghijk here")
+    line = json.loads(capsys.readouterr().err)
+    assert line["value"] == "hash <redacted> here"
+
+
 def test_aiohttp_parser_error_is_one_redacted_json_line(capsys: pytest.CaptureFixture[str]) -> None:
-    logsetup.setup("info", "json")
+    logs.setup("info", "json")
     exc = BadHttpMessage("Invalid header value char:\n\n  b'Authorization: Bearer s3cr3t-tok\\x01'")
     try:
         raise exc
@@ -48,8 +92,8 @@ def test_aiohttp_parser_error_is_one_redacted_json_line(capsys: pytest.CaptureFi
 
 
 def test_configured_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixture[str]) -> None:
-    logsetup.setup("info", "json")
-    logsetup.add_secrets(["hunter2-token", "ab"])
+    logs.setup("info", "json")
+    redaction.add_secrets(["hunter2-token", "ab"])
     structlog.get_logger("t").info("saw hunter2-token", detail={"k": ["x hunter2-token y"]}, n=1)
     logging.getLogger("other").warning("raw b'hunter2-token\\xc3' ab")
     first, second = _lines(capsys)
@@ -70,18 +114,18 @@ def test_configured_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixtur
     ],
 )
 def test_redact_text(text: str, expected: str) -> None:
-    assert logsetup.redact_text(text) == expected
+    assert redaction.redact_text(text) == expected
 
 
 def test_secrets_in_finds_every_secret_of_a_config() -> None:
     cfg = default_config()
-    assert logsetup.secrets_in(cfg) == []
+    assert redaction.secrets_in(cfg) == []
     nested = {"a": [Secret("one-secret")], "b": ({"c": Secret("two-secret")},), "d": "plain"}
-    assert sorted(logsetup.secrets_in(nested)) == ["one-secret", "two-secret"]
+    assert sorted(redaction.secrets_in(nested)) == ["one-secret", "two-secret"]
 
 
 def test_own_tracebacks_stay_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
-    logsetup.setup("info", "json")
+    logs.setup("info", "json")
     try:
         raise ValueError("boom with Bearer zzz-secret")
     except ValueError:
