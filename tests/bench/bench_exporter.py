@@ -16,6 +16,11 @@ average (other work on the machine skews every figure).
 
 Goal (issue 2): >= 2x node_exporter's requests/s, p99 <= its p99, CPU per scrape <= its,
 RSS <= 60 MB.
+
+Then the resident memory of tocsin as a user first runs it (issue 9: at most 45 MB): its
+default collectors with no config file, and with `deploy/examples/exporter.yml` (paths
+under a temporary directory, the HTTP probe pointed at a closed loopback port so the
+benchmark sends nothing off the machine), each after a few scrapes.
 """
 
 from __future__ import annotations
@@ -219,6 +224,7 @@ def main() -> int:
                 proc.terminate()
             for proc, _ in servers.values():
                 stop_process(proc, timeout=10)
+    _rss_report()
     return 0
 
 
@@ -247,6 +253,59 @@ def _run(servers: dict[str, tuple[subprocess.Popen[bytes], int]]) -> None:
             if name != "node_exporter":
                 print(_ratios(name, result, node_r))
     print(f"\nload average after: {_load_average()}")
+
+
+RSS_SCRAPES = 5
+
+
+def _example_config(tmp: Path) -> Path:
+    """deploy/examples/exporter.yml with its paths and its one remote probe kept local."""
+    text = (REPO / "deploy/examples/exporter.yml").read_text()
+    text = text.replace("/var/lib/tocsin-exporter", f"{tmp}/state")
+    text = text.replace("https://example.org/", f"http://127.0.0.1:{free_port()}/")
+    path = tmp / "example.yml"
+    path.write_text(text)
+    return path
+
+
+def _rss_as_shipped(config: Path | None) -> float:
+    """RSS in MB of tocsin with its default collectors after a few scrapes."""
+    import urllib.request
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "exporter",
+            f"--web.listen-address=127.0.0.1:{port}",
+            *([f"--config.file={config}"] if config is not None else []),
+            "--log.level=error",
+        ],
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, proc)
+        for _ in range(RSS_SCRAPES):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
+                r.read()
+            time.sleep(1.1)
+        return _rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        stop_process(proc, timeout=10)
+
+
+def _rss_report() -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-exporter-rss-") as tmp:
+        defaults = _rss_as_shipped(None)
+        example = _rss_as_shipped(_example_config(Path(tmp)))
+    print(
+        f"\nRSS as shipped after {RSS_SCRAPES} scrapes: default collectors, no config "
+        f"{defaults:.1f} MB; deploy/examples/exporter.yml {example:.1f} MB (goal <= 45)"
+    )
 
 
 if __name__ == "__main__":
