@@ -1,7 +1,7 @@
 """HTTP request metrics from access logs: nginx/Apache combined and common, JSON lines, regex.
 
-Each configured log is followed in the background (`exporter.follow`, rotation-safe); lines
-are parsed in batches and folded into counters that `collect()` only reads. For the
+Each configured log is followed in the background (`exporter.follow.files`, rotation-safe);
+lines are parsed in batches and folded into counters that `collect()` only reads. For the
 built-in formats one compiled multi-line regex runs over a whole chunk (`findall`), and the
 per-request tallies are made with C-level `Counter`s, so the per-line cost in Python is
 close to the regex alone.
@@ -33,7 +33,8 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import Collector, CollectorContext, register
-from exporter.follow import FileFollower, StartAt, state_path
+from exporter.follow.files import FileFollower, StartAt
+from exporter.follow.positions import state_path
 from servicekit.loader import bounds
 from servicekit.values import Duration
 

@@ -23,7 +23,9 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.follow import FileFollower, JournalFollower, StartAt, state_path
+from exporter.follow.files import FileFollower, StartAt
+from exporter.follow.journal import JournalFollower
+from exporter.follow.positions import state_path
 from servicekit.values import Duration
 
 NAME = "authlog"
