@@ -17,7 +17,6 @@ entry-point group. Both follow the same contract:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,27 +102,6 @@ def default_config(cls: type[Collector]) -> Any:
     return cls.Config()
 
 
-def available() -> dict[str, type[Collector]]:
-    """Every known collector: built-ins plus entry-point plugins, by name."""
-    from exporter import collectors as builtin
-    from exporter.plugins import load_plugins
-
-    builtin.load_all()
-    found = dict(_REGISTRY)
-    for cls in load_plugins():
-        taken = found.setdefault(cls.name, cls)
-        if taken is not cls:
-            import structlog
-
-            structlog.get_logger(__name__).error(
-                "plugin_name_taken",
-                collector=cls.name,
-                plugin=f"{cls.__module__}.{cls.__qualname__}",
-                kept=f"{taken.__module__}.{taken.__qualname__}",
-            )
-    return found
-
-
-def is_dataclass_type(value: Any) -> bool:
-    """True for a dataclass class (not an instance)."""
-    return isinstance(value, type) and dataclasses.is_dataclass(value)
+def registered() -> dict[str, type[Collector]]:
+    """The collectors registered with `@register` so far, by name."""
+    return dict(_REGISTRY)
