@@ -68,11 +68,14 @@ class Collector:
     default_enabled: ClassVar[bool] = True
     description: ClassVar[str] = ""
     Config: ClassVar[type | None] = None
+    # A collector with a Config narrows this to it (`config: MyConfig`).
+    config: Any
 
     def __init__(self, ctx: CollectorContext) -> None:
         self.ctx = ctx
         self.paths = ctx.paths
-        self.config = ctx.config
+        # Built without its section (tests, a plugin run by hand) a collector runs on defaults.
+        self.config = ctx.config if ctx.config is not None else default_config(type(self))
 
     def collect(self) -> Iterable[Metric]:
         """Yield this collector's metric families; runs in a worker thread."""

@@ -244,18 +244,18 @@ class AccessLogCollector(Collector):
     default_enabled = False
     description = "HTTP request metrics from nginx/Apache/JSON/regex access logs"
     Config = AccessLogConfig
+    config: AccessLogConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: AccessLogConfig = self.config or AccessLogConfig()
         self.pipelines = [
             LogPipeline(
                 lc,
                 self.paths.root(lc.path),
                 state_path(ctx.state_dir, NAME, lc.path),
-                self.cfg,
+                self.config,
             )
-            for lc in self.cfg.logs
+            for lc in self.config.logs
         ]
 
     async def start(self) -> None:

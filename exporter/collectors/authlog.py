@@ -292,30 +292,30 @@ class AuthLogCollector(Collector):
     default_enabled = False
     description = "Authentication events (sshd, sudo, su) from the auth log or journald"
     Config = AuthLogConfig
+    config: AuthLogConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: AuthLogConfig = self.config or AuthLogConfig()
         self.counts = AuthCounts(
-            FailureSources(float(self.cfg.failure_window), self.cfg.max_sources)
+            FailureSources(float(self.config.failure_window), self.config.max_sources)
         )
         self.follower: FileFollower | JournalFollower
-        if self.cfg.source == "journal":
+        if self.config.source == "journal":
             self.follower = JournalFollower(
                 self.counts.consume,
                 state_path(ctx.state_dir, NAME, "journal"),
-                self.cfg.journal_matches,
-                journalctl=self.cfg.journalctl,
-                directory=self.cfg.journal_directory,
+                self.config.journal_matches,
+                journalctl=self.config.journalctl,
+                directory=self.config.journal_directory,
             )
         else:
             self.follower = FileFollower(
-                self.paths.root(self.cfg.path),
+                self.paths.root(self.config.path),
                 self.counts.consume,
-                state_path(ctx.state_dir, NAME, self.cfg.path),
-                start_at=self.cfg.start_at,
-                poll_interval=float(self.cfg.poll_interval),
-                rotate_wait=float(self.cfg.rotate_wait),
+                state_path(ctx.state_dir, NAME, self.config.path),
+                start_at=self.config.start_at,
+                poll_interval=float(self.config.poll_interval),
+                rotate_wait=float(self.config.rotate_wait),
             )
 
     async def start(self) -> None:

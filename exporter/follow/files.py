@@ -39,8 +39,9 @@ from typing import Any, Literal
 
 import structlog
 
-from exporter.follow.positions import STATE_VERSION, StateWriter, read_json
+from exporter.follow.positions import STATE_VERSION, position_writer
 from exporter.follow.sink import LineSink
+from exporter.statefile import read_json
 
 log = structlog.get_logger(__name__)
 
@@ -89,7 +90,7 @@ class FileFollower:
         self.rotations = 0
         self.truncations = 0
         self.read_errors = 0
-        self._state = StateWriter(state_file)
+        self._state = position_writer(state_file)
         self._problem: str | None = None
         self._open_problem: str | None = None
         self._missing_since: float | None = None

@@ -15,8 +15,9 @@ from typing import Any
 
 import structlog
 
-from exporter.follow.positions import STATE_VERSION, StateWriter, read_json
+from exporter.follow.positions import STATE_VERSION, position_writer
 from exporter.follow.sink import LineSink
+from exporter.statefile import read_json
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +48,7 @@ class JournalFollower:
         self.restart_delay = restart_delay
         self.cursor: str | None = None
         self.read_errors = 0
-        self._state = StateWriter(state_file)
+        self._state = position_writer(state_file)
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
