@@ -30,20 +30,26 @@ from servicekit.values import Duration
 
 NAME = "authlog"
 
+# Events whose source address counts as a failing source.
+_SSHD_FAILURES = (
+    "failed_password",
+    "failed_publickey",
+    "failed_keyboard_interactive",
+    "failed_other",
+    "invalid_user",
+    "user_not_allowed",
+    "root_login_refused",
+    "max_auth_attempts",
+)
+FAILURE_EVENTS = frozenset(_SSHD_FAILURES)
+
 EVENTS: dict[str, tuple[str, ...]] = {
     "sshd": (
         "accepted_password",
         "accepted_publickey",
         "accepted_keyboard_interactive",
         "accepted_other",
-        "failed_password",
-        "failed_publickey",
-        "failed_keyboard_interactive",
-        "failed_other",
-        "invalid_user",
-        "user_not_allowed",
-        "root_login_refused",
-        "max_auth_attempts",
+        *_SSHD_FAILURES,
         "preauth_disconnect",
         "preauth_timeout",
     ),
@@ -58,20 +64,6 @@ EVENTS: dict[str, tuple[str, ...]] = {
     ),
     "su": ("success", "auth_failure", "failed"),
 }
-
-# Events whose source address counts as a failing source.
-FAILURE_EVENTS = frozenset(
-    [
-        "failed_password",
-        "failed_publickey",
-        "failed_keyboard_interactive",
-        "failed_other",
-        "invalid_user",
-        "user_not_allowed",
-        "root_login_refused",
-        "max_auth_attempts",
-    ]
-)
 
 _PROGRAM = re.compile(
     r"(?:^|\s)(sshd(?:-session)?|sudo|su(?:-l)?)(?:\[\d+\])?: (.*?)\s*$", re.ASCII
