@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -304,7 +303,6 @@ class ProcessesCollector(Collector):
         self._tracker = GroupTracker(self.config.groups, self.config.max_groups)
         self._reader: ProcReader | None = None
         self._totals: dict[str, _GroupTotals] | None = None
-        self._scanned_at = 0.0
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -314,7 +312,6 @@ class ProcessesCollector(Collector):
             if self._reader is None:
                 self._reader = ProcReader(self.paths.proc())
             self._totals = self._tracker.scan(self._reader)
-            self._scanned_at = time.time()
 
     async def _loop(self) -> None:
         while True:

@@ -29,7 +29,3 @@ class PhaseTimer:
         now = time.perf_counter()
         self.result.phases[phase] = self.result.phases.get(phase, 0.0) + now - self._start
         self._start = now
-
-    def restart(self) -> None:
-        """Start timing the next phase now (time since the last mark is not counted)."""
-        self._start = time.perf_counter()
