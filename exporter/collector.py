@@ -2,12 +2,13 @@
 
 Built-in collectors live one per module in `exporter.collectors` and register themselves
 with `@register`; third-party collectors are found through the `tocsin.collectors`
-entry-point group. Both follow the same contract:
+entry-point group (`exporter.discovery` finds both). Both follow the same contract:
 
 - `name`: the collector's name, used in `--collector.<name>` flags, the `collectors:` config
   section and the `collector` label of the exporter's self-metrics.
 - `default_enabled`: whether it runs without being asked for.
-- `Config`: an optional dataclass its `collectors.<name>` config section is validated into.
+- `Config`: an optional dataclass its `collectors.<name>` config section is validated into;
+  `self.config` holds it, or the defaults when the section is absent.
 - `collect()`: called in a worker thread on every collection; yields
   `prometheus_client.core.*MetricFamily` objects. Raising `CollectorUnavailable` says the
   platform lacks what it reads; any other exception marks this collection failed.

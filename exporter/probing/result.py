@@ -6,6 +6,10 @@ import time
 from dataclasses import dataclass, field
 
 
+class ProbeFailed(Exception):
+    """The target answered, but not as expected."""
+
+
 @dataclass
 class ProbeResult:
     """Outcome and phase timings of one probe run; phases that did not complete are absent."""
