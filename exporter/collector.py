@@ -69,7 +69,7 @@ class Collector:
     default_enabled: ClassVar[bool] = True
     description: ClassVar[str] = ""
     Config: ClassVar[type | None] = None
-    # A collector with a Config narrows this to it (`config: MyConfig`).
+    # Any, so that each collector can narrow it to its own Config (`config: MyConfig`).
     config: Any
 
     def __init__(self, ctx: CollectorContext) -> None:
