@@ -40,6 +40,7 @@ def parse_certificates(data: bytes) -> list[CertInfo]:
     Blocks that are not certificates (private keys, parameters) are skipped without being
     parsed. Raises CertificateError when nothing usable is found.
     """
+    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
     from cryptography import x509
 
     blocks = _PEM_BLOCK.findall(data)
@@ -62,6 +63,7 @@ def parse_certificates(data: bytes) -> list[CertInfo]:
 
 def parse_der(data: bytes) -> CertInfo:
     """One DER-encoded certificate, as returned by `SSLObject.getpeercert(binary_form=True)`."""
+    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
     from cryptography import x509
 
     try:
@@ -81,6 +83,7 @@ def _info(cert: Any) -> CertInfo:
 
 
 def _common_name(name: Any) -> str:
+    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
     from cryptography.x509.oid import NameOID
 
     attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from exporter import __version__
-from exporter.collector import Collector, HostPaths, available
+from exporter.collector import Collector, HostPaths
 from exporter.config import ExporterConfig, choose_collectors, load_config
+from exporter.discovery import available
+from exporter.server import ServerSettings, serve
 from exporter.webconfig import load_web_config
 from servicekit import logs
 from servicekit.problems import ConfigError, Problem
@@ -150,8 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         names = ", ".join(c.cls.name for c in chosen) or "none"
         print(f"configuration OK; collectors enabled: {names}")
         return 0
-
-    from exporter.server import ServerSettings, serve
 
     settings = ServerSettings(
         listen=listen,

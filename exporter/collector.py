@@ -2,12 +2,13 @@
 
 Built-in collectors live one per module in `exporter.collectors` and register themselves
 with `@register`; third-party collectors are found through the `tocsin.collectors`
-entry-point group. Both follow the same contract:
+entry-point group (`exporter.discovery` finds both). Both follow the same contract:
 
 - `name`: the collector's name, used in `--collector.<name>` flags, the `collectors:` config
   section and the `collector` label of the exporter's self-metrics.
 - `default_enabled`: whether it runs without being asked for.
-- `Config`: an optional dataclass its `collectors.<name>` config section is validated into.
+- `Config`: an optional dataclass its `collectors.<name>` config section is validated into;
+  `self.config` holds it, or the defaults when the section is absent.
 - `collect()`: called in a worker thread on every collection; yields
   `prometheus_client.core.*MetricFamily` objects. Raising `CollectorUnavailable` says the
   platform lacks what it reads; any other exception marks this collection failed.
@@ -17,7 +18,6 @@ entry-point group. Both follow the same contract:
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,11 +69,14 @@ class Collector:
     default_enabled: ClassVar[bool] = True
     description: ClassVar[str] = ""
     Config: ClassVar[type | None] = None
+    # Any, so that each collector can narrow it to its own Config (`config: MyConfig`).
+    config: Any
 
     def __init__(self, ctx: CollectorContext) -> None:
         self.ctx = ctx
         self.paths = ctx.paths
-        self.config = ctx.config
+        # Built without its section (tests, a plugin run by hand) a collector runs on defaults.
+        self.config = ctx.config if ctx.config is not None else default_config(type(self))
 
     def collect(self) -> Iterable[Metric]:
         """Yield this collector's metric families; runs in a worker thread."""
@@ -103,27 +106,6 @@ def default_config(cls: type[Collector]) -> Any:
     return cls.Config()
 
 
-def available() -> dict[str, type[Collector]]:
-    """Every known collector: built-ins plus entry-point plugins, by name."""
-    from exporter import collectors as builtin
-    from exporter.plugins import load_plugins
-
-    builtin.load_all()
-    found = dict(_REGISTRY)
-    for cls in load_plugins():
-        taken = found.setdefault(cls.name, cls)
-        if taken is not cls:
-            import structlog
-
-            structlog.get_logger(__name__).error(
-                "plugin_name_taken",
-                collector=cls.name,
-                plugin=f"{cls.__module__}.{cls.__qualname__}",
-                kept=f"{taken.__module__}.{taken.__qualname__}",
-            )
-    return found
-
-
-def is_dataclass_type(value: Any) -> bool:
-    """True for a dataclass class (not an instance)."""
-    return isinstance(value, type) and dataclasses.is_dataclass(value)
+def registered() -> dict[str, type[Collector]]:
+    """The collectors registered with `@register` so far, by name."""
+    return dict(_REGISTRY)

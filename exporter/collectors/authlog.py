@@ -23,10 +23,25 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.follow import FileFollower, JournalFollower, StartAt, state_path
+from exporter.follow.files import FileFollower, StartAt
+from exporter.follow.journal import JournalFollower
+from exporter.follow.positions import state_path
 from servicekit.values import Duration
 
 NAME = "authlog"
+
+# Events whose source address counts as a failing source.
+_SSHD_FAILURES = (
+    "failed_password",
+    "failed_publickey",
+    "failed_keyboard_interactive",
+    "failed_other",
+    "invalid_user",
+    "user_not_allowed",
+    "root_login_refused",
+    "max_auth_attempts",
+)
+FAILURE_EVENTS = frozenset(_SSHD_FAILURES)
 
 EVENTS: dict[str, tuple[str, ...]] = {
     "sshd": (
@@ -34,14 +49,7 @@ EVENTS: dict[str, tuple[str, ...]] = {
         "accepted_publickey",
         "accepted_keyboard_interactive",
         "accepted_other",
-        "failed_password",
-        "failed_publickey",
-        "failed_keyboard_interactive",
-        "failed_other",
-        "invalid_user",
-        "user_not_allowed",
-        "root_login_refused",
-        "max_auth_attempts",
+        *_SSHD_FAILURES,
         "preauth_disconnect",
         "preauth_timeout",
     ),
@@ -56,20 +64,6 @@ EVENTS: dict[str, tuple[str, ...]] = {
     ),
     "su": ("success", "auth_failure", "failed"),
 }
-
-# Events whose source address counts as a failing source.
-FAILURE_EVENTS = frozenset(
-    [
-        "failed_password",
-        "failed_publickey",
-        "failed_keyboard_interactive",
-        "failed_other",
-        "invalid_user",
-        "user_not_allowed",
-        "root_login_refused",
-        "max_auth_attempts",
-    ]
-)
 
 _PROGRAM = re.compile(
     r"(?:^|\s)(sshd(?:-session)?|sudo|su(?:-l)?)(?:\[\d+\])?: (.*?)\s*$", re.ASCII
@@ -290,30 +284,30 @@ class AuthLogCollector(Collector):
     default_enabled = False
     description = "Authentication events (sshd, sudo, su) from the auth log or journald"
     Config = AuthLogConfig
+    config: AuthLogConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: AuthLogConfig = self.config or AuthLogConfig()
         self.counts = AuthCounts(
-            FailureSources(float(self.cfg.failure_window), self.cfg.max_sources)
+            FailureSources(float(self.config.failure_window), self.config.max_sources)
         )
         self.follower: FileFollower | JournalFollower
-        if self.cfg.source == "journal":
+        if self.config.source == "journal":
             self.follower = JournalFollower(
                 self.counts.consume,
                 state_path(ctx.state_dir, NAME, "journal"),
-                self.cfg.journal_matches,
-                journalctl=self.cfg.journalctl,
-                directory=self.cfg.journal_directory,
+                self.config.journal_matches,
+                journalctl=self.config.journalctl,
+                directory=self.config.journal_directory,
             )
         else:
             self.follower = FileFollower(
-                self.paths.root(self.cfg.path),
+                self.paths.root(self.config.path),
                 self.counts.consume,
-                state_path(ctx.state_dir, NAME, self.cfg.path),
-                start_at=self.cfg.start_at,
-                poll_interval=float(self.cfg.poll_interval),
-                rotate_wait=float(self.cfg.rotate_wait),
+                state_path(ctx.state_dir, NAME, self.config.path),
+                start_at=self.config.start_at,
+                poll_interval=float(self.config.poll_interval),
+                rotate_wait=float(self.config.rotate_wait),
             )
 
     async def start(self) -> None:

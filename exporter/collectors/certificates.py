@@ -71,10 +71,10 @@ class CertificatesCollector(Collector):
     default_enabled = False
     description = "X.509 certificate expiry from PEM files, globs and directories"
     Config = CertificatesConfig
+    config: CertificatesConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: CertificatesConfig = self.config or CertificatesConfig()
         self._files: dict[str, _FileState] = {}
         self._unmatched: dict[str, str] = {}
         self._over_limit = False
@@ -86,9 +86,9 @@ class CertificatesCollector(Collector):
         found: dict[str, None] = {}
         counts: dict[str, int] = {}
         unmatched: dict[str, str] = {}
-        exts = tuple(e.lower() for e in self.cfg.extensions)
+        exts = tuple(e.lower() for e in self.config.extensions)
         root = str(self.paths.rootfs).rstrip("/")
-        for pattern in self.cfg.paths:
+        for pattern in self.config.paths:
             local = str(self.paths.root(pattern))
             magic = glob.has_magic(pattern)
             matches = sorted(glob.glob(local)) if magic else [local]
@@ -117,15 +117,15 @@ class CertificatesCollector(Collector):
                 unmatched[pattern] = why
         self._report_unmatched(unmatched)
         files = list(found)
-        if len(files) > self.cfg.max_files and not self._over_limit:
+        if len(files) > self.config.max_files and not self._over_limit:
             log.warning(
                 "certificate_files_over_limit",
                 found=len(files),
-                max_files=self.cfg.max_files,
+                max_files=self.config.max_files,
                 hint="files past max_files are not read; raise max_files or narrow the paths",
             )
-        self._over_limit = len(files) > self.cfg.max_files
-        return files[: self.cfg.max_files], counts
+        self._over_limit = len(files) > self.config.max_files
+        return files[: self.config.max_files], counts
 
     def _report_unmatched(self, unmatched: dict[str, str]) -> None:
         """Log a pattern when it stops yielding files (or why changes), and when it recovers."""
@@ -155,7 +155,7 @@ class CertificatesCollector(Collector):
         unchanged = key is not None and key == state.key
         if unchanged and state.failed_at is None:
             return state
-        retry_due = state.failed_at is None or now - state.failed_at >= self.cfg.retry_interval
+        retry_due = state.failed_at is None or now - state.failed_at >= self.config.retry_interval
         if key == state.key and not retry_due:
             return state
         state.key = key

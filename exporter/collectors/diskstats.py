@@ -163,11 +163,11 @@ class DiskstatsCollector(Collector):
     name = "diskstats"
     description = "block device I/O statistics from /proc/diskstats"
     Config = DiskstatsConfig
+    config: DiskstatsConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        config = self.config if isinstance(self.config, DiskstatsConfig) else DiskstatsConfig()
-        self._filter = DeviceFilter.build(config.device_include, config.device_exclude)
+        self._filter = DeviceFilter.build(self.config.device_include, self.config.device_exclude)
         udev = self.paths.root(UDEV_DATA)
         self._udev = str(udev) if udev.is_dir() else None
         self._lock = threading.Lock()

@@ -28,6 +28,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.statefile import StateWriter
 
 log = structlog.get_logger(__name__)
 
@@ -72,16 +73,20 @@ class FileIntegrityCollector(Collector):
     default_enabled = False
     description = "mtime, presence and SHA-256 drift of watched files"
     Config = FileIntegrityConfig
+    config: FileIntegrityConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: FileIntegrityConfig = self.config or FileIntegrityConfig()
         self._state_path = Path(ctx.state_dir) / STATE_FILE
         self._baselines: dict[str, str] | None = None
         self._seen: dict[str, _Seen] = {}
-        self._read_errors: dict[str, int] = dict.fromkeys(self.cfg.paths, 0)
-        self._unsaved = False
-        self._state_write_errors = 0
+        self._read_errors: dict[str, int] = dict.fromkeys(self.config.paths, 0)
+        self._state = StateWriter(
+            self._state_path,
+            topic="file_integrity",
+            hint="baselines are kept in memory only; a restart would record new ones",
+            indent=1,
+        )
         self._lock = threading.Lock()
 
     def _load_baselines(self) -> dict[str, str]:
@@ -97,27 +102,6 @@ class FileIntegrityCollector(Collector):
             ) from exc
         baselines = raw.get("baselines", {}) if isinstance(raw, dict) else {}
         return {str(k): str(v) for k, v in baselines.items() if _SHA256.match(str(v))}
-
-    def _save_baselines(self, baselines: dict[str, str]) -> None:
-        try:
-            self._state_path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self._state_path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"baselines": baselines}, indent=1), encoding="utf-8")
-            os.replace(tmp, self._state_path)
-        except OSError as exc:
-            self._state_write_errors += 1
-            if not self._unsaved:
-                log.error(
-                    "file_integrity_state_write_failed",
-                    file=str(self._state_path),
-                    error=exc.strerror or str(exc),
-                    hint="baselines are kept in memory only; a restart would record new ones",
-                )
-            self._unsaved = True
-            return
-        if self._unsaved:
-            log.info("file_integrity_state_write_recovered", file=str(self._state_path))
-        self._unsaved = False
 
     def _hash(self, local: Path) -> str:
         digest = hashlib.sha256()
@@ -172,7 +156,7 @@ class FileIntegrityCollector(Collector):
             if self._baselines is None:
                 self._baselines = self._load_baselines()
             recorded = False
-            for path in self.cfg.paths:
+            for path in self.config.paths:
                 seen = self._check(path)
                 missing.add_metric([path], 0.0 if seen else 1.0)
                 if seen is None:
@@ -180,7 +164,7 @@ class FileIntegrityCollector(Collector):
                 mtime.add_metric([path], seen.mtime)
                 if seen.digest is None:
                     continue
-                baseline = self.cfg.expected_sha256.get(path, "").lower() or self._baselines.get(
+                baseline = self.config.expected_sha256.get(path, "").lower() or self._baselines.get(
                     path
                 )
                 if baseline is None:
@@ -189,14 +173,14 @@ class FileIntegrityCollector(Collector):
                     recorded = True
                     log.info("file_integrity_baseline_recorded", path=path, at=time.time())
                 changed.add_metric([path], 0.0 if seen.digest == baseline else 1.0)
-            if recorded or self._unsaved:
-                self._save_baselines(self._baselines)
+            if recorded or self._state.failing:
+                self._state.write({"baselines": self._baselines})
             for path, count in self._read_errors.items():
                 errors.add_metric([path], float(count))
             state_errors = CounterMetricFamily(
                 "tocsin_file_state_write_errors",
                 "Failed attempts to persist recorded baselines in the state directory.",
-                value=float(self._state_write_errors),
+                value=float(self._state.errors),
             )
         yield mtime
         yield changed

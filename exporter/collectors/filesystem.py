@@ -120,13 +120,13 @@ class FilesystemCollector(Collector):
     name = "filesystem"
     description = "filesystem usage via statvfs of each mount"
     Config = FilesystemConfig
+    config: FilesystemConfig
 
     def __init__(self, ctx: CollectorContext, statvfs: StatvfsFunc = os.statvfs) -> None:
         super().__init__(ctx)
-        config = self.config if isinstance(self.config, FilesystemConfig) else FilesystemConfig()
-        self._mount_points_exclude = re.compile(config.mount_points_exclude)
-        self._fs_types_exclude = re.compile(config.fs_types_exclude)
-        self._timeout = float(config.mount_timeout)
+        self._mount_points_exclude = re.compile(self.config.mount_points_exclude)
+        self._fs_types_exclude = re.compile(self.config.fs_types_exclude)
+        self._timeout = float(self.config.mount_timeout)
         self._statvfs = statvfs
         self._lock = threading.Lock()
         self._worker: _StatvfsWorker | None = None

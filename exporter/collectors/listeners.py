@@ -18,7 +18,7 @@ from typing import Literal
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
+from exporter.collector import Collector, CollectorUnavailable, register
 
 ProtocolName = Literal["tcp", "tcp6", "udp", "udp6"]
 PROTOCOLS: tuple[ProtocolName, ...] = ("tcp", "tcp6", "udp", "udp6")
@@ -119,15 +119,12 @@ class ListenersCollector(Collector):
     default_enabled = True
     description = "listening TCP/UDP sockets, and those not on an allowlist"
     Config = ListenersConfig
-
-    def __init__(self, ctx: CollectorContext) -> None:
-        super().__init__(ctx)
-        self.cfg: ListenersConfig = self.config or ListenersConfig()
+    config: ListenersConfig
 
     def _listeners(self) -> list[Listener]:
         found: list[Listener] = []
         readable = False
-        for protocol in self.cfg.protocols:
+        for protocol in self.config.protocols:
             try:
                 text = self.paths.proc("net", protocol).read_text(encoding="ascii")
             except FileNotFoundError:
@@ -194,12 +191,12 @@ class ListenersCollector(Collector):
             "Listening TCP sockets and bound unconnected UDP sockets.",
             labels=["protocol"],
         )
-        for protocol in self.cfg.protocols:
+        for protocol in self.config.protocols:
             sockets.add_metric([protocol], float(counts.get(protocol, 0)))
         yield sockets
-        if self.cfg.allowlist is None:
+        if self.config.allowlist is None:
             return
-        unexpected = self._unexpected(listeners, self.cfg.allowlist)
+        unexpected = self._unexpected(listeners, self.config.allowlist)
         total = GaugeMetricFamily(
             "tocsin_unexpected_listeners",
             "Listening sockets that no allowlist entry allows.",
@@ -212,12 +209,12 @@ class ListenersCollector(Collector):
             labels=["protocol", "address", "port", "process"],
         )
         series = Counter((ln.protocol, ln.address, str(ln.port), proc) for ln, proc in unexpected)
-        for labels, n in sorted(series.items())[: self.cfg.max_unexpected_series]:
+        for labels, n in sorted(series.items())[: self.config.max_unexpected_series]:
             info.add_metric(list(labels), float(n))
         yield info
         shown = GaugeMetricFamily(
             "tocsin_unexpected_listener_info_dropped",
             "Unexpected-listener series left out because of max_unexpected_series.",
         )
-        shown.add_metric([], float(max(0, len(series) - self.cfg.max_unexpected_series)))
+        shown.add_metric([], float(max(0, len(series) - self.config.max_unexpected_series)))
         yield shown

@@ -51,11 +51,11 @@ class NetdevCollector(Collector):
     name = "netdev"
     description = "network interface statistics from /proc/net/dev"
     Config = NetdevConfig
+    config: NetdevConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        config = self.config if isinstance(self.config, NetdevConfig) else NetdevConfig()
-        self._filter = DeviceFilter.build(config.device_include, config.device_exclude)
+        self._filter = DeviceFilter.build(self.config.device_include, self.config.device_exclude)
         self._net_dev = str(self.paths.proc("net/dev"))
         self._sys_net = str(self.paths.sys("class/net"))
 

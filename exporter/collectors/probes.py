@@ -196,10 +196,10 @@ class ProbesCollector(Collector):
     default_enabled = False
     description = "HTTP(S), TCP and TLS probes in the background (blackbox style)"
     Config = ProbesConfig
+    config: ProbesConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: ProbesConfig = self.config or ProbesConfig()
         self._results: dict[str, ProbeResult] = {}
         self._lock = threading.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -228,7 +228,7 @@ class ProbesCollector(Collector):
             await asyncio.sleep(probe.interval)
 
     async def start(self) -> None:
-        for probe in self.cfg.probes:
+        for probe in self.config.probes:
             self._tasks.append(asyncio.create_task(self._loop(probe), name=f"probe-{probe.name}"))
 
     async def stop(self) -> None:
@@ -260,7 +260,7 @@ class ProbesCollector(Collector):
             "notAfter (Unix time) of the certificate the target presented.",
             labels=["probe"],
         )
-        types = {p.name: p.type for p in self.cfg.probes}
+        types = {p.name: p.type for p in self.config.probes}
         for name, result in sorted(results.items()):
             success.add_metric([name], 1.0 if result.success else 0.0)
             for phase, seconds in result.phases.items():

@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import threading
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -297,14 +296,13 @@ class ProcessesCollector(Collector):
     default_enabled = False
     description = "process groups (process-exporter model): count, CPU, memory, fds, I/O"
     Config = ProcessesConfig
+    config: ProcessesConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        self.cfg: ProcessesConfig = self.config or ProcessesConfig()
-        self._tracker = GroupTracker(self.cfg.groups, self.cfg.max_groups)
+        self._tracker = GroupTracker(self.config.groups, self.config.max_groups)
         self._reader: ProcReader | None = None
         self._totals: dict[str, _GroupTotals] | None = None
-        self._scanned_at = 0.0
         self._lock = threading.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -314,7 +312,6 @@ class ProcessesCollector(Collector):
             if self._reader is None:
                 self._reader = ProcReader(self.paths.proc())
             self._totals = self._tracker.scan(self._reader)
-            self._scanned_at = time.time()
 
     async def _loop(self) -> None:
         while True:
@@ -322,7 +319,7 @@ class ProcessesCollector(Collector):
                 await asyncio.to_thread(self.scan)
             except Exception as exc:
                 log.error("process_scan_failed", error=str(exc))
-            await asyncio.sleep(self.cfg.interval)
+            await asyncio.sleep(self.config.interval)
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._loop(), name="processes-scan")

@@ -20,7 +20,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import Collector, CollectorContext, register
+from exporter.collector import Collector, register
 
 log = structlog.get_logger(__name__)
 
@@ -102,17 +102,14 @@ class TextfileCollector(Collector):
     default_enabled = True
     description = "Metrics from *.prom files in a directory (node_exporter textfile)"
     Config = TextfileConfig
-
-    def __init__(self, ctx: CollectorContext) -> None:
-        super().__init__(ctx)
-        self.cfg: TextfileConfig = self.config or TextfileConfig()
+    config: TextfileConfig
 
     def collect(self) -> Iterable[Metric]:
         families: dict[str, _Family] = {}
         series: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
         mtimes: dict[str, float] = {}
         errored = False
-        for directory in self.cfg.all_directories():
+        for directory in self.config.all_directories():
             try:
                 names = sorted(os.listdir(directory))
             except OSError as exc:
@@ -124,7 +121,7 @@ class TextfileCollector(Collector):
                     continue
                 path = os.path.join(directory, name)
                 try:
-                    parsed, mtime = read_prom_file(path, self.cfg.max_file_bytes)
+                    parsed, mtime = read_prom_file(path, self.config.max_file_bytes)
                     _merge(families, series, parsed, path)
                 except TextfileError as exc:
                     errored = True

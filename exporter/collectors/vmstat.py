@@ -32,11 +32,11 @@ class VmstatCollector(Collector):
     name = "vmstat"
     description = "virtual memory statistics from /proc/vmstat"
     Config = VmstatConfig
+    config: VmstatConfig
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        config = self.config if isinstance(self.config, VmstatConfig) else VmstatConfig()
-        self._fields = re.compile(config.fields)
+        self._fields = re.compile(self.config.fields)
         self._vmstat = str(self.paths.proc("vmstat"))
         # /proc/vmstat has a fixed set of ~180 keys: match each against the pattern once.
         self._wanted: dict[str, tuple[str, str] | None] = {}

@@ -15,7 +15,7 @@ from re import Pattern
 from urllib.parse import urlsplit
 
 from exporter.probing.connect import open_stream
-from exporter.probing.result import PhaseTimer, ProbeResult
+from exporter.probing.result import PhaseTimer, ProbeFailed, ProbeResult
 
 USER_AGENT = "tocsin-probe/0.1"
 _NO_BODY_CODES = {204, 304}
@@ -33,10 +33,6 @@ class HTTPRequest:
     body_regex: Pattern[str] | None = None
     fail_if_body_matches: Pattern[str] | None = None
     max_body_bytes: int = 1 << 20
-
-
-class ProbeFailed(Exception):
-    """The target answered, but not as expected."""
 
 
 def _request_bytes(req: HTTPRequest, host_header: str, target: str) -> bytes:

@@ -6,6 +6,10 @@ import time
 from dataclasses import dataclass, field
 
 
+class ProbeFailed(Exception):
+    """The target answered, but not as expected."""
+
+
 @dataclass
 class ProbeResult:
     """Outcome and phase timings of one probe run; phases that did not complete are absent."""
@@ -29,7 +33,3 @@ class PhaseTimer:
         now = time.perf_counter()
         self.result.phases[phase] = self.result.phases.get(phase, 0.0) + now - self._start
         self._start = now
-
-    def restart(self) -> None:
-        """Start timing the next phase now (time since the last mark is not counted)."""
-        self._start = time.perf_counter()

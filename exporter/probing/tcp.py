@@ -6,8 +6,7 @@ import ssl
 from re import Pattern
 
 from exporter.probing.connect import open_stream
-from exporter.probing.http import ProbeFailed
-from exporter.probing.result import PhaseTimer, ProbeResult
+from exporter.probing.result import PhaseTimer, ProbeFailed, ProbeResult
 
 
 async def probe_tcp(

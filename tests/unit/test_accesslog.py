@@ -10,13 +10,13 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import CollectorContext
+from exporter.collectors._accesslog_parse import Parser
 from exporter.collectors.accesslog import (
     AccessLogCollector,
     AccessLogConfig,
     JsonFields,
     LogConfig,
     LogMetrics,
-    Parser,
     Route,
     normalise_path,
 )

@@ -18,7 +18,7 @@ from exporter.collectors.authlog import (
     FailureSources,
     parse_line,
 )
-from exporter.follow import FileFollower
+from exporter.follow.files import FileFollower
 from tests.conftest import FIXTURES
 
 AUTH = FIXTURES / "authlog"

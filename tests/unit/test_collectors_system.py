@@ -20,7 +20,6 @@ from exporter.collector import (
     CollectorContext,
     CollectorUnavailable,
     HostPaths,
-    available,
 )
 from exporter.collectors.cpu import CPUCollector
 from exporter.collectors.diskstats import DiskstatsCollector, DiskstatsConfig
@@ -31,6 +30,7 @@ from exporter.collectors.pressure import PressureCollector
 from exporter.collectors.time import TimeCollector
 from exporter.collectors.uname import UnameCollector
 from exporter.collectors.vmstat import VmstatConfig
+from exporter.discovery import available
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from tests.conftest import FIXTURES, SYSTEM_COLLECTORS

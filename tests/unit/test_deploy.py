@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from exporter.collector import available
 from exporter.config import load_config as load_exporter_config
+from exporter.discovery import available
 from receiver.config import load_config as load_receiver_config
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, available
+from exporter.collector import Collector
 from exporter.config import choose_collectors, load_config
+from exporter.discovery import available
 from servicekit.problems import ConfigError
 from servicekit.values import Duration
 

@@ -31,7 +31,8 @@ from prometheus_client.openmetrics.exposition import generate_latest as referenc
 from prometheus_client.samples import Exemplar, Sample, Timestamp
 from prometheus_client.utils import floatToGoString as _reference_float
 
-from exporter.collector import CollectorContext, CollectorUnavailable, HostPaths, available
+from exporter.collector import CollectorContext, CollectorUnavailable, HostPaths
+from exporter.discovery import available
 from exporter.exposition import finish_openmetrics, go_float, render_openmetrics, render_text
 from exporter.scrape import Collection, CollectorEntry
 from tests.conftest import FIXTURES

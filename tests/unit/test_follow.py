@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from exporter.follow import FileFollower, JournalFollower, journal_line
+from exporter.follow.files import FileFollower
+from exporter.follow.journal import JournalFollower, journal_line
 
 
 class Sink:

@@ -156,7 +156,7 @@ def test_group_cap_puts_the_rest_in_other(procs: Procs) -> None:
 async def test_background_scan_feeds_collect(procs: Procs) -> None:
     rx = re.compile(re.escape(procs.marker))
     c = make([ProcessGroup(name="bg", cmdline=rx)])
-    c.cfg.interval = 0.05  # type: ignore[assignment]
+    c.config.interval = 0.05  # type: ignore[assignment]
     procs.worker("x")
     await c.start()
     try:

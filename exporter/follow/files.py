@@ -1,4 +1,4 @@
-"""Follow growing log files (and the systemd journal) without losing or repeating lines.
+"""Follow a growing log file across rotation, truncation and restarts without losing lines.
 
 A `FileFollower` polls one path. It hands its sink whole lines only (a chunk of text that
 ends in a newline); a partial last line stays in the file until its newline arrives. It
@@ -21,9 +21,6 @@ warning), and a position that cannot be persisted (`follow_state_write_failed`, 
 `present` and `state_write_errors` let the collectors export the same facts. A path that
 vanishes while a file is open counts as missing only after `rotate_wait`, so a rename
 rotation (the writer creates the new file a moment later) stays quiet.
-
-A `JournalFollower` runs `journalctl -o json -f` and persists the cursor of the last entry
-it handed on, so a restart resumes with `--after-cursor`.
 """
 
 from __future__ import annotations
@@ -32,81 +29,26 @@ import asyncio
 import contextlib
 import errno
 import hashlib
-import json
 import os
 import stat
 import threading
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 import structlog
 
-log = structlog.get_logger(__name__)
+from exporter.follow.positions import STATE_VERSION, position_writer
+from exporter.follow.sink import LineSink
+from exporter.statefile import read_json
 
-LineSink = Callable[[str], None]
-"""Receives a chunk of complete lines: text that ends with a newline."""
+log = structlog.get_logger(__name__)
 
 StartAt = Literal["beginning", "end"]
 
 HEAD_BYTES = 1024
-_STATE_VERSION = 1
 _MISSING_ERRNOS = frozenset([errno.ENOENT, errno.ENOTDIR])
-
-
-def state_path(state_dir: Path, owner: str, source: str) -> Path:
-    """Where the follower of `source` (a path or journal spec) for `owner` keeps its position."""
-    digest = hashlib.sha256(f"{owner}\0{source}".encode()).hexdigest()[:24]
-    return state_dir / "follow" / f"{owner}-{digest}.json"
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Replace `path` with `data` so a reader (or a crash) never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-class StateWriter:
-    """Persists a follower's position, counting failures and logging only when that changes."""
-
-    def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self.errors = 0
-        self._failing = False
-
-    def write(self, data: dict[str, Any]) -> None:
-        """Write `data` atomically; a failure is counted, and logged once until it recovers."""
-        if self.path is None:
-            return
-        try:
-            write_json_atomic(self.path, data)
-        except OSError as exc:
-            self.errors += 1
-            if not self._failing:
-                self._failing = True
-                log.error(
-                    "follow_state_write_failed",
-                    file=str(self.path),
-                    error=exc.strerror or str(exc),
-                    hint="the read position is kept in memory only; a restart re-reads or skips",
-                )
-            return
-        if self._failing:
-            self._failing = False
-            log.info("follow_state_write_recovered", file=str(self.path))
-
-
-def read_json(path: Path) -> dict[str, Any] | None:
-    """A JSON object from `path`, or None when it is missing or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
 
 
 @dataclass
@@ -148,7 +90,7 @@ class FileFollower:
         self.rotations = 0
         self.truncations = 0
         self.read_errors = 0
-        self._state = StateWriter(state_file)
+        self._state = position_writer(state_file)
         self._problem: str | None = None
         self._open_problem: str | None = None
         self._missing_since: float | None = None
@@ -161,7 +103,7 @@ class FileFollower:
         self._task: asyncio.Task[None] | None = None
         if state_file is not None:
             saved = read_json(state_file)
-            if saved and saved.get("version") == _STATE_VERSION:
+            if saved and saved.get("version") == STATE_VERSION:
                 self._saved = saved
 
     async def start(self) -> None:
@@ -412,7 +354,7 @@ class FileFollower:
         o = self._cur
         self._state.write(
             {
-                "version": _STATE_VERSION,
+                "version": STATE_VERSION,
                 "path": str(self.path),
                 "dev": o.dev,
                 "ino": o.ino,
@@ -451,153 +393,3 @@ def _end_of_last_line(fd: int, size: int) -> int:
             return start + idx + 1
         pos = start
     return 0
-
-
-class JournalFollower:
-    """Runs `journalctl -o json -f` and hands each entry on as a syslog-style line.
-
-    Lines look like `IDENT[PID]: MESSAGE`, so parsers written for /var/log files work on
-    both. The cursor of the last entry handed on is persisted; a restart passes it to
-    `--after-cursor`, and a first start begins at the end of the journal (`-n 0`).
-    """
-
-    def __init__(
-        self,
-        sink: LineSink,
-        state_file: Path | None,
-        matches: Sequence[str] = (),
-        *,
-        journalctl: str = "journalctl",
-        directory: str | None = None,
-        restart_delay: float = 5.0,
-    ) -> None:
-        self.sink = sink
-        self.state_file = state_file
-        self.matches = list(matches)
-        self.journalctl = journalctl
-        self.directory = directory
-        self.restart_delay = restart_delay
-        self.cursor: str | None = None
-        self.read_errors = 0
-        self._state = StateWriter(state_file)
-        self._proc: asyncio.subprocess.Process | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        if state_file is not None:
-            saved = read_json(state_file)
-            if saved and isinstance(saved.get("cursor"), str):
-                self.cursor = saved["cursor"]
-
-    def command(self) -> list[str]:
-        """The journalctl command line for the current cursor."""
-        cmd = [self.journalctl, "-o", "json", "-f", "--no-pager", "-q"]
-        if self.directory:
-            cmd += ["--directory", self.directory]
-        cmd += ["--after-cursor", self.cursor] if self.cursor else ["-n", "0"]
-        return cmd + self.matches
-
-    async def start(self) -> None:
-        """Start journalctl in the background (restarted with a delay if it exits)."""
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="follow:journal")
-
-    async def stop(self) -> None:
-        """Stop journalctl and persist the cursor."""
-        self._stopping = True
-        if self._proc is not None and self._proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.terminate()
-        if self._task is not None:
-            await self._task
-            self._task = None
-        self._save()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            try:
-                await self._run_once()
-            except OSError as exc:
-                self.read_errors += 1
-                log.error("journal_start_failed", command=self.journalctl, error=str(exc))
-            if self._stopping:
-                break
-            await asyncio.sleep(self.restart_delay)
-
-    async def _run_once(self) -> None:
-        proc = await asyncio.create_subprocess_exec(
-            *self.command(),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        self._proc = proc
-        assert proc.stdout is not None
-        pending = b""
-        while True:
-            chunk = await proc.stdout.read(1 << 16)
-            if not chunk:
-                break
-            # Whatever is buffered becomes one batch: one cursor write per burst.
-            *lines, pending = (pending + chunk).split(b"\n")
-            if lines:
-                self.feed(lines)
-        err = b""
-        if proc.stderr is not None:
-            err = await proc.stderr.read()
-        code = await proc.wait()
-        if not self._stopping:
-            self.read_errors += 1
-            log.error("journal_exited", code=code, stderr=err.decode(errors="replace")[-500:])
-
-    def feed(self, raw_lines: Sequence[bytes]) -> None:
-        """Convert journalctl JSON lines to text lines, hand them on and persist the cursor."""
-        out: list[str] = []
-        cursor = self.cursor
-        for raw in raw_lines:
-            try:
-                entry = json.loads(raw)
-            except ValueError:
-                self.read_errors += 1
-                continue
-            if not isinstance(entry, dict):
-                continue
-            line = journal_line(entry)
-            if line is not None:
-                out.append(line)
-            if isinstance(entry.get("__CURSOR"), str):
-                cursor = entry["__CURSOR"]
-        if out:
-            self.sink("\n".join(out) + "\n")
-        if cursor != self.cursor:
-            self.cursor = cursor
-            self._save()
-
-    @property
-    def state_write_errors(self) -> int:
-        """Failed attempts to persist the cursor."""
-        return self._state.errors
-
-    def _save(self) -> None:
-        if self.cursor is not None:
-            self._state.write({"version": _STATE_VERSION, "cursor": self.cursor})
-
-
-def journal_line(entry: dict[str, Any]) -> str | None:
-    """`IDENT[PID]: MESSAGE` for one journal entry (None when it has no message)."""
-    message = _journal_text(entry.get("MESSAGE"))
-    if message is None:
-        return None
-    ident = _journal_text(entry.get("SYSLOG_IDENTIFIER")) or _journal_text(entry.get("_COMM"))
-    pid = _journal_text(entry.get("SYSLOG_PID")) or _journal_text(entry.get("_PID"))
-    prefix = f"{ident}[{pid}]: " if ident and pid else f"{ident}: " if ident else ""
-    # One entry is one line: embedded newlines would split it into several.
-    return prefix + message.replace("\n", " ")
-
-
-def _journal_text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(b, int) for b in value):
-        # journalctl writes non-UTF-8 or binary fields as arrays of byte values.
-        return bytes(value).decode("utf-8", "replace")
-    return None

@@ -1,0 +1,30 @@
+"""Where a follower keeps its read position.
+
+A position is written after every read through `exporter.statefile` (atomically; a failure
+is logged as `follow_state_write_failed` when it starts, not on every read).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from exporter.statefile import StateWriter
+
+STATE_VERSION = 1
+"""Format of the persisted position; a file with another version is ignored."""
+
+
+def state_path(state_dir: Path, owner: str, source: str) -> Path:
+    """Where the follower of `source` (a path or journal spec) for `owner` keeps its position."""
+    digest = hashlib.sha256(f"{owner}\0{source}".encode()).hexdigest()[:24]
+    return state_dir / "follow" / f"{owner}-{digest}.json"
+
+
+def position_writer(path: Path | None) -> StateWriter:
+    """Persists a follower's position (None: kept in memory only)."""
+    return StateWriter(
+        path,
+        topic="follow",
+        hint="the read position is kept in memory only; a restart re-reads or skips",
+    )
