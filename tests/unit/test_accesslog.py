@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from exporter.cardinality import OTHER, LabelLimiter, overflow_family
+from exporter.cardinality import OTHER, overflow_family
 from exporter.collector import CollectorContext
 from exporter.collectors.accesslog import (
     AccessLogCollector,
@@ -158,13 +158,6 @@ def test_100k_distinct_paths_stay_bounded() -> None:
     }
     key = ("accesslog", "route")
     assert after[key] - before.get(key, 0) == 100_000 - 50
-
-
-def test_label_limiter_closed_set_and_cap() -> None:
-    lim = LabelLimiter("t", "x", cap=2, allowed=["a", "b", "c"])
-    assert [lim(v) for v in ("a", "z", "b", "c", "a")] == ["a", OTHER, "b", OTHER, "a"]
-    with pytest.raises(ValueError):
-        LabelLimiter("t", "x", cap=0)
 
 
 def test_collector_renders_every_family(tmp_path: Path) -> None:
