@@ -80,16 +80,7 @@ async def incident(rx: ReceiverProcess, group: str) -> int:
         rx, "POST", "/webhook/alertmanager", INGEST, payload, {"Content-Type": "application/json"}
     )
     assert status == 200, doc
-    found: list[int] = []
-
-    async def look() -> bool:
-        code, doc = await call(rx, "GET", f'/api/v1/incidents?match=group="{group}"')
-        assert code == 200, doc
-        found[:] = [i["id"] for i in doc["incidents"]]
-        return bool(found)
-
-    await wait_for(look, 30, what=f"incident {group}")
-    return found[0]
+    return await rx.incident_id(group, ADMIN)
 
 
 async def test_ids_beyond_int64_or_not_ascii_digits_are_400(rx: ReceiverProcess) -> None:
