@@ -1,4 +1,5 @@
-"""Real parts for receiver tests: the receiver as a subprocess, a webhook sink, Alertmanager."""
+"""Real parts for receiver tests: the receiver as a subprocess, a webhook sink, Alertmanager
+(each started, waited for and stopped through tests/procs.py), webhook payloads."""
 
 from __future__ import annotations
 
