@@ -1,22 +1,21 @@
-"""Shared fixtures: real binaries (skipped when missing, a failure under CI=true), free ports,
-and a running exporter subprocess."""
+"""Shared fixtures: real binaries (skipped when missing, a failure under CI=true), fixture
+paths, a free port, a self-signed certificate. Processes are started by tests/procs.py."""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from tests.certs import write_localhost_cert
-from tests.procs import REPO as REPO  # tests import it from here
-from tests.procs import running, stop_process
+
+# The process harness lives in tests/procs.py; tests import these names from here too.
+from tests.procs import REPO as REPO
+from tests.procs import ExporterProcess as ExporterProcess
+from tests.procs import free_port as free_port
+from tests.procs import run_exporter as run_exporter
 
 FIXTURES = REPO / "tests" / "fixtures"
 # The node_exporter collectors tocsin reimplements, by node_exporter's names.
@@ -85,53 +84,9 @@ def require_binary(name: str) -> str:
     return path
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def port() -> int:
     return free_port()
-
-
-class ExporterProcess:
-    """A `python -m exporter` subprocess listening on 127.0.0.1:`port`."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], port: int, log_path: Path) -> None:
-        self.proc = proc
-        self.port = port
-        self.log_path = log_path
-
-    def log(self) -> str:
-        """Everything the exporter wrote so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, timeout: float = 15.0) -> int:
-        """SIGTERM, then wait; returns the exit code."""
-        return stop_process(self.proc, timeout)
-
-
-@contextmanager
-def run_exporter(
-    args: list[str], tmp_path: Path, env: dict[str, str] | None = None
-) -> Iterator[ExporterProcess]:
-    """Start the exporter on a free port with `args`; stop it (SIGTERM) afterwards."""
-    port = free_port()
-    log_path = tmp_path / f"exporter-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "exporter",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.format=logfmt",
-        *args,
-    ]
-    env = {**os.environ, **(env or {})}
-    with running(command, log_path, port=port, cwd=REPO, env=env) as proc:
-        yield ExporterProcess(proc, port, log_path)
 
 
 def self_signed_cert(directory: Path, name: str = "localhost") -> tuple[Path, Path]:

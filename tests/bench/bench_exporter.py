@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS, free_port
-from tests.procs import REPO, stop_process, wait_for_port
+from tests.procs import REPO, exporter_args, node_exporter_args, stop_process, wait_for_port
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 DURATION = 10.0
@@ -176,20 +176,14 @@ def _load_average() -> str:
 
 
 def _ours(port: int, config: Path | None) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "exporter",
-            f"--web.listen-address=127.0.0.1:{port}",
-            *([f"--config.file={config}"] if config is not None else []),
-            "--collector.disable-defaults",
-            *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
-            "--log.level=warn",
-        ],
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
+    args = exporter_args(
+        port,
+        *([f"--config.file={config}"] if config is not None else []),
+        "--collector.disable-defaults",
+        *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
+        "--log.level=warn",
     )
+    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL)
 
 
 def main() -> int:
@@ -202,13 +196,7 @@ def main() -> int:
         uncached_config = Path(tmp) / "uncached.yml"
         uncached_config.write_text(f"global:\n  min_interval: 0s\n  state_dir: {tmp}/state\n")
         node = subprocess.Popen(
-            [
-                NODE_EXPORTER,
-                f"--web.listen-address=127.0.0.1:{node_port}",
-                "--collector.disable-defaults",
-                *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
-                "--log.level=warn",
-            ],
+            node_exporter_args(NODE_EXPORTER, node_port, SYSTEM_COLLECTORS, "--log.level=warn"),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )

@@ -1,15 +1,16 @@
-"""Real parts for receiver tests: the receiver as a subprocess, a webhook sink, Alertmanager."""
+"""Real parts for receiver tests: the receiver as a subprocess, a webhook sink, Alertmanager
+(each started, waited for and stopped through tests/procs.py), webhook payloads."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import aiohttp
 import yaml
 from aiohttp import web
 
-from tests.conftest import REPO, free_port
+from tests.metrics import parse_series, selected
+from tests.procs import REPO, free_port, kill_process, start, stop_process, wait_ready
 
 
 async def wait_for(
@@ -38,21 +40,6 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(interval)
-
-
-async def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path, what: str) -> None:
-    """Poll `url`/-/ready until it answers 200; fail with the log's tail if `proc` exits."""
-
-    async def ready() -> bool:
-        if proc.poll() is not None:
-            raise AssertionError(f"{what} exited: {log_path.read_text()[-3000:]}")
-        try:
-            async with aiohttp.ClientSession() as s, s.get(url + "/-/ready") as r:
-                return r.status == 200
-        except aiohttp.ClientError:
-            return False
-
-    await wait_for(ready, 30, what=f"{what} ready")
 
 
 @dataclass
@@ -111,7 +98,8 @@ def write_config(path: Path, doc: dict[str, Any]) -> Path:
 
 
 class ReceiverProcess:
-    """`python -m receiver serve` in a subprocess, so it can be SIGKILLed."""
+    """`python -m receiver serve` in a subprocess, so it can be SIGKILLed and restarted (its
+    log is appended to)."""
 
     def __init__(
         self,
@@ -119,11 +107,13 @@ class ReceiverProcess:
         config: dict[str, Any] | None = None,
         port: int | None = None,
         storage: Path | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.tmp = tmp
         self.port = port or free_port()
         self.storage = storage or tmp / "data"
         self.config_path = write_config(tmp / "receiver.yml", config) if config else None
+        self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None
         self.log_path = tmp / "receiver.log"
 
@@ -131,7 +121,12 @@ class ReceiverProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> ReceiverProcess:
+    def log(self) -> str:
+        """Everything the receiver wrote so far, over all its runs."""
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def start_blocking(self) -> ReceiverProcess:
+        """Start it and wait until /-/ready answers 200 (for synchronous fixtures)."""
         args = [
             sys.executable,
             "-m",
@@ -148,25 +143,24 @@ class ReceiverProcess:
         ]
         if self.config_path:
             args += ["--config.file", str(self.config_path)]
-        log = self.log_path.open("ab")
+        args += self.args
         env = {**os.environ, "PYTHONPATH": str(REPO)}
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log, cwd=self.tmp, env=env)
-        log.close()
-        await wait_ready(self.proc, self.url, self.log_path, "receiver")
+        self.proc = start(args, self.log_path, cwd=self.tmp, env=env, append=True)
+        wait_ready(self.proc, self.url, self.log_path, "receiver")
         return self
 
+    async def start(self) -> ReceiverProcess:
+        return await asyncio.to_thread(self.start_blocking)
+
     def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
+        if self.proc is not None:
+            kill_process(self.proc)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        """SIGTERM, then wait; SIGKILL after 15 s."""
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                stop_process(self.proc, 15)
 
     async def api(
         self, method: str, path: str, token: str | None = None, body: Any = None
@@ -193,15 +187,11 @@ class ReceiverProcess:
         await wait_for(look, 30, what=f"incident for group {group}")
         return found[0]
 
-    async def metric(self, name: str) -> float:
-        """Sum of every sample of `name` on /metrics."""
+    async def metric(self, selector: str) -> float:
+        """Sum of every sample `selector` (`name` or `name{label="value"}`) picks on /metrics."""
         async with aiohttp.ClientSession() as s, s.get(self.url + "/metrics") as r:
             text = await r.text()
-        total = 0.0
-        for line in text.splitlines():
-            if line.startswith(name) and (line[len(name)] in " {"):
-                total += float(line.rsplit(" ", 1)[1])
-        return total
+        return selected(parse_series(text), selector)
 
 
 def am_payload(
@@ -313,10 +303,9 @@ class Alertmanager:
                 "--cluster.gossip-interval=50ms",
                 "--cluster.peer-timeout=1s",
             ]
-        log = (self.dir / "am.log").open("ab")
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log)
-        log.close()
-        await wait_ready(self.proc, self.url, self.dir / "am.log", "alertmanager")
+        log_path = self.dir / "am.log"
+        self.proc = start(args, log_path, append=True)
+        await asyncio.to_thread(wait_ready, self.proc, self.url, log_path, "alertmanager")
         return self
 
     async def post_alerts(self, alerts: list[dict[str, Any]]) -> None:
@@ -327,10 +316,7 @@ class Alertmanager:
             assert r.status == 200, await r.text()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM, then wait; SIGKILL after 10 s."""
+        if self.proc is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                stop_process(self.proc, 10)

@@ -13,7 +13,7 @@ import ssl
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,22 +22,7 @@ import yaml
 from aiohttp import web
 
 from tests.conftest import free_port, run_exporter, self_signed_cert
-from tests.metrics import Series
-from tests.metrics import scrape_series as scrape
-
-
-def poll(port: int, ready: Callable[[Series], bool], timeout: float = 30.0) -> Series:
-    """Scrape until `ready` holds (bounded); returns the last scrape either way."""
-    deadline = time.monotonic() + timeout
-    found = scrape(port)
-    while not ready(found) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        found = scrape(port)
-    return found
-
-
-def value(found: Series, name: str, **labels: str) -> float | None:
-    return found.get((name, tuple(sorted(labels.items()))))
+from tests.metrics import poll, value
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, run_exporter
-from tests.metrics import scrape_series as scrape
+from tests.metrics import scrape_series
 from tests.procs import run_module
 
 FAST = ["--collector.disable-defaults", "--collector.uname"]
@@ -71,7 +71,7 @@ def test_plugin_metrics_are_served_with_its_config(plugin_path: Path, tmp_path: 
     with run_exporter(
         [*FAST, "--collector.example", f"--config.file={config}"], tmp_path, env
     ) as proc:
-        values = scrape(proc.port)
+        values = scrape_series(proc.port)
     assert values[("tocsin_example_answer", (("greeting", "hi"),))] == 7
     assert values[("tocsin_exporter_collector_success", (("collector", "example"),))] == 1
 
@@ -91,6 +91,6 @@ def test_plugin_config_is_validated(plugin_path: Path, tmp_path: Path) -> None:
 def test_plugin_can_be_disabled(plugin_path: Path, tmp_path: Path) -> None:
     env = {"PYTHONPATH": str(plugin_path)}
     with run_exporter(["--collector.uname", "--no-collector.example"], tmp_path, env) as proc:
-        values = scrape(proc.port)
+        values = scrape_series(proc.port)
     assert not any(name == "tocsin_example_answer" for name, _ in values)
     assert ("tocsin_exporter_collector_success", (("collector", "example"),)) not in values

@@ -20,7 +20,7 @@ from tests.conftest import (
     require_binary,
     run_exporter,
 )
-from tests.procs import prometheus_args, running
+from tests.procs import node_exporter_args, prometheus_args, running
 
 pytestmark = pytest.mark.integration
 
@@ -57,12 +57,7 @@ def test_promtool_check_metrics_passes_on_default_output(tmp_path: Path) -> None
     ours = promtool_problems(promtool, body)
 
     port = free_port()
-    node_args = [
-        node_exporter,
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--collector.disable-defaults",
-        *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
-    ]
+    node_args = node_exporter_args(node_exporter, port, SYSTEM_COLLECTORS)
     with running(node_args, tmp_path / "node_exporter.log", port=port):
         reference = promtool_problems(promtool, fetch(f"http://127.0.0.1:{port}/metrics")[0])
     assert all(line.startswith("node_") for line in ours), ours

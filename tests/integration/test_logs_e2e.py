@@ -11,32 +11,11 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 
 from tests.conftest import FIXTURES, ExporterProcess, run_exporter
-from tests.metrics import Series, fetch_metrics, parse_series
-
-
-def scrape(exp: ExporterProcess) -> tuple[str, Series]:
-    text = fetch_metrics(exp.port)
-    return text, parse_series(text)
-
-
-def wait_until(
-    exp: ExporterProcess,
-    check: Callable[[Series], bool],
-    timeout: float = 30.0,
-) -> Series:
-    deadline = time.monotonic() + timeout
-    while True:
-        _, samples = scrape(exp)
-        if check(samples):
-            return samples
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last scrape: {samples}\n{exp.log()}")
-        time.sleep(0.05)
+from tests.metrics import Series, scrape, wait_until
 
 
 def access_line(method: str, path: str = "/x", code: int = 200, size: int = 10) -> str:
@@ -193,7 +172,7 @@ def test_access_log_cardinality_bounded_through_metrics(tmp_path: Path) -> None:
         append(log, "".join(access_line("GET", f"/p/page-{i}.html") for i in range(100_000)))
         line_key = ("tocsin_log_lines_total", (("log", "web"), ("outcome", "parsed")))
         wait_until(exp, lambda s: s.get(line_key) == 100_000, timeout=120)
-        text, s = scrape(exp)
+        text, s = scrape(exp.port)
     routes = {dict(k[1])["route"] for k in s if k[0] == "tocsin_http_requests_total"}
     assert len(routes) == 21 and "__other__" in routes
     assert (
@@ -233,7 +212,7 @@ def test_auth_log_fixtures_through_metrics(tmp_path: Path) -> None:
         key = ("tocsin_auth_log_lines_total", (("outcome", "ignored"),))
         matched = ("tocsin_auth_log_lines_total", (("outcome", "matched"),))
         s = wait_until(exp, lambda s: s.get(key, 0) + s.get(matched, 0) == total_lines)
-        metrics_text, s = scrape(exp)
+        metrics_text, s = scrape(exp.port)
     events = {
         f"{dict(k[1])['service']}/{dict(k[1])['event']}": v
         for k, v in s.items()
@@ -257,7 +236,7 @@ def test_textfile_read_at_scrape_time(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "textfile", directory)
     config = write_config(tmp_path, {"textfile": {"directory": str(directory)}})
     with exporter_with(config, tmp_path, "textfile") as exp:
-        _, s = scrape(exp)
+        _, s = scrape(exp.port)
         assert s[("node_textfile_scrape_error", ())] == 1
         assert s[("app_jobs_done", (("queue", "slow"),))] == 2
         (directory / "malformed.prom").unlink()

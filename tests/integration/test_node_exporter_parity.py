@@ -8,8 +8,6 @@ label names and types must be equal; values must be equal where they are static.
 from __future__ import annotations
 
 import subprocess
-import sys
-import urllib.request
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,7 +15,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.collectors.diskstats import DEFAULT_DEVICE_EXCLUDE
 from exporter.collectors.filesystem import DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE
 from tests.conftest import REPO, SYSTEM_COLLECTORS, free_port, require_binary
-from tests.procs import running
+from tests.metrics import fetch_metrics
+from tests.procs import exporter_args, node_exporter_args, running
 
 pytestmark = pytest.mark.integration
 
@@ -36,11 +35,6 @@ EXTRA_FAMILIES_OK = {
 }
 
 Families = dict[str, tuple[str, set[str], dict[tuple[tuple[str, str], ...], float]]]
-
-
-def _get(url: str) -> str:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return str(response.read().decode())
 
 
 def _families(text: str) -> Families:
@@ -66,31 +60,27 @@ def raw_scrapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     node_exporter = require_binary("node_exporter")
     logs = tmp_path_factory.mktemp("parity")
     theirs_port, ours_port = free_port(), free_port()
-    theirs_args = [
+    theirs_args = node_exporter_args(
         node_exporter,
-        f"--web.listen-address=127.0.0.1:{theirs_port}",
+        theirs_port,
+        SYSTEM_COLLECTORS,
         "--web.disable-exporter-metrics",
-        "--collector.disable-defaults",
-        *(f"--collector.{name}" for name in SYSTEM_COLLECTORS),
         f"--collector.filesystem.mount-points-exclude={DEFAULT_MOUNT_POINTS_EXCLUDE}",
         f"--collector.filesystem.fs-types-exclude={DEFAULT_FS_TYPES_EXCLUDE}",
         f"--collector.diskstats.device-exclude={DEFAULT_DEVICE_EXCLUDE}",
         "--collector.netdev.device-exclude=",
-    ]
-    ours_args = [
-        sys.executable,
-        "-m",
-        "exporter",
-        f"--web.listen-address=127.0.0.1:{ours_port}",
+    )
+    ours_args = exporter_args(
+        ours_port,
         "--collector.disable-defaults",
         *(f"--collector.{name}" for name in SYSTEM_COLLECTORS),
-    ]
+    )
     with (
         running(theirs_args, logs / "node_exporter.log", port=theirs_port, cwd=REPO),
         running(ours_args, logs / "tocsin.log", port=ours_port, cwd=REPO),
     ):
-        theirs = _get(f"http://127.0.0.1:{theirs_port}/metrics")
-        ours = _get(f"http://127.0.0.1:{ours_port}/metrics")
+        theirs = fetch_metrics(theirs_port)
+        ours = fetch_metrics(ours_port)
     return theirs, ours
 
 

@@ -6,23 +6,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import yaml
 
-from tests.conftest import REPO, free_port
-from tests.integration.receiver_harness import am_alert, am_payload, wait_for
+from tests.integration.receiver_harness import ReceiverProcess, am_alert, am_payload, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -31,85 +24,26 @@ ADMIN = "adminsecret789"
 BASIC = "dXNlcjpwYXNzd29yZDEyMw=="  # user:password123
 
 
-@dataclass
-class Rx:
-    proc: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def log_lines(self) -> list[str]:
-        return self.log_path.read_text(encoding="utf-8", errors="replace").splitlines()
-
-
-def _start(tmp: Path, *extra: str) -> Rx:
-    tmp.mkdir(parents=True, exist_ok=True)
-    cfg = {
-        "auth": {
-            "tokens": [
-                {"name": "am", "roles": ["ingest"], "token": INGEST},
-                {
-                    "name": "adm",
-                    "roles": ["admin"],
-                    "sha256": hashlib.sha256(ADMIN.encode()).hexdigest(),
-                },
-            ]
-        }
+CONFIG = {
+    "auth": {
+        "tokens": [
+            {"name": "am", "roles": ["ingest"], "token": INGEST},
+            {
+                "name": "adm",
+                "roles": ["admin"],
+                "sha256": hashlib.sha256(ADMIN.encode()).hexdigest(),
+            },
+        ]
     }
-    (tmp / "receiver.yml").write_text(yaml.safe_dump(cfg))
-    port = free_port()
-    log_path = tmp / "receiver.log"
-    args = [
-        sys.executable,
-        "-m",
-        "receiver",
-        "serve",
-        f"--config.file={tmp / 'receiver.yml'}",
-        f"--storage.path={tmp / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-        "--log.format=json",
-        *extra,
-    ]
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            args, stdout=log, stderr=log, cwd=tmp, env={**os.environ, "PYTHONPATH": str(REPO)}
-        )
-    rx = Rx(proc, port, log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"receiver exited: {log_path.read_text()[-3000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"GET /-/ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                if s.recv(64).startswith(b"HTTP/1.1 200"):
-                    return rx
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError(f"receiver not ready: {log_path.read_text()[-3000:]}")
-        time.sleep(0.05)
-
-
-def _stop(rx: Rx) -> int:
-    if rx.proc.poll() is None:
-        rx.proc.send_signal(signal.SIGTERM)
-    try:
-        return rx.proc.wait(15)
-    except subprocess.TimeoutExpired:
-        rx.proc.kill()
-        rx.proc.wait()
-        raise
+}
 
 
 @pytest.fixture(scope="module")
-def rx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rx]:
-    r = _start(tmp_path_factory.mktemp("hostile"), "--web.idle-timeout=1s")
+def rx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+    tmp = tmp_path_factory.mktemp("hostile")
+    r = ReceiverProcess(tmp, CONFIG, args=["--web.idle-timeout=1s"]).start_blocking()
     yield r
-    _stop(r)
+    r.stop()
 
 
 def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
@@ -124,7 +58,7 @@ def raw_request(port: int, head: bytes, body: bytes = b"") -> tuple[int, bytes]:
 
 
 async def call(
-    rx: Rx,
+    rx: ReceiverProcess,
     method: str,
     path: str,
     token: str | None = ADMIN,
@@ -140,25 +74,16 @@ async def call(
         return r.status, await r.json(content_type=None)
 
 
-async def incident(rx: Rx, group: str) -> int:
+async def incident(rx: ReceiverProcess, group: str) -> int:
     payload = json.dumps(am_payload(group, [am_alert(f"{group}-1")])).encode()
     status, doc = await call(
         rx, "POST", "/webhook/alertmanager", INGEST, payload, {"Content-Type": "application/json"}
     )
     assert status == 200, doc
-    found: list[int] = []
-
-    async def look() -> bool:
-        code, doc = await call(rx, "GET", f'/api/v1/incidents?match=group="{group}"')
-        assert code == 200, doc
-        found[:] = [i["id"] for i in doc["incidents"]]
-        return bool(found)
-
-    await wait_for(look, 30, what=f"incident {group}")
-    return found[0]
+    return await rx.incident_id(group, ADMIN)
 
 
-async def test_ids_beyond_int64_or_not_ascii_digits_are_400(rx: Rx) -> None:
+async def test_ids_beyond_int64_or_not_ascii_digits_are_400(rx: ReceiverProcess) -> None:
     for path in (
         "/api/v1/incidents/99999999999999999999999",
         "/api/v1/incidents/9223372036854775808",
@@ -179,7 +104,7 @@ async def test_ids_beyond_int64_or_not_ascii_digits_are_400(rx: Rx) -> None:
     assert (status, doc.get("field")) == (404, "id")
 
 
-async def test_deep_nesting_is_400_not_500(rx: Rx) -> None:
+async def test_deep_nesting_is_400_not_500(rx: ReceiverProcess) -> None:
     deep = b"[" * 100_000
     ctype = {"Content-Type": "application/json"}
     status, doc = await call(rx, "POST", "/webhook/alertmanager", INGEST, deep, ctype)
@@ -190,7 +115,7 @@ async def test_deep_nesting_is_400_not_500(rx: Rx) -> None:
     assert (status, doc.get("field")) == (400, "$"), doc
 
 
-async def test_raw_byte_bearer_tokens_are_401(rx: Rx) -> None:
+async def test_raw_byte_bearer_tokens_are_401(rx: ReceiverProcess) -> None:
     for token in (b"\xff\xfe", "pässwörd".encode(), b"adminsecret789\xc3\xa9"):
         head = (
             b"GET /api/v1/incidents HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
@@ -201,7 +126,7 @@ async def test_raw_byte_bearer_tokens_are_401(rx: Rx) -> None:
         assert json.loads(body)["field"] == "Authorization"
 
 
-async def test_api_body_cap_is_413_and_never_parses_a_prefix(rx: Rx) -> None:
+async def test_api_body_cap_is_413_and_never_parses_a_prefix(rx: ReceiverProcess) -> None:
     inc = await incident(rx, "cap")
     ctype = {"Content-Type": "application/json"}
     comment = json.dumps({"comment": "x" * (2 << 20)}).encode()
@@ -221,7 +146,7 @@ async def test_api_body_cap_is_413_and_never_parses_a_prefix(rx: Rx) -> None:
     assert doc["state"] == "firing", "a refused body must not act"
 
 
-async def test_content_type_comment_length_and_bodies(rx: Rx) -> None:
+async def test_content_type_comment_length_and_bodies(rx: ReceiverProcess) -> None:
     inc = await incident(rx, "ctype")
     body = json.dumps({"comment": "mine"}).encode()
     status, doc = await call(
@@ -239,7 +164,7 @@ async def test_content_type_comment_length_and_bodies(rx: Rx) -> None:
     assert status == 200 and doc["state"] == "acknowledged", doc
 
 
-async def test_conflicts_and_unknown_ids_name_their_field(rx: Rx) -> None:
+async def test_conflicts_and_unknown_ids_name_their_field(rx: ReceiverProcess) -> None:
     inc = await incident(rx, "conflict")
     status, doc = await call(rx, "POST", f"/api/v1/incidents/{inc}/unack")
     assert (status, doc.get("field")) == (409, "state"), doc
@@ -247,7 +172,7 @@ async def test_conflicts_and_unknown_ids_name_their_field(rx: Rx) -> None:
     assert (status, doc.get("field")) == (404, "id"), doc
 
 
-async def test_limit_is_validated_alike_on_every_list(rx: Rx) -> None:
+async def test_limit_is_validated_alike_on_every_list(rx: ReceiverProcess) -> None:
     for path in ("/api/v1/incidents", "/api/v1/audit", "/api/v1/deadletters"):
         for bad in ("-5", "0", "abc", "99999999999", "%EF%BC%91"):
             status, doc = await call(rx, "GET", f"{path}?limit={bad}")
@@ -259,7 +184,7 @@ async def test_limit_is_validated_alike_on_every_list(rx: Rx) -> None:
         assert (status, doc.get("field")) == (400, "match"), (bad, doc)
 
 
-async def test_partial_headers_are_cut(rx: Rx) -> None:
+async def test_partial_headers_are_cut(rx: ReceiverProcess) -> None:
     socks = []
     for i in range(20):
         s = socket.create_connection(("127.0.0.1", rx.port), timeout=10)
@@ -289,8 +214,8 @@ async def test_partial_headers_are_cut(rx: Rx) -> None:
     assert status == 200
 
 
-async def test_credentials_never_reach_the_log(rx: Rx) -> None:
-    before = len(rx.log_lines())
+async def test_credentials_never_reach_the_log(rx: ReceiverProcess) -> None:
+    before = len(rx.log().splitlines())
     heads = [
         b"Authorization: Bearer " + INGEST.encode() + b"\x01",
         b"Authorization: Basic " + BASIC.encode() + b"\x01",
@@ -303,10 +228,12 @@ async def test_credentials_never_reach_the_log(rx: Rx) -> None:
         assert status == 400, body
 
     def logged() -> bool:
-        return sum("aiohttp.server" in line for line in rx.log_lines()[before:]) >= len(heads)
+        return sum("aiohttp.server" in line for line in rx.log().splitlines()[before:]) >= len(
+            heads
+        )
 
     await wait_for(logged, 10, what="aiohttp's error lines")
-    lines = rx.log_lines()
+    lines = rx.log().splitlines()
     for line in lines:
         doc = json.loads(line)  # every line, aiohttp's included, is one JSON document
         assert isinstance(doc, dict) and "event" in doc and "level" in doc
@@ -319,7 +246,8 @@ async def test_credentials_never_reach_the_log(rx: Rx) -> None:
 
 
 async def test_sigterm_ends_open_event_streams(tmp_path: Path) -> None:
-    rx = _start(tmp_path)
+    rx = await ReceiverProcess(tmp_path, CONFIG).start()
+    assert rx.proc is not None
     try:
         async with (
             aiohttp.ClientSession() as s,
@@ -333,7 +261,7 @@ async def test_sigterm_ends_open_event_streams(tmp_path: Path) -> None:
         assert b"event: shutdown" in rest
         code = await asyncio.to_thread(rx.proc.wait, 10)
         assert code == 0, rx.log_path.read_text()[-2000:]
-        events = [json.loads(line)["event"] for line in rx.log_lines()]
+        events = [json.loads(line)["event"] for line in rx.log().splitlines()]
         assert "sse_streams_ending" in events and "unhandled_error" not in events
     finally:
-        _stop(rx)
+        rx.stop()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,37 +18,11 @@ import yaml
 from exporter.collectors.sessions import UTMP_RECORD
 from tests.certs import cert_pem
 from tests.conftest import run_exporter
-from tests.metrics import Series, fetch_metrics, parse_series
+from tests.metrics import matching, poll, scrape, value
 from tests.procs import run_module
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 DAY = dt.timedelta(days=1)
-
-
-def scrape(port: int) -> tuple[str, Series]:
-    text = fetch_metrics(port)
-    return text, parse_series(text)
-
-
-def poll(port: int, ready: Callable[[Series], bool], timeout: float = 20.0) -> Series:
-    deadline = time.monotonic() + timeout
-    _, found = scrape(port)
-    while not ready(found) and time.monotonic() < deadline:
-        time.sleep(0.1)
-        _, found = scrape(port)
-    return found
-
-
-def value(found: Series, name: str, **labels: str) -> float | None:
-    return found.get((name, tuple(sorted(labels.items()))))
-
-
-def matching(found: Series, name: str, **labels: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {
-        k: v
-        for (n, k), v in found.items()
-        if n == name and all(dict(k).get(a) == b for a, b in labels.items())
-    }
 
 
 def utmp(entries: list[tuple[int, int, str, str, str]]) -> bytes:

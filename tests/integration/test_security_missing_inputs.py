@@ -13,12 +13,11 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.certs import cert_pem
-from tests.conftest import ExporterProcess, run_exporter
-from tests.metrics import Series, fetch_metrics, parse_series
+from tests.conftest import run_exporter
+from tests.metrics import fetch_metrics, wait_until
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 SSH_FAILURE = (
@@ -26,17 +25,6 @@ SSH_FAILURE = (
 )
 SSH_FAILED = ("tocsin_auth_events_total", (("event", "failed_password"), ("service", "sshd")))
 ACCESS = '192.0.2.9 - - [10/Oct/2024:13:55:36 +0000] "GET /x HTTP/1.1" 200 10 "-" "ua" 0.02\n'
-
-
-def wait_until(exp: ExporterProcess, check: Callable[[Series], bool]) -> Series:
-    deadline = time.monotonic() + 30
-    while True:
-        found = parse_series(fetch_metrics(exp.port))
-        if check(found):
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last scrape: {found}\n{exp.log()}")
-        time.sleep(0.05)
 
 
 def events(log: str, name: str) -> list[str]:

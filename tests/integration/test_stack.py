@@ -25,7 +25,7 @@ import yaml
 from dashboards import generate
 from tests.conftest import free_port, require_binary, run_exporter, self_signed_cert
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink, wait_for
-from tests.procs import REPO, prometheus_args, stop_process
+from tests.procs import REPO, prometheus_args, start, stop_process
 
 pytestmark = pytest.mark.integration
 
@@ -188,8 +188,7 @@ async def test_rules_dashboards_and_an_alert_on_a_running_stack(tmp_path: Path, 
             prom_args = prometheus_args(
                 prometheus, tmp_path / "prometheus.yml", tmp_path / "tsdb", prom_port
             )
-            with (tmp_path / "prometheus.log").open("wb") as prom_log:
-                prom_proc = subprocess.Popen(prom_args, stdout=prom_log, stderr=prom_log)
+            prom_proc = start(prom_args, tmp_path / "prometheus.log")
             api = f"http://127.0.0.1:{prom_port}/api/v1"
 
             # Events the dashboards show: requests with a duration, auth failures, sudo.

@@ -6,9 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 
-from exporter.cardinality import OTHER, LabelLimiter, overflow_family
+from exporter.cardinality import OTHER, overflow_family
 from exporter.collector import CollectorContext
 from exporter.collectors._accesslog_parse import Parser
 from exporter.collectors.accesslog import (
@@ -23,6 +22,7 @@ from exporter.collectors.accesslog import (
 from servicekit.loader import Loader
 from tests.conftest import FIXTURES
 from tests.metrics import parse_series
+from tests.registry import exposition, registry
 
 ACCESS = FIXTURES / "accesslog"
 
@@ -160,22 +160,13 @@ def test_100k_distinct_paths_stay_bounded() -> None:
     assert after[key] - before.get(key, 0) == 100_000 - 50
 
 
-def test_label_limiter_closed_set_and_cap() -> None:
-    lim = LabelLimiter("t", "x", cap=2, allowed=["a", "b", "c"])
-    assert [lim(v) for v in ("a", "z", "b", "c", "a")] == ["a", OTHER, "b", OTHER, "a"]
-    with pytest.raises(ValueError):
-        LabelLimiter("t", "x", cap=0)
-
-
 def test_collector_renders_every_family(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text((ACCESS / "nginx-combined-rt.log").read_text())
     cfg = AccessLogConfig(logs=[LogConfig(name="web", path=str(log), start_at="beginning")])
     collector = AccessLogCollector(CollectorContext(state_dir=tmp_path / "state", config=cfg))
     collector.pipelines[0].follower.poll()
-    registry = CollectorRegistry()
-    registry.register(collector)  # type: ignore[arg-type]
-    text = generate_latest(registry).decode()
+    text = exposition(collector)
     samples = parse_series(text)
     assert (
         samples[
@@ -225,19 +216,18 @@ def test_missing_log_and_unwritable_state_are_exported(tmp_path: Path) -> None:
     cfg = AccessLogConfig(logs=[LogConfig(name="web", path=str(log), start_at="beginning")])
     collector = AccessLogCollector(CollectorContext(state_dir=blocker, config=cfg))
     follower = collector.pipelines[0].follower
-    registry = CollectorRegistry()
-    registry.register(collector)  # type: ignore[arg-type]
+    reg = registry(collector)
     web = (("log", "web"),)
     with capture_logs() as logs:
         follower.poll()
         follower.poll()
-        samples = parse_series(generate_latest(registry).decode())
+        samples = parse_series(exposition(reg))
         assert samples[("tocsin_log_file_present", web)] == 0
         assert samples[("tocsin_log_state_write_errors_total", web)] == 0
         log.write_text((ACCESS / "nginx-combined-rt.log").read_text())
         follower.poll()
         follower.poll()
-    samples = parse_series(generate_latest(registry).decode())
+    samples = parse_series(exposition(reg))
     assert samples[("tocsin_log_file_present", web)] == 1
     assert samples[("tocsin_http_request_duration_seconds_count", web)] == 8
     assert samples[("tocsin_log_state_write_errors_total", web)] == 1

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.collector import CollectorContext
 from exporter.collectors.authlog import (
@@ -20,16 +19,11 @@ from exporter.collectors.authlog import (
 )
 from exporter.follow.files import FileFollower
 from tests.conftest import FIXTURES
+from tests.registry import exposition
 
 AUTH = FIXTURES / "authlog"
 EXPECTED = json.loads((AUTH / "expected.json").read_text())
 _IP = re.compile(r"\b(?:\d{1,3}\.){3}\d{1,3}\b|\b2001:db8::[0-9a-f]+\b")
-
-
-def render(collector: AuthLogCollector) -> str:
-    registry = CollectorRegistry()
-    registry.register(collector)  # type: ignore[arg-type]
-    return generate_latest(registry).decode()
 
 
 @pytest.mark.parametrize("fixture", sorted(EXPECTED))
@@ -56,7 +50,7 @@ def test_no_username_or_address_in_metrics(fixture: str, tmp_path: Path) -> None
         CollectorContext(state_dir=tmp_path, config=AuthLogConfig(path=str(tmp_path / "x")))
     )
     collector.counts.consume(text)
-    out = render(collector)
+    out = exposition(collector)
     assert "tocsin_auth_events_total" in out
     addresses = set(_IP.findall(text))
     assert addresses, "fixture has addresses to look for"
@@ -129,19 +123,19 @@ def test_missing_auth_log_is_exported_and_logged_once(tmp_path: Path) -> None:
     with capture_logs() as logs:
         for _ in range(3):
             collector.follower.poll()
-    out = render(collector)
+    out = exposition(collector)
     assert "\ntocsin_auth_log_file_present 0.0\n" in out
     assert "\ntocsin_auth_log_state_write_errors_total 0.0\n" in out
     assert [e["event"] for e in logs] == ["follow_file_missing"]
     path.write_text("")
     collector.follower.poll()
-    assert "\ntocsin_auth_log_file_present 1.0\n" in render(collector)
+    assert "\ntocsin_auth_log_file_present 1.0\n" in exposition(collector)
 
 
 def test_journal_source_has_no_file_presence(tmp_path: Path) -> None:
     collector = AuthLogCollector(
         CollectorContext(state_dir=tmp_path, config=AuthLogConfig(source="journal"))
     )
-    out = render(collector)
+    out = exposition(collector)
     assert "tocsin_auth_log_file_present" not in out
     assert "\ntocsin_auth_log_state_write_errors_total 0.0\n" in out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from exporter.cardinality import OTHER, LabelLimiter, count_overflow, overflow_family
 
 
@@ -41,3 +43,10 @@ def test_concurrent_use_never_exceeds_the_cap() -> None:
         t.join()
     assert len(lim) == 100
     assert overflow("cardtest-threads") == {"v": 4 * 5000 - 100}
+
+
+def test_label_limiter_closed_set_and_cap() -> None:
+    lim = LabelLimiter("t", "x", cap=2, allowed=["a", "b", "c"])
+    assert [lim(v) for v in ("a", "z", "b", "c", "a")] == ["a", OTHER, "b", OTHER, "a"]
+    with pytest.raises(ValueError):
+        LabelLimiter("t", "x", cap=0)

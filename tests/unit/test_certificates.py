@@ -8,32 +8,16 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from prometheus_client import CollectorRegistry, generate_latest
 
 from exporter.certs import CertificateError, parse_certificates
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors.certificates import CertificatesCollector, CertificatesConfig
 from servicekit.loader import Loader
 from tests.certs import cert_pem
-from tests.metrics import Series, parse_series
+from tests.metrics import matching
+from tests.registry import samples
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
-
-
-def samples(collector: Collector) -> Series:
-    """Render through prometheus_client's exposition and parse it back."""
-
-    class Adapter:
-        def collect(self):  # type: ignore[no-untyped-def]
-            return collector.collect()
-
-    registry = CollectorRegistry()
-    registry.register(Adapter())  # type: ignore[arg-type]
-    return parse_series(generate_latest(registry).decode())
-
-
-def by_name(found: Series, name: str) -> dict[tuple[tuple[str, str], ...], float]:
-    return {labels: v for (n, labels), v in found.items() if n == name}
 
 
 def collector(tmp_path: Path, cfg: CertificatesConfig, rootfs: Path = Path("/")) -> Collector:
@@ -52,9 +36,9 @@ def test_expired_expiring_valid_and_bundle(tmp_path: Path) -> None:
 
     c = collector(tmp_path, CertificatesConfig(paths=[str(tmp_path)]))
     found = samples(c)
-    not_after = by_name(found, "tocsin_cert_not_after_timestamp_seconds")
+    not_after = matching(found, "tocsin_cert_not_after_timestamp_seconds")
     assert len(not_after) == 4
-    expired = {dict(k)["subject_cn"]: v for k, v in by_name(found, "tocsin_cert_expired").items()}
+    expired = {dict(k)["subject_cn"]: v for k, v in matching(found, "tocsin_cert_expired").items()}
     assert expired == {"old.example": 1, "soon.example": 0, "leaf.example": 0, "ca.example": 0}
     leaf = next(k for k in not_after if dict(k)["subject_cn"] == "leaf.example")
     assert dict(leaf) == {
@@ -64,9 +48,9 @@ def test_expired_expiring_valid_and_bundle(tmp_path: Path) -> None:
         "serial": "abc",
     }
     assert not_after[leaf] == (NOW + 365 * day).timestamp()
-    not_before = by_name(found, "tocsin_cert_not_before_timestamp_seconds")
+    not_before = matching(found, "tocsin_cert_not_before_timestamp_seconds")
     assert not_before[leaf] == (NOW - day).timestamp()
-    errors = by_name(found, "tocsin_cert_read_errors_total")
+    errors = matching(found, "tocsin_cert_read_errors_total")
     assert set(errors.values()) == {0.0}
     assert (("path", str(tmp_path / "notes.txt")),) not in errors
 
@@ -78,7 +62,7 @@ def test_glob_and_rootfs_paths_are_reported_as_host_paths(tmp_path: Path) -> Non
     (certs / "a.pem").write_bytes(cert_pem("a", NOW - day, NOW + day))
     (certs / "b.pem").write_bytes(cert_pem("b", NOW - day, NOW + day))
     c = collector(tmp_path, CertificatesConfig(paths=["/etc/ssl/*.pem"]), rootfs=tmp_path)
-    paths = {dict(k)["path"] for k in by_name(samples(c), "tocsin_cert_expired")}
+    paths = {dict(k)["path"] for k in matching(samples(c), "tocsin_cert_expired")}
     assert paths == {"/etc/ssl/a.pem", "/etc/ssl/b.pem"}
 
 
@@ -88,21 +72,21 @@ def test_broken_and_missing_files_count_errors_and_retry_on_interval(tmp_path: P
     missing = tmp_path / "missing.pem"
     cfg = CertificatesConfig(paths=[str(bad), str(missing)])
     c = collector(tmp_path, cfg)
-    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    errors = matching(samples(c), "tocsin_cert_read_errors_total")
     assert errors == {(("path", str(bad)),): 1.0, (("path", str(missing)),): 1.0}
     # Unchanged and inside retry_interval: not read again, not counted again.
-    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    errors = matching(samples(c), "tocsin_cert_read_errors_total")
     assert errors[(("path", str(bad)),)] == 1.0
     # Retry due: counted again while still broken.
     cfg.retry_interval = 0.0  # type: ignore[assignment]
-    errors = by_name(samples(c), "tocsin_cert_read_errors_total")
+    errors = matching(samples(c), "tocsin_cert_read_errors_total")
     assert errors[(("path", str(bad)),)] == 2.0
     # Fixed: parsed, and the error counter stays (it is a counter).
     day = dt.timedelta(days=1)
     bad.write_bytes(cert_pem("fixed", NOW - day, NOW + day))
     found = samples(c)
-    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(bad)),)] == 2.0
-    assert [dict(k)["subject_cn"] for k in by_name(found, "tocsin_cert_expired")] == ["fixed"]
+    assert matching(found, "tocsin_cert_read_errors_total")[(("path", str(bad)),)] == 2.0
+    assert [dict(k)["subject_cn"] for k in matching(found, "tocsin_cert_expired")] == ["fixed"]
 
 
 def test_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
@@ -110,21 +94,21 @@ def test_reparses_only_when_the_file_changes(tmp_path: Path) -> None:
     path = tmp_path / "c.pem"
     path.write_bytes(cert_pem("one", NOW - day, NOW + day))
     c = collector(tmp_path, CertificatesConfig(paths=[str(path)]))
-    assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["one"]
+    assert [dict(k)["subject_cn"] for k in matching(samples(c), "tocsin_cert_expired")] == ["one"]
     st = path.stat()
     # Same size, same mtime, same inode: the cached parse stands (no re-read per scrape).
     path.write_bytes(b"x" * st.st_size)
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
     found = samples(c)
-    assert [dict(k)["subject_cn"] for k in by_name(found, "tocsin_cert_expired")] == ["one"]
-    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 0.0
+    assert [dict(k)["subject_cn"] for k in matching(found, "tocsin_cert_expired")] == ["one"]
+    assert matching(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 0.0
     # mtime changed: read again.
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
     found = samples(c)
-    assert by_name(found, "tocsin_cert_expired") == {}
-    assert by_name(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 1.0
+    assert matching(found, "tocsin_cert_expired") == {}
+    assert matching(found, "tocsin_cert_read_errors_total")[(("path", str(path)),)] == 1.0
     path.write_bytes(cert_pem("two", NOW - day, NOW + day))
-    assert [dict(k)["subject_cn"] for k in by_name(samples(c), "tocsin_cert_expired")] == ["two"]
+    assert [dict(k)["subject_cn"] for k in matching(samples(c), "tocsin_cert_expired")] == ["two"]
 
 
 def test_der_and_x509_label_and_private_keys() -> None:
@@ -173,7 +157,7 @@ def test_paths_matching_nothing_are_exported_and_logged_once(tmp_path: Path) -> 
         found = samples(c)
         samples(c)
         samples(c)
-    files = {dict(k)["pattern"]: v for k, v in by_name(found, "tocsin_cert_pattern_files").items()}
+    files = {dict(k)["pattern"]: v for k, v in matching(found, "tocsin_cert_pattern_files").items()}
     assert files == {
         "/etc/ssl/*.pem": 1.0,
         "/etc/ssl/*.crt": 0.0,
@@ -196,7 +180,7 @@ def test_paths_matching_nothing_are_exported_and_logged_once(tmp_path: Path) -> 
     assert [(e["event"], e["pattern"]) for e in logs] == [
         ("certificate_path_matched", "/etc/ssl/*.crt")
     ]
-    files = {dict(k)["pattern"]: v for k, v in by_name(found, "tocsin_cert_pattern_files").items()}
+    files = {dict(k)["pattern"]: v for k, v in matching(found, "tocsin_cert_pattern_files").items()}
     assert files["/etc/ssl/*.crt"] == 1.0 and files["/etc/ssl"] == 2.0
 
 
@@ -210,6 +194,6 @@ def test_files_past_max_files_are_logged_once(tmp_path: Path) -> None:
     with capture_logs() as logs:
         found = samples(c)
         samples(c)
-    assert len(by_name(found, "tocsin_cert_expired")) == 2
+    assert len(matching(found, "tocsin_cert_expired")) == 2
     [over] = [e for e in logs if e["event"] == "certificate_files_over_limit"]
     assert over["found"] == 3 and over["max_files"] == 2

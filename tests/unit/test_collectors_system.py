@@ -6,13 +6,10 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import (
@@ -34,31 +31,11 @@ from exporter.discovery import available
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from tests.conftest import FIXTURES, SYSTEM_COLLECTORS
-from tests.metrics import Series, parse_series
+from tests.registry import exposition, samples
 
 FIXTURE_PATHS = HostPaths(
     procfs=FIXTURES / "proc", sysfs=FIXTURES / "sys", rootfs=FIXTURES / "rootfs"
 )
-
-
-class _Adapter:
-    """Lets a prometheus_client registry collect from one of our collectors."""
-
-    def __init__(self, collector: Collector) -> None:
-        self.collector = collector
-
-    def collect(self) -> Iterable[Metric]:
-        return self.collector.collect()
-
-
-def render(collector: Collector) -> str:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Adapter(collector))
-    return generate_latest(registry).decode()
-
-
-def samples(collector: Collector) -> Series:
-    return parse_series(render(collector))
 
 
 def build(name: str, paths: HostPaths = FIXTURE_PATHS, config: Any = None) -> Collector:
@@ -426,7 +403,7 @@ node_disk_flush_requests_time_seconds_total{device="nvme0n1"} 0.02
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_fixture_output_is_exact(name: str) -> None:
-    assert render(build(name)) == EXPECTED[name]
+    assert exposition(build(name)) == EXPECTED[name]
 
 
 def test_every_system_collector_is_registered_and_on_by_default() -> None:
@@ -500,7 +477,7 @@ node_filesystem_device_error{device="server:/export",fstype="nfs4",mountpoint="/
 
 def test_filesystem_fixture_output_is_exact() -> None:
     collector = FilesystemCollector(CollectorContext(paths=FIXTURE_PATHS), statvfs=_fake_statvfs)
-    assert render(collector) == FILESYSTEM_EXPECTED
+    assert exposition(collector) == FILESYSTEM_EXPECTED
 
 
 def test_filesystem_stuck_mount_is_an_error_until_it_recovers() -> None:
@@ -629,7 +606,7 @@ def test_netdev_rejects_malformed_file(tmp_path: Path) -> None:
     (tmp_path / "net" / "dev").write_text("garbage\n")
     collector = NetdevCollector(CollectorContext(paths=HostPaths(procfs=tmp_path)))
     with pytest.raises(ValueError, match="unexpected /proc/net/dev header"):
-        render(collector)
+        exposition(collector)
 
 
 # --- uname / os / time / pressure --------------------------------------------------------
@@ -664,7 +641,7 @@ def test_os_falls_back_to_usr_lib_and_rereads_on_change(tmp_path: Path) -> None:
 def test_os_unavailable_without_os_release(tmp_path: Path) -> None:
     collector = OSCollector(CollectorContext(paths=HostPaths(rootfs=tmp_path)))
     with pytest.raises(CollectorUnavailable, match="os-release"):
-        render(collector)
+        exposition(collector)
 
 
 def test_time_fixture_clocksources_and_current_time() -> None:
@@ -687,7 +664,7 @@ def test_time_fixture_clocksources_and_current_time() -> None:
 def test_pressure_unavailable_without_psi(tmp_path: Path) -> None:
     collector = PressureCollector(CollectorContext(paths=HostPaths(procfs=tmp_path)))
     with pytest.raises(CollectorUnavailable, match="CONFIG_PSI"):
-        render(collector)
+        exposition(collector)
 
 
 def test_pressure_without_irq_file(tmp_path: Path) -> None:
@@ -701,7 +678,7 @@ def test_pressure_without_irq_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["meminfo", "loadavg", "stat", "filefd", "vmstat", "diskstats"])
 def test_missing_proc_file_means_unavailable(name: str, tmp_path: Path) -> None:
     with pytest.raises(CollectorUnavailable):
-        render(build(name, paths=HostPaths(procfs=tmp_path, sysfs=tmp_path, rootfs=tmp_path)))
+        exposition(build(name, paths=HostPaths(procfs=tmp_path, sysfs=tmp_path, rootfs=tmp_path)))
 
 
 def test_invalid_collector_configs_are_reported_together() -> None:
@@ -743,9 +720,9 @@ def test_live_host(name: str) -> None:
         pytest.skip("not a Linux host")
     if name == "pressure" and not Path("/proc/pressure/cpu").exists():
         with pytest.raises(CollectorUnavailable):
-            render(build(name, paths=HostPaths()))
+            exposition(build(name, paths=HostPaths()))
         return
-    text = render(build(name, paths=HostPaths()))
+    text = exposition(build(name, paths=HostPaths()))
     families = {f.name: f for f in text_string_to_metric_families(text)}
     must = LIVE_MUST_HAVE[name]
     if must is not None:

@@ -10,7 +10,6 @@ import bcrypt
 import pytest
 from aiohttp import ClientSession, web
 from aiohttp.test_utils import TestServer
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import CollectorContext
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
@@ -19,6 +18,7 @@ from exporter.webconfig import HTTPServerConfig, WebConfig
 from servicekit.values import Secret
 from tests.conftest import PROMETHEUS_ACCEPT
 from tests.fake_collectors import Boom, Static
+from tests.metrics import parse_series
 
 
 async def start(web_cfg: WebConfig | None = None) -> tuple[TestServer, Collection]:
@@ -57,11 +57,7 @@ async def test_text_format_by_default_with_age_and_vary(
         assert int(r.headers["Age"]) >= 0
         assert "Accept-Encoding" in r.headers["Vary"]
         body = (await r.read()).decode()
-    values = {
-        (s.name, tuple(s.labels.items())): s.value
-        for f in text_string_to_metric_families(body)
-        for s in f.samples
-    }
+    values = parse_series(body)
     assert values[("test_static_value", ())] == 7
     assert values[("tocsin_exporter_collector_success", (("collector", "boom"),))] == 0
     assert values[("tocsin_exporter_collector_success", (("collector", "static"),))] == 1

@@ -9,7 +9,7 @@ backslashes and unicode, special floats, every metric type) must render identica
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,7 @@ from exporter.discovery import available
 from exporter.exposition import finish_openmetrics, go_float, render_openmetrics, render_text
 from exporter.scrape import Collection, CollectorEntry
 from tests.conftest import FIXTURES
+from tests.registry import Families
 
 FIXTURE_PATHS = HostPaths(
     procfs=FIXTURES / "proc", sysfs=FIXTURES / "sys", rootfs=FIXTURES / "rootfs"
@@ -47,20 +48,12 @@ def floatToGoString(value: float) -> str:
     return result
 
 
-class _Registry:
-    def __init__(self, families: Sequence[Metric]) -> None:
-        self.families = families
-
-    def collect(self) -> Iterable[Metric]:
-        return self.families
-
-
 def _reference(families: Sequence[Metric]) -> tuple[bytes | None, bytes | None]:
     """(text, OpenMetrics) from prometheus_client; None where it raises."""
     out: list[bytes | None] = []
     for render in (reference_text, reference_om):
         try:
-            out.append(render(_Registry(families)))
+            out.append(render(Families(families)))
         except Exception:
             out.append(None)
     return out[0], out[1]

@@ -8,30 +8,18 @@ import os
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors import fileintegrity
 from exporter.collectors.fileintegrity import FileIntegrityCollector, FileIntegrityConfig
 from servicekit.loader import Loader
+from tests.metrics import by_label
+from tests.registry import exposition, registry, samples
 
 
 def values(collector: Collector, name: str) -> dict[str, float]:
     """path -> value of one metric, rendered through prometheus_client and parsed back."""
-
-    class Adapter:
-        def collect(self):  # type: ignore[no-untyped-def]
-            return collector.collect()
-
-    registry = CollectorRegistry()
-    registry.register(Adapter())  # type: ignore[arg-type]
-    out = {}
-    for family in text_string_to_metric_families(generate_latest(registry).decode()):
-        for s in family.samples:
-            if s.name == name:
-                out[s.labels["path"]] = s.value
-    return out
+    return by_label(samples(collector), name, "path")
 
 
 def make(tmp_path: Path, cfg: FileIntegrityConfig, rootfs: Path = Path("/")) -> Collector:
@@ -146,19 +134,16 @@ def test_config_problems() -> None:
 def test_unwritable_state_dir_keeps_checking_and_is_reported(tmp_path: Path) -> None:
     from structlog.testing import capture_logs
 
-    from tests.metrics import parse_series
-
     watched = tmp_path / "sshd_config"
     watched.write_text("PermitRootLogin no\n")
     (tmp_path / "state").write_text("a file where the state directory should be")
     c = make(tmp_path, FileIntegrityConfig(paths=[str(watched)]))
-    registry = CollectorRegistry()
-    registry.register(c)  # type: ignore[arg-type]
+    reg = registry(c)
     with capture_logs() as logs:
         for _ in range(3):
-            found = parse_series(generate_latest(registry).decode())
+            found = samples(reg)
         watched.write_text("PermitRootLogin yes\n")
-        found = parse_series(generate_latest(registry).decode())
+        found = samples(reg)
     # Drift is still detected against the baseline held in memory.
     assert found[("tocsin_file_checksum_changed", (("path", str(watched)),))] == 1.0
     assert found[("tocsin_file_state_write_errors_total", ())] == 4.0
@@ -167,8 +152,8 @@ def test_unwritable_state_dir_keeps_checking_and_is_reported(tmp_path: Path) -> 
     ]
     (tmp_path / "state").unlink()
     with capture_logs() as logs:
-        generate_latest(registry)
-        generate_latest(registry)
+        exposition(reg)
+        exposition(reg)
     assert [e["event"] for e in logs] == ["file_integrity_state_write_recovered"]
     saved = json.loads((tmp_path / "state" / fileintegrity.STATE_FILE).read_text())
     assert saved["baselines"][str(watched)] == hashlib.sha256(b"PermitRootLogin no\n").hexdigest()

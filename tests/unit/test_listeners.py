@@ -18,6 +18,7 @@ from exporter.collectors.listeners import (
     parse_table,
 )
 from servicekit.loader import Loader
+from tests.registry import Found, collected
 
 TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
    0: 0100007F:C6BB 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 16452 1 00000000e5d1a21f 100 0 0 10 0
@@ -67,13 +68,9 @@ def fake_proc(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def collect(procfs: Path, cfg: ListenersConfig) -> dict[str, dict[tuple[str, ...], float]]:
+def collect(procfs: Path, cfg: ListenersConfig) -> Found:
     c = ListenersCollector(CollectorContext(paths=HostPaths(procfs=procfs), config=cfg))
-    out: dict[str, dict[tuple[str, ...], float]] = {}
-    for family in c.collect():
-        for s in family.samples:
-            out.setdefault(s.name, {})[tuple(s.labels.values())] = s.value
-    return out
+    return collected(c.collect())
 
 
 def test_counts_and_no_allowlist(fake_proc: Path) -> None:

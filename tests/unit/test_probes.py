@@ -27,6 +27,7 @@ from servicekit.loader import Loader
 from servicekit.values import Duration, Secret
 from tests.certs import write_localhost_cert
 from tests.conftest import free_port
+from tests.registry import Found, collected
 
 SEEN = web.AppKey("seen", list[web.Request])
 NOT_AFTER = dt.datetime(2031, 5, 17, 12, 0, tzinfo=dt.UTC)
@@ -302,12 +303,9 @@ async def test_collector_runs_probes_in_background(servers: Servers) -> None:
     await c.start()
     try:
         deadline = asyncio.get_running_loop().time() + 10
-        found: dict[str, dict[tuple[str, ...], float]] = {}
+        found: Found = {}
         while asyncio.get_running_loop().time() < deadline:
-            found = {}
-            for family in await asyncio.to_thread(lambda: list(c.collect())):
-                for s in family.samples:
-                    found.setdefault(s.name, {})[tuple(s.labels.values())] = s.value
+            found = collected(await asyncio.to_thread(lambda: list(c.collect())))
             if found.get("tocsin_probe_success", {}).get(("web",)) == 1.0 and (
                 "down",
             ) in found.get("tocsin_probe_success", {}):

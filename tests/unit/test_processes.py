@@ -21,6 +21,7 @@ from exporter.collectors.processes import (
     ProcessGroup,
 )
 from servicekit.loader import Loader
+from tests.registry import Found, collected
 
 # Burns a little CPU (so the CPU counters are provably non-zero), says so, then waits.
 WORKER = (
@@ -29,8 +30,6 @@ WORKER = (
     "print('ready', flush=True)\n"
     "time.sleep(600)\n"
 )
-
-Found = dict[str, dict[tuple[str, ...], float]]
 
 
 class Procs:
@@ -72,11 +71,7 @@ def procs() -> Iterator[Procs]:
 
 
 def collect(c: ProcessesCollector) -> Found:
-    out: Found = {}
-    for family in c.collect():
-        for s in family.samples:
-            out.setdefault(s.name, {})[tuple(s.labels.values())] = s.value
-    return out
+    return collected(c.collect())
 
 
 def make(groups: list[ProcessGroup], max_groups: int = 200) -> ProcessesCollector:

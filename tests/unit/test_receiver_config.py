@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from receiver.api.auth import Authenticator
-from receiver.config import TokenConfig, load_config
+from receiver.config import RateLimit, TokenConfig, load_config
 from servicekit.problems import ConfigError
 from servicekit.values import Secret
 
@@ -176,3 +176,44 @@ auth:
     assert set(cfg.channels) == {"hook", "log"}
     assert float(cfg.escalation_policies["pol"].steps[1].after) == 600.0
     assert cfg.routes[0].matchers == ['severity="critical"', 'team=~"db|infra",env!=dev']
+
+
+def test_config_reports_every_problem(tmp_path: Path) -> None:
+    path = tmp_path / "receiver.yml"
+    path.write_text(
+        """
+channels:
+  - {name: hook, type: webhook, url: "ftp://x", rate_limit: fast}
+  - {name: x, type: carrier-pigeon}
+routes:
+  - matchers: ['sev=~"("']
+    channels: [nowhere]
+default_route: {escalation: missing}
+auth:
+  tokens: [{name: t, roles: [root], sha256: abc}]
+storm: {threshold: lots}
+""",
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    text = str(err.value)
+    for expected in (
+        "channels[0].rate_limit",
+        "channels[0].url",
+        "channels[1].type",
+        "routes[0].matchers[0]",
+        "routes[0].channels[0]",
+        "default_route.escalation",
+        "auth.tokens[0].sha256",
+        "auth.tokens[0].roles[0]",
+        "storm.threshold",
+    ):
+        assert expected in text, expected
+    assert all(p.file == str(path) for p in err.value.problems)
+
+
+def test_rate_limit_parse() -> None:
+    assert RateLimit.parse("5/s") == RateLimit(5, 1.0)
+    assert RateLimit.parse("100/5m") == RateLimit(100, 300.0)
+    with pytest.raises(ValueError):
+        RateLimit.parse("0/s")

@@ -130,3 +130,15 @@ def test_regexes_are_anchored_and_round_trip() -> None:
 def test_one_matcher_problems_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(MatcherError, match=message):
         parse_matcher(text)
+
+
+def test_matchers() -> None:
+    assert parse_matcher('severity="critical"').matches({"severity": "critical"})
+    assert not parse_matcher('severity!="critical"').matches({"severity": "critical"})
+    assert parse_matcher('team=~"db|infra"').matches({"team": "infra"})
+    assert not parse_matcher('team=~"db|infra"').matches({"team": "infrastructure"})
+    assert parse_matcher('team!~"db"').matches({})
+    with pytest.raises(ValueError, match="regular expression"):
+        parse_matcher('a=~"("')
+    with pytest.raises(ValueError, match="expected a matcher"):
+        parse_matcher("just text")

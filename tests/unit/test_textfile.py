@@ -5,39 +5,29 @@ from __future__ import annotations
 import math
 import os
 import shutil
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import CollectorContext
 from exporter.collectors.textfile import TextfileCollector, TextfileConfig
 from servicekit.loader import Loader
 from tests.conftest import FIXTURES, free_port, require_binary
+from tests.metrics import Series, fetch_metrics, parse_series
+from tests.procs import node_exporter_args, running
+from tests.registry import exposition
 
-Series = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 _NODE_OWN = ("go_", "process_", "promhttp_", "node_exporter_", "node_scrape_collector_")
 
 
 def series_of(text: str) -> Series:
-    out: Series = {}
-    for fam in text_string_to_metric_families(text):
-        for s in fam.samples:
-            if s.name.startswith(_NODE_OWN):
-                continue
-            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
-    return out
+    """The samples in `text`, without node_exporter's own."""
+    return {k: v for k, v in parse_series(text).items() if not k[0].startswith(_NODE_OWN)}
 
 
 def collect_text(*dirs: Path) -> str:
     cfg = TextfileConfig(directories=[str(d) for d in dirs])
-    registry = CollectorRegistry()
-    registry.register(TextfileCollector(CollectorContext(config=cfg)))  # type: ignore[arg-type]
-    return generate_latest(registry).decode()
+    return exposition(TextfileCollector(CollectorContext(config=cfg)))
 
 
 @pytest.fixture
@@ -57,30 +47,11 @@ def node_exporter_textfile(directory: Path) -> str:
     """What the real node_exporter exports for a textfile directory."""
     binary = require_binary("node_exporter")
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--collector.disable-defaults",
-            "--collector.textfile",
-            f"--collector.textfile.directory={directory}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    args = node_exporter_args(
+        binary, port, ["textfile"], f"--collector.textfile.directory={directory}"
     )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
-                    return r.read().decode()
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with running(args, directory.parent / f"node_exporter-{port}.log", port=port):
+        return fetch_metrics(port)
 
 
 def test_matches_node_exporter(textdir: Path) -> None:

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator
 
 import pytest
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
-from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collector import Collector, CollectorContext
 from exporter.scrape import SPILL_AFTER, Collection, CollectorEntry, Snapshot
+from tests.metrics import by_label, parse_series
 
 
 class Quick(Collector):
@@ -54,13 +54,8 @@ def held() -> Iterator[Held]:
 
 
 def success(snap: Snapshot) -> dict[str, float]:
-    body = snap.render(False)[0].decode()
-    out = {}
-    for family in text_string_to_metric_families(body):
-        if family.name == "tocsin_exporter_collector_success":
-            for s in family.samples:
-                out[s.labels["collector"]] = s.value
-    return out
+    found = parse_series(snap.render(False)[0].decode())
+    return by_label(found, "tocsin_exporter_collector_success", "collector")
 
 
 def test_quick_collectors_run_on_one_thread() -> None:
