@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 
 from receiver.api.auth import Authenticator
-from receiver.backup import db_path
+from receiver.store.backup import db_path
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
 from receiver.events import EventHub
@@ -21,11 +21,11 @@ from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
-from receiver.retention import prune
+from receiver.store.retention import prune
 from receiver.runtime import Runtime
 from receiver.store.base import StoreError, Tx
 from receiver.store.sqlite import SqliteStore
-from receiver.store_metrics import StoreCollector
+from receiver.store.metrics import StoreCollector
 
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
