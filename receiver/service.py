@@ -7,12 +7,10 @@ import contextlib
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from receiver.api.auth import Authenticator
-from receiver.store.backup import db_path
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
 from receiver.events import EventHub
@@ -21,23 +19,21 @@ from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
-from receiver.store.retention import prune
 from receiver.runtime import Runtime
+from receiver.store.backup import db_path
 from receiver.store.base import StoreError, Tx
-from receiver.store.sqlite import SqliteStore
 from receiver.store.metrics import StoreCollector
+from receiver.store.retention import prune
+from receiver.store.sqlite import SqliteStore
+from receiver.templates import TemplateRenderer
 
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
 RETENTION_EVERY = 600.0
 
 
-def make_templates(config: Config) -> Any:
-    """The channel template renderer, when the templates package provides one."""
-    try:
-        from receiver.templates import TemplateRenderer
-    except ImportError:
-        return None
+def make_templates(config: Config) -> TemplateRenderer:
+    """The channel template renderer."""
     return TemplateRenderer(config.templates_dir)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from receiver.api.common import limit_param, require, runtime
-from receiver.model import iso
+from receiver.model.snapshot import iso
 from receiver.store.base import Tx
 
 

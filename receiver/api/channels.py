@@ -11,7 +11,7 @@ from aiohttp import web
 from receiver.api.common import act, no_body, require, runtime
 from receiver.api.errors import JSONHTTPError
 from receiver.api.incidents import attempts_of
-from receiver.model import iso
+from receiver.model.snapshot import iso
 from receiver.pipeline.actions import Actor, audit
 from receiver.pipeline.context import Context
 from receiver.pipeline.notify import insert_notification

@@ -17,7 +17,7 @@ from receiver.api.common import (
     runtime,
 )
 from receiver.api.errors import JSONHTTPError
-from receiver.model import incident_dict, incident_snapshot, iso
+from receiver.model.snapshot import incident_dict, incident_snapshot, iso
 from receiver.pipeline import actions
 from receiver.pipeline.matchers import Matcher, matches_all, parse_matcher
 from receiver.store.base import Row, Tx

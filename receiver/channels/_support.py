@@ -8,7 +8,8 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from receiver.channels.base import Notification, SendResult
+from receiver.channels.base import SendResult
+from receiver.model.notification import Notification
 from servicekit.redaction import replace_secrets
 from servicekit.values import Secret
 

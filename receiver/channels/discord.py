@@ -22,7 +22,8 @@ from receiver.channels._support import (
     json_preview,
     secret_url_parts,
 )
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

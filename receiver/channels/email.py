@@ -19,7 +19,8 @@ import aiosmtplib
 
 from receiver.budget import LIMITS, clip
 from receiver.channels._support import describe_exception
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 

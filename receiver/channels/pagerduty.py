@@ -23,7 +23,8 @@ from pagerduty.errors import HttpError as PagerDutyHttpError
 
 from receiver.budget import LIMITS, clip, fit_alerts, json_size
 from receiver.channels._support import classify_status, describe_exception, json_preview
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 from receiver.templates.context import build_context, relevant_alerts
 from servicekit.values import Duration, Secret
 

@@ -19,7 +19,8 @@ from twilio.rest import Client
 
 from receiver.budget import LIMITS, clip, fit_alerts
 from receiver.channels._support import describe_exception
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

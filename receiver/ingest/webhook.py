@@ -13,8 +13,8 @@ from aiohttp import web
 from receiver.api.auth import REQUEST_ID_KEY
 from receiver.api.errors import JSONHTTPError
 from receiver.ingest.inbox import store_raw
-from receiver.ingest.payload import Payload, PayloadError, parse_payload
 from receiver.metrics import WEBHOOKS
+from receiver.model.payload import Payload, PayloadError, parse_payload
 from receiver.runtime import RUNTIME
 from receiver.store.base import StoreError
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import structlog
 
-from receiver.channels.base import Channel, Notification, SendResult
+from receiver.channels.base import Channel, SendResult
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
+from receiver.model.notification import Notification
 from receiver.outbox.record import record_attempt
 from receiver.pipeline.context import Context
 from receiver.pipeline.digest import make_digest

@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 
 from receiver.channels.base import channel_types
-from receiver.model import incident_snapshot
+from receiver.model.snapshot import incident_snapshot
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
 from receiver.pipeline.notify import insert_notification, publish_incident, timeline

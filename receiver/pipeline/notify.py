@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from receiver.metrics import FOLDED
-from receiver.model import incident_snapshot_text
+from receiver.model.snapshot import incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.store.base import Tx
 from receiver.store.jsontext import dumps_sorted

@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from receiver.ingest.payload import Alert, Payload
 from receiver.metrics import ALERTS_RECEIVED, DUPLICATES
-from receiver.model import severity_of
+from receiver.model.payload import Alert, Payload
+from receiver.model.snapshot import severity_of
 from receiver.pipeline import escalation, storm
 from receiver.pipeline.context import Context
 from receiver.pipeline.notify import enqueue, notified_channels, publish_incident, timeline

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from receiver.config import default_config
-from receiver.ingest.payload import parse_payload
-from receiver.model import incident_snapshot, incident_snapshot_text
+from receiver.model.payload import parse_payload
+from receiver.model.snapshot import incident_snapshot, incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.pipeline.process import Outcome, process
 from receiver.store.retention import prune
