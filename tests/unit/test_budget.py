@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from receiver.budget import LIMITS, clip, fit_alerts, json_size, split_paragraphs, utf8_clip
+from receiver.channels.budget import LIMITS, clip, fit_alerts, json_size, split_paragraphs, utf8_clip
 from receiver.channels import discord, email, pagerduty, slack, teams, twilio
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
