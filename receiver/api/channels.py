@@ -12,9 +12,9 @@ from receiver.api.common import act, no_body, require, runtime
 from receiver.api.errors import JSONHTTPError
 from receiver.api.incidents import attempts_of
 from receiver.model.snapshot import iso
+from receiver.outbox.create import insert_notification
 from receiver.pipeline.actions import Actor, audit
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import insert_notification
 from receiver.store.base import Tx
 
 _WAIT = 30.0

@@ -8,18 +8,14 @@ from aiohttp import web
 
 from receiver.api.common import act, int_param, limit_param, no_body, require, runtime
 from receiver.api.incidents import with_attempts
+from receiver.outbox.deadletters import dead_letters
 from receiver.pipeline import actions
 from receiver.store.base import Tx
 
 
 def list_dead(tx: Tx, limit: int = 500) -> list[dict[str, Any]]:
     """Dead-lettered notifications with their attempts, newest first."""
-    rows = tx.all(
-        "SELECT id, incident_id, channel, kind, attempts, last_error, idempotency_key,"
-        " correlation_id, created_at, updated_at FROM notifications WHERE state = 'dead'"
-        " ORDER BY id DESC LIMIT ?",
-        (limit,),
-    )
+    rows = dead_letters(tx, limit)
     return with_attempts(tx, rows)
 
 

@@ -10,10 +10,13 @@ import structlog
 
 from receiver.channels.base import channel_types
 from receiver.model.snapshot import incident_snapshot
+from receiver.model.timeline import timeline
+from receiver.outbox.create import insert_notification
+from receiver.outbox.deadletters import requeue
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import insert_notification, publish_incident, timeline
 from receiver.pipeline.process import resolve
+from receiver.pipeline.publish import publish_incident
 from receiver.store.base import Tx
 
 log = structlog.get_logger("receiver.audit")
@@ -143,15 +146,10 @@ def manual_resolve(
 
 def replay(tx: Tx, ctx: Context, notification_id: int, actor: Actor, now: float) -> None:
     """Put a dead letter back in the outbox with a fresh attempt budget."""
-    row = tx.one("SELECT state FROM notifications WHERE id = ?", (notification_id,))
-    if row is None:
+    state = requeue(tx, notification_id, now)
+    if state is None:
         raise ActionError(404, f"notification {notification_id} not found")
-    if row["state"] != "dead":
-        raise ActionError(409, f"notification {notification_id} is {row['state']}, not dead")
-    tx.execute(
-        "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = ?,"
-        " window_start = ?, updated_at = ? WHERE id = ?",
-        (now, now, now, notification_id),
-    )
+    if state != "dead":
+        raise ActionError(409, f"notification {notification_id} is {state}, not dead")
     audit(tx, actor, "replay", f"notification/{notification_id}", now)
     tx.after_commit(ctx.wake_outbox)

@@ -8,8 +8,9 @@ tick), and the repeat of the last step is rescheduled from now rather than caugh
 from __future__ import annotations
 
 from receiver.metrics import ESCALATIONS
+from receiver.model.timeline import timeline
+from receiver.outbox.create import enqueue, notified_channels
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import enqueue, notified_channels, timeline
 from receiver.store.base import Row, Tx
 
 _BATCH = 500

@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from receiver.metrics import ALERTS_RECEIVED, DUPLICATES
 from receiver.model.payload import Alert, Payload
 from receiver.model.snapshot import severity_of
+from receiver.model.timeline import timeline
+from receiver.outbox.create import enqueue, notified_channels
 from receiver.pipeline import escalation, storm
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import enqueue, notified_channels, publish_incident, timeline
+from receiver.pipeline.publish import publish_incident
 from receiver.pipeline.routing import Target
 from receiver.store.base import Row, Tx
 from receiver.store.jsontext import dumps_labels, dumps_sorted
