@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from receiver.channels.base import Channel, channel_types
-from receiver.commands._config import load_or_report
+from receiver.commands.config_file import load_or_report
 from receiver.config import Config
 from receiver.model.notification import Notification
 from receiver.model.payload import PayloadError, parse_payload

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.api.auth import Authenticator
+from receiver.http.auth import Authenticator
 from receiver.config import TokenConfig, load_config
 from servicekit.problems import ConfigError
 from servicekit.values import Secret

@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 import structlog
 
-from receiver.api.auth import Authenticator
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
-from receiver.events import EventHub
+from receiver.http.auth import Authenticator
+from receiver.http.eventhub import EventHub
+from receiver.http.state import AppState
 from receiver.ingest.inbox import Inbox
 from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalation
 from receiver.pipeline.context import Context
-from receiver.runtime import Runtime
 from receiver.store.backup import db_path
 from receiver.store.base import StoreError, Tx
 from receiver.store.metrics import StoreCollector
@@ -30,6 +31,24 @@ from receiver.templates import TemplateRenderer
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
 RETENTION_EVERY = 600.0
+
+
+@dataclass
+class Runtime:
+    """The started receiver's parts."""
+
+    config: Config
+    store: SqliteStore
+    ctx: Context
+    worker: OutboxWorker
+    auth: Authenticator
+    hub: EventHub
+    channels: dict[str, Channel]
+    inbox: Inbox
+
+    def app_state(self) -> AppState:
+        """What the request handlers use."""
+        return AppState(self.config, self.store, self.ctx, self.auth, self.hub)
 
 
 def make_templates(config: Config) -> TemplateRenderer:
