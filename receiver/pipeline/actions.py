@@ -13,7 +13,7 @@ from receiver.model.snapshot import incident_snapshot
 from receiver.model.timeline import timeline
 from receiver.outbox.create import insert_notification
 from receiver.outbox.deadletters import requeue
-from receiver.pipeline import escalation
+from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
 from receiver.pipeline.process import resolve
 from receiver.pipeline.publish import publish_incident
@@ -79,7 +79,7 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
         " ack_comment = ?, updated_at = ? WHERE id = ?",
         (actor.name, now, comment or None, now, incident_id),
     )
-    escalation.pause(tx, incident_id)
+    escalate.pause(tx, incident_id)
     timeline(tx, incident_id, now, "acknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "ack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "acknowledged")
@@ -127,7 +127,7 @@ def unack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, no
         " ack_comment = NULL, updated_at = ? WHERE id = ?",
         (now, incident_id),
     )
-    escalation.resume(tx, incident_id, now)
+    escalate.resume(tx, incident_id, now)
     timeline(tx, incident_id, now, "unacknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "unack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "unacknowledged")

@@ -15,7 +15,7 @@ from receiver.model.payload import Alert, Payload
 from receiver.model.snapshot import severity_of
 from receiver.model.timeline import timeline
 from receiver.outbox.create import enqueue, notified_channels
-from receiver.pipeline import escalation, storm
+from receiver.pipeline import escalate, storm
 from receiver.pipeline.context import Context
 from receiver.pipeline.publish import publish_incident
 from receiver.pipeline.routing import Target
@@ -72,7 +72,7 @@ def process(tx: Tx, ctx: Context, payload: Payload, correlation_id: str, now: fl
         out.notifications += enqueue(
             tx, ctx, incident_id, target.channels, "firing", now, correlation_id=correlation_id
         )
-        out.notifications += escalation.start(tx, ctx, incident_id, target.policies, now)
+        out.notifications += escalate.start(tx, ctx, incident_id, target.policies, now)
         publish_incident(tx, ctx, incident_id, "created")
         return out
     if not applied:
