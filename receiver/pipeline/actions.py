@@ -15,7 +15,7 @@ from receiver.outbox.create import insert_notification
 from receiver.outbox.deadletters import requeue
 from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
-from receiver.pipeline.process import resolve
+from receiver.pipeline.incident import resolve
 from receiver.pipeline.publish import publish_incident
 from receiver.store.base import Tx
 
