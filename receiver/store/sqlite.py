@@ -30,7 +30,6 @@ from typing import Any, TypeVar
 
 import structlog
 
-from receiver.store.backup import backup_file
 from receiver.store.base import Row, StoreError
 from receiver.store.checkpoint import Checkpointer
 from receiver.store.connection import connect, migrate
@@ -161,10 +160,6 @@ class SqliteStore:
             return fn(_Tx(conn))
         finally:
             conn.execute("COMMIT")
-
-    async def backup(self, target: Path) -> None:
-        """Copy the live database with SQLite's online backup API."""
-        await asyncio.to_thread(backup_file, self.path, target)
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection."""
