@@ -61,3 +61,9 @@ WEBHOOK_PROCESSING_ERRORS = Counter(
     ["kind"],
     registry=REGISTRY,
 )
+EVENTS_DROPPED = Counter(
+    "tocsin_receiver_events_dropped",
+    "Incident change events not given to a Server-Sent Events subscriber because its"
+    " queue was full (a slow client loses events rather than slowing the receiver).",
+    registry=REGISTRY,
+)

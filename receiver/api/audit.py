@@ -7,8 +7,9 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import limit_param, require, runtime
-from receiver.model import iso
+from receiver.api.params import limit_param
+from receiver.http.state import app_state, require
+from receiver.model.snapshot import iso
 from receiver.store.base import Tx
 
 
@@ -24,7 +25,7 @@ def list_audit(tx: Tx, limit: int) -> list[dict[str, Any]]:
 async def get_list(request: web.Request) -> web.Response:
     require(request, "admin")
     limit = limit_param(request, default=200, maximum=5000)
-    items = await runtime(request).store.read(lambda tx: list_audit(tx, limit))
+    items = await app_state(request).store.read(lambda tx: list_audit(tx, limit))
     return web.json_response({"audit": items, "count": len(items)})
 
 

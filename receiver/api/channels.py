@@ -8,13 +8,15 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import act, no_body, require, runtime
-from receiver.api.errors import JSONHTTPError
+from receiver.api.bodies import no_body
 from receiver.api.incidents import attempts_of
-from receiver.model import iso
+from receiver.api.writes import act
+from receiver.http.errors import JSONHTTPError
+from receiver.http.state import app_state, require
+from receiver.model.snapshot import iso
+from receiver.outbox.create import insert_notification
 from receiver.pipeline.actions import Actor, audit
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import insert_notification
 from receiver.store.base import Tx
 
 _WAIT = 30.0
@@ -76,7 +78,7 @@ def queue_test(tx: Tx, ctx: Context, channel: str, actor: Actor, now: float) -> 
 
 async def wait_first_attempt(request: web.Request, nid: int, wait: float) -> dict[str, Any]:
     """The notification's state and attempts once one attempt is recorded (or timeout)."""
-    store = runtime(request).store
+    store = app_state(request).store
     deadline = time.monotonic() + wait
 
     def read(tx: Tx) -> dict[str, Any]:
@@ -92,7 +94,7 @@ async def wait_first_attempt(request: web.Request, nid: int, wait: float) -> dic
 
 async def get_list(request: web.Request) -> web.Response:
     require(request, "viewer")
-    cfg = runtime(request).config
+    cfg = app_state(request).config
     items = [
         {
             "name": c.name,
@@ -107,7 +109,7 @@ async def get_list(request: web.Request) -> web.Response:
 async def post_test(request: web.Request) -> web.Response:
     actor = require(request, "admin")
     name = request.match_info["name"]
-    rt = runtime(request)
+    rt = app_state(request)
     if name not in rt.config.channels:
         raise JSONHTTPError(404, f"unknown channel {name!r}", field="name")
     await no_body(request)

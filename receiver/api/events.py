@@ -13,7 +13,7 @@ import json
 import structlog
 from aiohttp import web
 
-from receiver.api.common import require, runtime
+from receiver.http.state import app_state, require
 
 log = structlog.get_logger("receiver.events")
 _KEEPALIVE = 15.0
@@ -32,7 +32,7 @@ STREAMS = web.AppKey("sse_streams", Streams)
 
 async def stream(request: web.Request) -> web.StreamResponse:
     require(request, "viewer")
-    hub = runtime(request).hub
+    hub = app_state(request).hub
     streams = request.app[STREAMS]
     if streams.closing.is_set():
         raise web.HTTPServiceUnavailable(reason="shutting down")

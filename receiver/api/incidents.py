@@ -7,17 +7,12 @@ from typing import Any
 
 from aiohttp import web
 
-from receiver.api.common import (
-    act,
-    comment_of,
-    int_param,
-    json_body,
-    limit_param,
-    require,
-    runtime,
-)
-from receiver.api.errors import JSONHTTPError
-from receiver.model import incident_dict, incident_snapshot, iso
+from receiver.api.bodies import comment_of, json_body
+from receiver.api.params import int_param, limit_param
+from receiver.api.writes import act
+from receiver.http.errors import JSONHTTPError
+from receiver.http.state import app_state, require
+from receiver.model.snapshot import incident_dict, incident_snapshot, iso
 from receiver.pipeline import actions
 from receiver.pipeline.matchers import Matcher, matches_all, parse_matcher
 from receiver.store.base import Row, Tx
@@ -130,7 +125,7 @@ def attempts_of(tx: Tx, notification_id: int) -> list[dict[str, Any]]:
 async def get_list(request: web.Request) -> web.Response:
     require(request, "viewer")
     states, severities, matchers, limit = _filters(request)
-    items = await runtime(request).store.read(
+    items = await app_state(request).store.read(
         lambda tx: list_incidents(tx, states, severities, matchers, limit)
     )
     return web.json_response({"incidents": items, "count": len(items)})
@@ -139,7 +134,7 @@ async def get_list(request: web.Request) -> web.Response:
 async def get_one(request: web.Request) -> web.Response:
     require(request, "viewer")
     incident_id = int_param(request, "id")
-    doc = await runtime(request).store.read(lambda tx: incident_detail(tx, incident_id))
+    doc = await app_state(request).store.read(lambda tx: incident_detail(tx, incident_id))
     if doc is None:
         raise JSONHTTPError(404, f"incident {incident_id} not found", field="id")
     return web.json_response(doc)
@@ -152,9 +147,9 @@ def _action(name: str) -> Any:
         actor = require(request, "operator")
         incident_id = int_param(request, "id")
         comment = comment_of(await json_body(request))
-        ctx = runtime(request).ctx
+        ctx = app_state(request).ctx
         await act(request, lambda tx, now: fn(tx, ctx, incident_id, actor, comment, now))
-        doc = await runtime(request).store.read(lambda tx: incident_snapshot(tx, incident_id))
+        doc = await app_state(request).store.read(lambda tx: incident_snapshot(tx, incident_id))
         return web.json_response(doc)
 
     return handler

@@ -10,37 +10,13 @@ under `receiver.channels` and registers itself with `@register`.
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
-NotificationKind = Literal[
-    "firing", "resolved", "escalation", "repeat", "digest", "test", "acknowledged"
-]
+from receiver import channels
+from receiver.model.notification import Notification
 
 _REGISTRY: dict[str, type[Channel]] = {}
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One message for one channel, exactly as stored in the outbox.
-
-    `incident` is a JSON snapshot taken when the notification was created (see
-    `receiver.model.incident_snapshot`): id, key, receiver, group_key, state, severity,
-    group_labels, common_labels, common_annotations, external_url, created_at,
-    updated_at, acked_by, acked_at, ack_comment, truncated_alerts and `alerts`
-    (each: fingerprint, status, labels, annotations, starts_at, ends_at, generator_url).
-    For a `digest`, `digest` holds the folded incidents' snapshots instead.
-    """
-
-    id: int
-    channel: str
-    kind: NotificationKind
-    idempotency_key: str
-    correlation_id: str
-    incident: dict[str, Any]
-    escalation_step: int | None = None
-    digest: list[dict[str, Any]] = field(default_factory=list)
-    attempt: int = 1
 
 
 @dataclass(frozen=True)
@@ -112,7 +88,5 @@ def register(cls: type[Channel]) -> type[Channel]:
 
 def channel_types() -> dict[str, type[Channel]]:
     """Every registered channel type, after importing the built-in channel modules."""
-    from receiver import channels
-
     channels.load_all()
     return dict(_REGISTRY)

@@ -14,15 +14,14 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from receiver.budget import LIMITS, clip, fit_alerts
-from receiver.channels._support import (
-    classify_status,
-    colour,
-    describe_exception,
-    json_preview,
-    secret_url_parts,
-)
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.colours import colour
+from receiver.channels.http_outcome import classify_status
+from receiver.channels.preview import json_preview
+from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.model.notification import Notification
+from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

@@ -17,9 +17,11 @@ from typing import Any, Literal
 
 import aiosmtplib
 
-from receiver.budget import LIMITS, clip
-from receiver.channels._support import describe_exception
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS
+from receiver.channels.redact import describe_exception
+from receiver.model.notification import Notification
+from receiver.templates.clip import clip
 from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 

@@ -7,7 +7,8 @@ from typing import Literal
 
 import structlog
 
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 
 log = structlog.get_logger("receiver.notify")
 

@@ -21,9 +21,13 @@ import pagerduty
 from pagerduty.errors import Error as PagerDutyError
 from pagerduty.errors import HttpError as PagerDutyHttpError
 
-from receiver.budget import LIMITS, clip, fit_alerts, json_size
-from receiver.channels._support import classify_status, describe_exception, json_preview
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS, fit_alerts, json_size
+from receiver.channels.http_outcome import classify_status
+from receiver.channels.preview import json_preview
+from receiver.channels.redact import describe_exception
+from receiver.model.notification import Notification
+from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_alerts
 from servicekit.values import Duration, Secret
 

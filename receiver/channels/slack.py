@@ -17,17 +17,14 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from receiver.budget import LIMITS, clip, fit_alerts, split_paragraphs
-from receiver.channels._support import (
-    classify_status,
-    colour,
-    describe_exception,
-    hex_colour,
-    json_preview,
-    parse_retry_after,
-    secret_url_parts,
-)
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.colours import colour, hex_colour
+from receiver.channels.http_outcome import classify_status, parse_retry_after
+from receiver.channels.preview import json_preview
+from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.model.notification import Notification
+from receiver.templates.clip import clip, split_paragraphs
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

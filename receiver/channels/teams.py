@@ -13,14 +13,13 @@ from typing import Any, ClassVar
 
 import aiohttp
 
-from receiver.budget import LIMITS, fit_alerts, json_size, split_paragraphs
-from receiver.channels._support import (
-    classify_status,
-    describe_exception,
-    json_preview,
-    secret_url_parts,
-)
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS, fit_alerts, json_size
+from receiver.channels.http_outcome import classify_status
+from receiver.channels.preview import json_preview
+from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.model.notification import Notification
+from receiver.templates.clip import split_paragraphs
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

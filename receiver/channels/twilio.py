@@ -17,9 +17,11 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
-from receiver.budget import LIMITS, clip, fit_alerts
-from receiver.channels._support import describe_exception
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.redact import describe_exception
+from receiver.model.notification import Notification
+from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
 from servicekit.values import Duration, Secret
 

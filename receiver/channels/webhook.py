@@ -16,7 +16,8 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 
 from receiver import __version__
-from receiver.channels.base import Channel, Notification, SendResult, register
+from receiver.channels.base import Channel, SendResult, register
+from receiver.model.notification import Notification
 from servicekit.values import Duration, Secret
 
 

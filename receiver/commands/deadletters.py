@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from receiver.commands._client import add_client_args, print_json, run_call
+from receiver.commands.api_client import add_client_args, print_json, run_call
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

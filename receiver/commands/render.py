@@ -13,10 +13,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from receiver.channels.base import Channel, Notification, channel_types
-from receiver.commands._config import load_or_report
+from receiver.channels.base import Channel, channel_types
+from receiver.commands.config_file import load_or_report
 from receiver.config import Config
-from receiver.ingest.payload import PayloadError, parse_payload
+from receiver.model.notification import Notification
+from receiver.model.payload import PayloadError, parse_payload
 from receiver.templates import TemplateRenderer
 from receiver.templates.check import KINDS
 from receiver.templates.sample import sample_incident

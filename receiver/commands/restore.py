@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.backup import restore
+from receiver.store.backup import restore
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

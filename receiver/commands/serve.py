@@ -12,9 +12,9 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from receiver.app import make_app
 from receiver.config import Config, default_config, load_config
-from receiver.service import Service
+from receiver.service.app import make_app
+from receiver.service.lifecycle import Service
 from servicekit import logs
 from servicekit.problems import ConfigError
 from servicekit.redaction import add_secrets, secrets_in

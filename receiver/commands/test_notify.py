@@ -16,9 +16,10 @@ import uuid
 from pathlib import Path
 
 from receiver.api.channels import test_incident
-from receiver.channels.base import Notification, SendResult, channel_types
-from receiver.commands._config import load_or_report
+from receiver.channels.base import SendResult, channel_types
+from receiver.commands.config_file import load_or_report
 from receiver.config import Config
+from receiver.model.notification import Notification
 from receiver.templates import TemplateRenderer
 
 

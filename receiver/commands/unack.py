@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from receiver.commands._action import add_action_parser, run_action
+from receiver.commands.incident_action import add_action_parser, run_action
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:

@@ -31,10 +31,11 @@ from functools import partial
 
 import structlog
 
-from receiver.ingest.payload import Payload, parse_payload
 from receiver.metrics import WEBHOOK_PROCESSING_ERRORS
+from receiver.model.payload import Payload, parse_payload
 from receiver.pipeline.context import Context
-from receiver.pipeline.process import Outcome, process
+from receiver.pipeline.stages import process
+from receiver.pipeline.work import Outcome
 from receiver.store.base import StoreError, Tx
 from receiver.store.sqlite import SqliteStore
 

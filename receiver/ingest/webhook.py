@@ -10,40 +10,22 @@ import time
 import structlog
 from aiohttp import web
 
-from receiver.api.auth import REQUEST_ID_KEY
-from receiver.api.errors import JSONHTTPError
-from receiver.ingest.inbox import store_raw
-from receiver.ingest.payload import Payload, PayloadError, parse_payload
+from receiver.http.body import read_capped
+from receiver.http.correlation import REQUEST_ID_KEY
+from receiver.http.errors import JSONHTTPError
+from receiver.http.state import app_state
+from receiver.ingest.inbox import Inbox, store_raw
 from receiver.metrics import WEBHOOKS
-from receiver.runtime import RUNTIME
+from receiver.model.payload import Payload, PayloadError, parse_payload
 from receiver.store.base import StoreError
 
 log = structlog.get_logger("receiver.ingest")
-_CHUNK = 1 << 16
 # Bodies above this are decoded and validated in a thread: a 10 MB webhook takes over a
 # second of CPU, which on the loop would stall every other request (health probes too).
 # Small ones stay inline, where a thread hop would cost more than the work.
 INLINE_MAX = 256 * 1024
-
-
-async def read_capped(request: web.Request, cap: int) -> bytes:
-    """The request body, refusing (413) anything over `cap` bytes without buffering it."""
-    length = request.content_length
-    if length is not None and length > cap:
-        raise JSONHTTPError(
-            413, f"body of {length} bytes exceeds the {cap}-byte limit", field="body"
-        )
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = await request.content.read(_CHUNK)
-        if not chunk:
-            break
-        size += len(chunk)
-        if size > cap:
-            raise JSONHTTPError(413, f"body exceeds the {cap}-byte limit", field="body")
-        chunks.append(chunk)
-    return b"".join(chunks)
+# The inbox that processes stored webhooks; set by the service beside APP_STATE.
+INBOX = web.AppKey("inbox", Inbox)
 
 
 def decode_body(raw: bytes) -> tuple[str, Payload]:
@@ -74,7 +56,7 @@ async def handle_webhook(request: web.Request) -> web.Response:
 
 
 async def _handle(request: web.Request) -> web.Response:
-    rt = request.app[RUNTIME]
+    rt = app_state(request)
     correlation_id = str(request[REQUEST_ID_KEY])
     rt.auth.require(request, "ingest")
     if request.content_type != "application/json":
@@ -94,7 +76,7 @@ async def _handle(request: web.Request) -> web.Response:
     except StoreError as exc:
         log.error("webhook_not_stored", error=str(exc))
         raise JSONHTTPError(503, "could not store the webhook; retry later") from None
-    rt.inbox.submit(webhook_id, payload, correlation_id)
+    request.app[INBOX].submit(webhook_id, payload, correlation_id)
     log.debug("webhook_stored", webhook_id=webhook_id, alerts=len(payload.alerts))
     return web.json_response(
         {"status": "stored", "correlation_id": correlation_id, "webhook_id": webhook_id}

@@ -1,1 +1,2 @@
-"""Delivery of stored notifications: retries, backoff, rate limits, digests, dead letters."""
+"""Everything about outbox rows: create, throttle, fold into digests, send, record,
+backoff and dead letters; the worker drives them."""

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from functools import partial
-from typing import Any
 
 import structlog
 
-from receiver.channels.base import Channel, Notification, SendResult
+from receiver.channels.base import Channel
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
+from receiver.model.notification import Notification
+from receiver.outbox.context import OutboxContext
+from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.record import record_attempt
-from receiver.pipeline.context import Context
-from receiver.pipeline.digest import make_digest
-from receiver.pipeline.ratelimit import TokenBucket
+from receiver.outbox.send import send, to_notification
+from receiver.outbox.throttle import TokenBucket
 from receiver.store.base import Row, Store, StoreError, Tx
 
 log = structlog.get_logger("receiver.outbox")
@@ -30,29 +30,10 @@ _PICK = 500
 _MAX_SLEEP = 1.0
 
 
-def to_notification(row: Row) -> Notification:
-    """An outbox row as the channel interface's Notification."""
-    snapshot: dict[str, Any] = json.loads(row["snapshot"])
-    digest: list[dict[str, Any]] = []
-    if row["kind"] == "digest":
-        digest = snapshot.pop("digest", [])
-    return Notification(
-        id=int(row["id"]),
-        channel=row["channel"],
-        kind=row["kind"],
-        idempotency_key=row["idempotency_key"],
-        correlation_id=row["correlation_id"],
-        incident=snapshot,
-        escalation_step=row["escalation_step"],
-        digest=digest,
-        attempt=int(row["attempts"]) + 1,
-    )
-
-
 class OutboxWorker:
     """Delivers stored notifications through their channels."""
 
-    def __init__(self, store: Store, ctx: Context, channels: dict[str, Channel]) -> None:
+    def __init__(self, store: Store, ctx: OutboxContext, channels: dict[str, Channel]) -> None:
         self.store = store
         self.ctx = ctx
         self.channels = channels
@@ -109,7 +90,7 @@ class OutboxWorker:
         sleep = _MAX_SLEEP
         self.inflight -= self.finished
         self.finished = set()
-        folded = await self.store.read(_folded_channels)
+        folded = await self.store.read(folded_channels)
         for channel in folded:
             sleep = min(sleep, await self._maybe_digest(channel, now))
         rows, next_due = await self.store.read(
@@ -156,7 +137,7 @@ class OutboxWorker:
             batch, self.folding = self.folding, []
             now = time.time()
             try:
-                await self.store.write(partial(_fold, rows=batch, now=now), durable=False)
+                await self.store.write(partial(fold, rows=batch, now=now), durable=False)
             except StoreError as exc:
                 log.error("fold_failed", error=str(exc))
             else:
@@ -196,14 +177,7 @@ class OutboxWorker:
         async with self.sems.setdefault(n.channel, asyncio.Semaphore(1)):
             started = time.time()
             t0 = time.perf_counter()
-            if channel is None:
-                result = SendResult.permanent(f"channel {n.channel!r} is not configured")
-            else:
-                try:
-                    result = await channel.send(n)
-                except Exception as exc:
-                    log.exception("channel_raised")
-                    result = SendResult.retryable(f"channel raised {type(exc).__name__}: {exc}")
+            result = await send(channel, n)
             duration = time.perf_counter() - t0
         NOTIFICATION_DURATION.labels(n.channel).observe(duration)
         cfg = self.ctx.config.outbox
@@ -233,11 +207,6 @@ class OutboxWorker:
             self.wake()
 
 
-def _folded_channels(tx: Tx) -> list[str]:
-    rows = tx.all("SELECT DISTINCT channel FROM notifications WHERE state = 'folded'")
-    return [r["channel"] for r in rows]
-
-
 def _due_rows(tx: Tx, now: float, limit: int) -> tuple[list[Row], float | None]:
     rows = tx.all(
         "SELECT * FROM notifications WHERE state = 'pending' AND next_attempt_at <= ?"
@@ -250,11 +219,3 @@ def _due_rows(tx: Tx, now: float, limit: int) -> tuple[list[Row], float | None]:
         (now,),
     )
     return rows, (nxt["t"] if nxt else None)
-
-
-def _fold(tx: Tx, rows: list[tuple[int, str]], now: float) -> None:
-    tx.executemany(
-        "UPDATE notifications SET state = 'folded', folded_reason = 'rate_limit', updated_at = ?"
-        " WHERE id = ? AND state = 'pending'",
-        [(now, i) for i, _ in rows],
-    )

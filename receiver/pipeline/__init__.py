@@ -1,1 +1,2 @@
-"""Processing stages: dedup, routing, escalation, storm control and digests."""
+"""The pipeline a stored webhook runs through, as named stages (see `stages`), and the
+actions people and tokens take on incidents."""

@@ -9,11 +9,14 @@ from typing import Any
 import structlog
 
 from receiver.channels.base import channel_types
-from receiver.model import incident_snapshot
-from receiver.pipeline import escalation
+from receiver.model.snapshot import incident_snapshot
+from receiver.model.timeline import timeline
+from receiver.outbox.create import insert_notification
+from receiver.outbox.deadletters import requeue
+from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import insert_notification, publish_incident, timeline
-from receiver.pipeline.process import resolve
+from receiver.pipeline.incident import resolve
+from receiver.pipeline.publish import publish_incident
 from receiver.store.base import Tx
 
 log = structlog.get_logger("receiver.audit")
@@ -76,7 +79,7 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
         " ack_comment = ?, updated_at = ? WHERE id = ?",
         (actor.name, now, comment or None, now, incident_id),
     )
-    escalation.pause(tx, incident_id)
+    escalate.pause(tx, incident_id)
     timeline(tx, incident_id, now, "acknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "ack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "acknowledged")
@@ -124,7 +127,7 @@ def unack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, no
         " ack_comment = NULL, updated_at = ? WHERE id = ?",
         (now, incident_id),
     )
-    escalation.resume(tx, incident_id, now)
+    escalate.resume(tx, incident_id, now)
     timeline(tx, incident_id, now, "unacknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "unack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "unacknowledged")
@@ -143,15 +146,10 @@ def manual_resolve(
 
 def replay(tx: Tx, ctx: Context, notification_id: int, actor: Actor, now: float) -> None:
     """Put a dead letter back in the outbox with a fresh attempt budget."""
-    row = tx.one("SELECT state FROM notifications WHERE id = ?", (notification_id,))
-    if row is None:
+    state = requeue(tx, notification_id, now)
+    if state is None:
         raise ActionError(404, f"notification {notification_id} not found")
-    if row["state"] != "dead":
-        raise ActionError(409, f"notification {notification_id} is {row['state']}, not dead")
-    tx.execute(
-        "UPDATE notifications SET state = 'pending', attempts = 0, next_attempt_at = ?,"
-        " window_start = ?, updated_at = ? WHERE id = ?",
-        (now, now, now, notification_id),
-    )
+    if state != "dead":
+        raise ActionError(409, f"notification {notification_id} is {state}, not dead")
     audit(tx, actor, "replay", f"notification/{notification_id}", now)
     tx.after_commit(ctx.wake_outbox)

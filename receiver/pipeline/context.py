@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from receiver.config import Config
@@ -27,7 +27,6 @@ class Context:
     wake_outbox: Callable[[], None] = _noop
     dispatch: Callable[[list[dict[str, Any]]], None] = _noop
     publish: Callable[[str, dict[str, Any]], None] = _noop
-    pending_events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config: Config) -> Context:

@@ -1,8 +1,11 @@
-"""Storm mode: more than `threshold` new incidents within `window` seconds."""
+"""Stage storm: more than `threshold` new incidents within `window` seconds put the
+receiver in storm mode, where new non-critical incidents go to digests."""
 
 from __future__ import annotations
 
 from receiver.config import StormConfig
+from receiver.pipeline.context import Context
+from receiver.pipeline.work import Webhook
 from receiver.store.base import Tx
 
 
@@ -12,3 +15,10 @@ def active(tx: Tx, cfg: StormConfig, now: float) -> bool:
         return False
     row = tx.one("SELECT COUNT(*) AS n FROM incidents WHERE created_at >= ?", (now - cfg.window,))
     return row is not None and int(row["n"]) >= cfg.threshold
+
+
+def check(tx: Tx, ctx: Context, w: Webhook) -> bool:
+    """A new, non-critical incident opened in storm mode has its notifications folded."""
+    if w.opens:
+        w.in_storm = w.severity != "critical" and active(tx, ctx.config.storm, w.now)
+    return True

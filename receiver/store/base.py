@@ -10,7 +10,6 @@ PostgreSQL backend only has to translate placeholders.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 R = TypeVar("R")
@@ -51,8 +50,6 @@ class Store(Protocol):
     async def read(self, fn: Callable[[Tx], R]) -> R: ...
 
     def read_sync(self, fn: Callable[[Tx], R]) -> R: ...
-
-    async def backup(self, target: Path) -> None: ...
 
     @property
     def is_open(self) -> bool: ...

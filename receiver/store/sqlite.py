@@ -22,10 +22,8 @@ into the database file, with fsyncs) run on a thread of their own, off the loop.
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +31,9 @@ from typing import Any, TypeVar
 import structlog
 
 from receiver.store.base import Row, StoreError
-from receiver.store.schema import MIGRATIONS
+from receiver.store.checkpoint import Checkpointer
+from receiver.store.connection import connect, migrate
+from receiver.store.walsync import SyncGroup, WalSync
 
 R = TypeVar("R")
 log = structlog.get_logger("receiver.store")
@@ -75,110 +75,6 @@ class _Tx:
         self.callbacks.append(fn)
 
 
-class WalSync:
-    """fdatasync of the WAL file, reopened when SQLite replaces the file."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-        self._inode = -1
-
-    def sync(self) -> None:
-        inode = os.stat(self.path).st_ino
-        if self._fd is None or inode != self._inode:
-            self.close()
-            self._fd = os.open(self.path, os.O_RDONLY)
-            self._inode = inode
-            # A new WAL file's directory entry must be durable too.
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-        os.fdatasync(self._fd)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-class SyncGroup:
-    """Runs WAL syncs one at a time; commits that arrive meanwhile share the next one."""
-
-    def __init__(self, wal: WalSync) -> None:
-        self.wal = wal
-        self._waiting: list[Callable[[BaseException | None], None]] = []
-        self._running: asyncio.Task[None] | None = None
-
-    def after_sync(self, done: Callable[[BaseException | None], None]) -> None:
-        """Call `done(error)` once a sync that started after this call has finished."""
-        self._waiting.append(done)
-        if self._running is None:
-            self._running = asyncio.get_running_loop().create_task(self._sync_all())
-
-    async def _sync_all(self) -> None:
-        while self._waiting:
-            group, self._waiting = self._waiting, []
-            error: BaseException | None = None
-            try:
-                await asyncio.to_thread(self.wal.sync)
-            except OSError as exc:
-                log.error("store_sync_failed", error=str(exc), batches=len(group))
-                error = StoreError(f"could not sync the WAL: {exc}")
-            for done in group:
-                done(error)
-        self._running = None
-
-    async def drain(self) -> None:
-        while self._running is not None:
-            await asyncio.shield(self._running)
-
-
-class Checkpointer:
-    """Copies the WAL into the database file on its own thread and connection.
-
-    The writer's automatic checkpoint would run inside a COMMIT on the event loop, with
-    two fsyncs; a PASSIVE checkpoint here runs beside the writer instead.
-    """
-
-    def __init__(self, path: Path, every: float = 0.2) -> None:
-        self.path = path
-        self.every = every
-        self._event = threading.Event()
-        self._stop = False
-        self._last = 0.0
-        self._thread = threading.Thread(target=self._run, name="store-checkpoint", daemon=True)
-        self._thread.start()
-
-    def poke(self) -> None:
-        """Ask for a checkpoint (at most one per `every` seconds)."""
-        now = time.monotonic()
-        if now - self._last > self.every:
-            self._last = now
-            self._event.set()
-
-    def _run(self) -> None:
-        conn = connect(self.path, "NORMAL")
-        try:
-            while True:
-                self._event.wait()
-                self._event.clear()
-                if self._stop:
-                    return
-                try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
-                except sqlite3.Error as exc:
-                    log.warning("checkpoint_failed", error=str(exc))
-        finally:
-            conn.close()
-
-    def close(self) -> None:
-        self._stop = True
-        self._event.set()
-        self._thread.join(10)
-
-
 class _Job:
     __slots__ = ("durable", "fn", "future", "threaded")
 
@@ -196,37 +92,6 @@ class _Job:
 
 
 Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
-
-
-def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
-    """Open a connection with the pragmas every connection needs."""
-    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={synchronous}")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    return conn
-
-
-def migrate(conn: sqlite3.Connection) -> int:
-    """Apply pending migrations; returns the schema version."""
-    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    current = int(row[0] or 0)
-    for version, statements in enumerate(MIGRATIONS, start=1):
-        if version <= current:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for sql in statements:
-                conn.execute(sql)
-            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
-            conn.execute("COMMIT")
-        except Exception:
-            conn.execute("ROLLBACK")
-            raise
-        current = version
-    return current
 
 
 class SqliteStore:
@@ -295,10 +160,6 @@ class SqliteStore:
             return fn(_Tx(conn))
         finally:
             conn.execute("COMMIT")
-
-    async def backup(self, target: Path) -> None:
-        """Copy the live database with SQLite's online backup API."""
-        await asyncio.to_thread(backup_file, self.path, target)
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection."""
@@ -445,15 +306,3 @@ def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
         job.future.set_exception(error)
     else:
         job.future.set_result(result)
-
-
-def backup_file(source: Path, target: Path) -> None:
-    """Online backup of `source` to `target` (safe while the receiver runs)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    src = sqlite3.connect(str(source))
-    dst = sqlite3.connect(str(target))
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()

@@ -7,15 +7,12 @@ so a typo in a variable name or a filter is reported before the first real alert
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from receiver.config import Config
 from receiver.templates import TemplateError, TemplateRenderer
 from receiver.templates.context import build_context
 from receiver.templates.sample import sample_notification
 from servicekit.problems import Problem
-
-if TYPE_CHECKING:
-    from receiver.config import Config
 
 KINDS = ("firing", "resolved", "escalation", "repeat", "acknowledged", "digest", "test")
 

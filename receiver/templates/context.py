@@ -7,11 +7,10 @@ templates work under StrictUndefined), and links back to Alertmanager are precom
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
-if TYPE_CHECKING:
-    from receiver.channels.base import Notification
+from receiver.model.notification import Notification
 
 WELL_KNOWN_ANNOTATIONS = ("summary", "description", "runbook_url", "suggested_fix", "dashboard_url")
 

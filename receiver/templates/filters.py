@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from receiver.budget import clip
+from receiver.templates.clip import clip
 
 
 def slack_escape(value: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from receiver.channels.base import Notification, NotificationKind
+from receiver.model.notification import Notification, NotificationKind
 
 _EXTERNAL_URL = "http://alertmanager.example:9093"
 

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from receiver.channels.base import Notification
 from receiver.channels.slack import SlackChannel, SlackConfig
 from receiver.cli import main
 from receiver.commands.render import snapshot_from_payload
+from receiver.model.notification import Notification
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
 from tests.conftest import free_port

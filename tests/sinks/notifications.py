@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from receiver.channels.base import Notification, NotificationKind
+from receiver.model.notification import Notification, NotificationKind
 
 PAYLOADS = Path(__file__).resolve().parent.parent / "fixtures" / "payloads"
 _ZERO_TIME = "0001-01-01T00:00:00Z"

@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from receiver.budget import LIMITS, clip, fit_alerts, json_size, split_paragraphs, utf8_clip
 from receiver.channels import discord, email, pagerduty, slack, teams, twilio
+from receiver.channels.budget import LIMITS, fit_alerts, json_size
 from receiver.templates import TemplateRenderer
+from receiver.templates.clip import clip, split_paragraphs, utf8_clip
 from servicekit.values import Secret
 from tests.sinks.discord import message_problems
 from tests.sinks.notifications import huge_incident, notification

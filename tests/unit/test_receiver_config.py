@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from receiver.api.auth import Authenticator
 from receiver.config import RateLimit, TokenConfig, load_config
+from receiver.http.auth import Authenticator
 from servicekit.problems import ConfigError
 from servicekit.values import Secret
 

@@ -20,8 +20,8 @@ import pytest
 from receiver.config import default_config
 from receiver.ingest import inbox as inbox_module
 from receiver.ingest.inbox import Inbox, is_transient, store_raw
-from receiver.ingest.payload import parse_payload
 from receiver.metrics import REGISTRY
+from receiver.model.payload import parse_payload
 from receiver.pipeline.context import Context
 from receiver.store.sqlite import SqliteStore
 from tests.integration.receiver_harness import am_alert, am_payload, wait_for

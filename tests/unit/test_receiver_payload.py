@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from receiver.ingest.payload import (
+from receiver.model.payload import (
     ANNOTATIONS_MAX,
     INT64_MAX,
     LABELS_MAX,

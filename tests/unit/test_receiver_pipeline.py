@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 from receiver.config import default_config
-from receiver.ingest.payload import parse_payload
-from receiver.model import incident_snapshot, incident_snapshot_text
+from receiver.model.payload import parse_payload
+from receiver.model.snapshot import incident_snapshot, incident_snapshot_text
 from receiver.pipeline.context import Context
-from receiver.pipeline.process import Outcome, process
-from receiver.retention import prune
+from receiver.pipeline.stages import process
+from receiver.pipeline.work import Outcome
+from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
 from tests.integration.receiver_harness import am_alert, am_payload
 

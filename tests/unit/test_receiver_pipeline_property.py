@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from receiver.api.errors import JSONHTTPError
 from receiver.config import default_config
+from receiver.http.errors import JSONHTTPError
 from receiver.ingest.inbox import apply_stored, store_raw
 from receiver.ingest.webhook import decode_body
-from receiver.model import incident_snapshot_text
+from receiver.model.snapshot import incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.store.sqlite import SqliteStore
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.backup import backup, db_path, restore
+from receiver.store.backup import backup, db_path, restore
 from receiver.store.base import Tx
 from receiver.store.sqlite import SqliteStore
 

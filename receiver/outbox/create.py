@@ -7,18 +7,11 @@ from collections.abc import Iterable
 from typing import Any
 
 from receiver.metrics import FOLDED
-from receiver.model import incident_snapshot_text
-from receiver.pipeline.context import Context
+from receiver.model.snapshot import incident_snapshot_text
+from receiver.model.timeline import timeline
+from receiver.outbox.context import OutboxContext
 from receiver.store.base import Tx
 from receiver.store.jsontext import dumps_sorted
-
-
-def timeline(tx: Tx, incident_id: int, at: float, event: str, **detail: Any) -> None:
-    """Append an entry to an incident's timeline."""
-    tx.execute(
-        "INSERT INTO timeline (incident_id, at, event, detail) VALUES (?, ?, ?, ?)",
-        (incident_id, at, event, dumps_sorted(detail)),
-    )
 
 
 def insert_notification(
@@ -100,7 +93,7 @@ def insert_notification_row(
 
 def enqueue(
     tx: Tx,
-    ctx: Context,
+    ctx: OutboxContext,
     incident_id: int,
     channels: Iterable[str],
     kind: str,
@@ -155,15 +148,3 @@ def notified_channels(tx: Tx, incident_id: int) -> list[str]:
         (incident_id,),
     )
     return [r["channel"] for r in rows]
-
-
-def publish_incident(tx: Tx, ctx: Context, incident_id: int, change: str) -> None:
-    """Publish an incident change to SSE subscribers once committed."""
-    row = tx.one(
-        "SELECT id, state, severity, updated_at, correlation_id FROM incidents WHERE id = ?",
-        (incident_id,),
-    )
-    if row is None:
-        return
-    event = {"change": change, **row}
-    tx.after_commit(lambda: ctx.publish("incident", event))

@@ -21,11 +21,6 @@ class TokenBucket:
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
 
-    def has_room(self) -> bool:
-        """True when a token is available (without taking it)."""
-        self._refill()
-        return self.tokens >= 1.0
-
     def take(self) -> bool:
         """Take a token if one is available."""
         self._refill()

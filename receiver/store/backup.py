@@ -11,8 +11,6 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from receiver.store.sqlite import backup_file
-
 DB_NAME = "receiver.db"
 
 
@@ -51,3 +49,15 @@ def restore(source: Path, storage: Path, force: bool = False) -> Path:
     shutil.copyfile(source, tmp)
     tmp.replace(target)
     return target
+
+
+def backup_file(source: Path, target: Path) -> None:
+    """Online backup of `source` to `target` (safe while the receiver runs)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    src = sqlite3.connect(str(source))
+    dst = sqlite3.connect(str(target))
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()

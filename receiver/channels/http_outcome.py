@@ -1,43 +1,14 @@
-"""Helpers shared by the provider channels: colours, HTTP outcome classification, redaction."""
+"""A provider's HTTP answer as a SendResult: 2xx ok, 429/408/5xx retry (with Retry-After),
+other 4xx permanent."""
 
 from __future__ import annotations
 
 import email.utils
-import json
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from receiver.channels.base import Notification, SendResult
-from servicekit.redaction import replace_secrets
-from servicekit.values import Secret
-
-SEVERITY_COLOURS = {
-    "critical": 0xD32F2F,
-    "error": 0xE64A19,
-    "warning": 0xF9A825,
-    "info": 0x1976D2,
-}
-RESOLVED_COLOUR = 0x2E7D32
-ACKED_COLOUR = 0x7B1FA2
-TEST_COLOUR = 0x616161
-
-
-def colour(notification: Notification) -> int:
-    """A message colour (RGB) for the notification's kind and incident severity."""
-    if notification.kind == "resolved":
-        return RESOLVED_COLOUR
-    if notification.kind == "test":
-        return TEST_COLOUR
-    if notification.kind == "acknowledged":
-        return ACKED_COLOUR
-    severity = str(notification.incident.get("severity") or "")
-    return SEVERITY_COLOURS.get(severity, TEST_COLOUR)
-
-
-def hex_colour(value: int) -> str:
-    """`#rrggbb` for an RGB integer."""
-    return f"#{value:06x}"
+from receiver.channels.base import SendResult
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -90,25 +61,3 @@ def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
                 return str(value[0]) if value else None
             return str(value)
     return None
-
-
-def json_preview(document: Any) -> str:
-    """A request body as `tocsin-receiver render` shows it: indented, non-ASCII kept."""
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
-def describe_exception(exc: BaseException, secrets: Iterable[str | Secret | None]) -> str:
-    """`Type: message` for an exception, with secrets removed."""
-    message = str(exc) or repr(exc)
-    return replace_secrets(f"{type(exc).__name__}: {message}", secrets)
-
-
-def secret_url_parts(url: str) -> list[str]:
-    """The parts of a webhook URL that carry its secret: the whole URL and its path+query."""
-    parts = [url]
-    scheme_end = url.find("://")
-    if scheme_end >= 0:
-        path_start = url.find("/", scheme_end + 3)
-        if path_start >= 0 and len(url) - path_start > 1:
-            parts.append(url[path_start:])
-    return parts

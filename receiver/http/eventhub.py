@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from receiver.metrics import EVENTS_DROPPED
+
 _QUEUE_SIZE = 1000
 
 
@@ -13,7 +15,6 @@ class EventHub:
 
     def __init__(self) -> None:
         self._subscribers: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
-        self.dropped = 0
 
     def subscribe(self) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
         q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(_QUEUE_SIZE)
@@ -29,4 +30,4 @@ class EventHub:
             try:
                 q.put_nowait((kind, data))
             except asyncio.QueueFull:
-                self.dropped += 1
+                EVENTS_DROPPED.inc()

@@ -1,4 +1,5 @@
-"""Escalation policies and repeat intervals, driven by stored due times.
+"""Stage escalate, and the escalation policies and repeat intervals it schedules, driven
+by stored due times.
 
 Due times live in the `escalations` table and `incidents.repeat_due_at`, so after a
 restart each step that came due while we were down fires once (not once per missed
@@ -8,27 +9,27 @@ tick), and the repeat of the last step is rescheduled from now rather than caugh
 from __future__ import annotations
 
 from receiver.metrics import ESCALATIONS
+from receiver.model.timeline import timeline
+from receiver.outbox.create import enqueue, notified_channels
 from receiver.pipeline.context import Context
-from receiver.pipeline.notify import enqueue, notified_channels, timeline
+from receiver.pipeline.work import Webhook
 from receiver.store.base import Row, Tx
 
 _BATCH = 500
 
 
-def start(
-    tx: Tx, ctx: Context, incident_id: int, policies: tuple[str, ...], now: float
-) -> list[int]:
-    """Schedule each policy's first step and fire whatever is already due."""
-    for name in policies:
-        policy = ctx.config.escalation_policies[name]
-        tx.execute(
-            "INSERT INTO escalations (incident_id, policy, next_step, due_at, active)"
-            " VALUES (?, ?, 0, ?, 1) ON CONFLICT DO NOTHING",
-            (incident_id, name, now + policy.steps[0].after),
-        )
-    if not policies:
-        return []
-    return fire_due(tx, ctx, now, incident_id)
+def schedule(tx: Tx, ctx: Context, w: Webhook) -> bool:
+    """Stage escalate: a new incident gets its policies' first steps scheduled; the
+    outbox stage then queues whatever is already due (`fire_due`)."""
+    if w.opens:
+        for name in w.target.policies:
+            policy = ctx.config.escalation_policies[name]
+            tx.execute(
+                "INSERT INTO escalations (incident_id, policy, next_step, due_at, active)"
+                " VALUES (?, ?, 0, ?, 1) ON CONFLICT DO NOTHING",
+                (w.incident_id, name, w.now + policy.steps[0].after),
+            )
+    return True
 
 
 def fire_due(tx: Tx, ctx: Context, now: float, incident_id: int | None = None) -> list[int]:

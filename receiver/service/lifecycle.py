@@ -5,39 +5,54 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import structlog
 
-from receiver.api.auth import Authenticator
-from receiver.backup import db_path
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
-from receiver.events import EventHub
+from receiver.http.auth import Authenticator
+from receiver.http.eventhub import EventHub
+from receiver.http.state import AppState
 from receiver.ingest.inbox import Inbox
 from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
-from receiver.pipeline import escalation
+from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
-from receiver.retention import prune
-from receiver.runtime import Runtime
+from receiver.store.backup import db_path
 from receiver.store.base import StoreError, Tx
+from receiver.store.metrics import StoreCollector
+from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
-from receiver.store_metrics import StoreCollector
+from receiver.templates import TemplateRenderer
 
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
 RETENTION_EVERY = 600.0
 
 
-def make_templates(config: Config) -> Any:
-    """The channel template renderer, when the templates package provides one."""
-    try:
-        from receiver.templates import TemplateRenderer
-    except ImportError:
-        return None
+@dataclass
+class Runtime:
+    """The started receiver's parts."""
+
+    config: Config
+    store: SqliteStore
+    ctx: Context
+    worker: OutboxWorker
+    auth: Authenticator
+    hub: EventHub
+    channels: dict[str, Channel]
+    inbox: Inbox
+
+    def app_state(self) -> AppState:
+        """What the request handlers use."""
+        return AppState(self.config, self.store, self.ctx, self.auth, self.hub)
+
+
+def make_templates(config: Config) -> TemplateRenderer:
+    """The channel template renderer."""
     return TemplateRenderer(config.templates_dir)
 
 
@@ -121,7 +136,7 @@ class Service:
             now = time.time()
             try:
                 if await rt.store.read(partial(_anything_due, now=now)):
-                    fired = await rt.store.write(partial(escalation.tick, ctx=rt.ctx, now=now))
+                    fired = await rt.store.write(partial(escalate.tick, ctx=rt.ctx, now=now))
                     if fired:
                         log.info("scheduled_notifications", count=fired)
                         continue

@@ -3,22 +3,18 @@
 A channel describes its message as a function of how many alerts it shows (`build(n)`);
 `fit_alerts` finds the largest n whose message fits, and the template says "+N more" for
 the rest. Single fields that are too long on their own (one alert with a 10,000-character
-description) are shortened with `clip`, which stops at a word boundary. Both together
-guarantee a limit is never exceeded.
+description) are shortened with `receiver.templates.clip`, which stops at a word boundary.
+Both together guarantee a limit is never exceeded.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-
-ELLIPSIS = "…"
-_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 @dataclass(frozen=True)
@@ -49,24 +45,6 @@ class Limits:
 LIMITS = Limits()
 
 
-def clip(text: str, limit: int, marker: str = ELLIPSIS) -> str:
-    """Shorten `text` to at most `limit` characters, ending at a word boundary plus `marker`.
-
-    Only a single word longer than the whole limit (a URL, a hash) is cut inside itself.
-    """
-    if limit <= 0:
-        return ""
-    if len(text) <= limit:
-        return text
-    if len(marker) >= limit:
-        return marker[:limit]
-    room = limit - len(marker)
-    head = text[: room + 1]
-    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
-    kept = head[:cut].rstrip() if cut > 0 else text[:room]
-    return kept + marker
-
-
 def fit_alerts(build: Callable[[int], T], total: int, fits: Callable[[T], bool]) -> T:
     """The message showing the most alerts (at most `total`) that still fits.
 
@@ -92,38 +70,3 @@ def fit_alerts(build: Callable[[int], T], total: int, fits: Callable[[T], bool])
 def json_size(value: Any) -> int:
     """Bytes of `value` serialised as compact UTF-8 JSON (how providers count payloads)."""
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-
-
-def utf8_clip(text: str, max_bytes: int, marker: str = ELLIPSIS) -> str:
-    """Like `clip`, but the limit is in UTF-8 bytes."""
-    if len(text.encode("utf-8")) <= max_bytes:
-        return text
-    limit = max_bytes
-    while limit > 0:
-        candidate = clip(text, limit, marker)
-        if len(candidate.encode("utf-8")) <= max_bytes:
-            return candidate
-        limit -= max(1, limit // 10)
-    return ""
-
-
-def split_paragraphs(text: str, limit: int) -> list[str]:
-    """Pack blank-line-separated paragraphs into chunks of at most `limit` characters.
-
-    Paragraphs are never split; one longer than `limit` on its own is clipped.
-    """
-    chunks: list[str] = []
-    current = ""
-    for raw in _PARAGRAPH_BREAK.split(text):
-        paragraph = clip(raw.strip("\n"), limit)
-        if not paragraph.strip():
-            continue
-        if current and len(current) + 2 + len(paragraph) <= limit:
-            current = f"{current}\n\n{paragraph}"
-        else:
-            if current:
-                chunks.append(current)
-            current = paragraph
-    if current:
-        chunks.append(current)
-    return chunks

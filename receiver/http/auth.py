@@ -13,8 +13,9 @@ import re
 
 from aiohttp import web
 
-from receiver.api.errors import JSONHTTPError
 from receiver.config import TokenConfig
+from receiver.http.correlation import REQUEST_ID_KEY
+from receiver.http.errors import JSONHTTPError
 from receiver.pipeline.actions import Actor
 
 IMPLIED = {
@@ -23,7 +24,6 @@ IMPLIED = {
     "operator": {"operator", "viewer"},
     "admin": {"admin", "operator", "viewer"},
 }
-REQUEST_ID_KEY = "correlation_id"
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 
 

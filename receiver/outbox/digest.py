@@ -1,4 +1,5 @@
-"""Fold notifications that could not be sent (rate limit, storm) into one digest message."""
+"""Fold notifications that could not be sent (rate limit, storm) into one digest message:
+rows over a rate limit are marked folded, and a channel's folded rows become one digest."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import uuid
 from typing import Any
 
 from receiver.metrics import DIGESTS
-from receiver.pipeline.notify import insert_notification
+from receiver.outbox.create import insert_notification
 from receiver.store.base import Tx
 
 _MAX_FOLD = 10000
@@ -52,3 +53,18 @@ def make_digest(tx: Tx, channel: str, now: float) -> int | None:
     )
     DIGESTS.labels(channel).inc()
     return digest_id
+
+
+def fold(tx: Tx, rows: list[tuple[int, str]], now: float) -> None:
+    """Fold pending rows `(id, channel)` that are over their channel's rate limit."""
+    tx.executemany(
+        "UPDATE notifications SET state = 'folded', folded_reason = 'rate_limit', updated_at = ?"
+        " WHERE id = ? AND state = 'pending'",
+        [(now, i) for i, _ in rows],
+    )
+
+
+def folded_channels(tx: Tx) -> list[str]:
+    """Channels with folded rows waiting for a digest."""
+    rows = tx.all("SELECT DISTINCT channel FROM notifications WHERE state = 'folded'")
+    return [r["channel"] for r in rows]

@@ -1,0 +1,35 @@
+"""What request handlers use, stored on the aiohttp app under APP_STATE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from receiver.config import Config
+from receiver.http.auth import Authenticator
+from receiver.http.eventhub import EventHub
+from receiver.pipeline.actions import Actor
+from receiver.pipeline.context import Context
+from receiver.store.sqlite import SqliteStore
+
+
+@dataclass(frozen=True)
+class AppState:
+    config: Config
+    store: SqliteStore
+    ctx: Context
+    auth: Authenticator
+    hub: EventHub
+
+
+APP_STATE = web.AppKey("app_state", AppState)
+
+
+def app_state(request: web.Request) -> AppState:
+    return request.app[APP_STATE]
+
+
+def require(request: web.Request, role: str) -> Actor:
+    """Authenticate the caller for `role` (401/403 JSON errors otherwise)."""
+    return app_state(request).auth.require(request, role)

@@ -1,0 +1,1 @@
+"""Service set-up: start and stop the receiver's parts, and the aiohttp application."""

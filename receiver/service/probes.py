@@ -1,0 +1,65 @@
+"""`/-/healthy` and `/-/ready`: readiness follows whether the store can commit."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from receiver.http.errors import json_error
+from receiver.http.state import APP_STATE
+from receiver.store.base import StoreError, Tx
+
+
+async def healthy(_: web.Request) -> web.Response:
+    return web.Response(text="Healthy.\n")
+
+
+async def ready(request: web.Request) -> web.Response:
+    """200 while webhooks can be stored; 503 with a JSON reason otherwise.
+
+    After a failed commit (disk full, I/O error) the store is not ready until a commit
+    succeeds. Every `PROBE_AFTER` seconds of that, the probe tries one commit itself, so
+    a receiver taken out of service (and so given nothing to write) notices when the
+    disk has recovered.
+    """
+    store = request.app[APP_STATE].store
+    if not store.is_open:
+        return json_error(503, "the store is not open", field="store")
+    probe = request.app[PROBE]
+    if store.commit_error is None:
+        probe.since = None
+    else:
+        now = time.monotonic()
+        if probe.since is None:
+            probe.since = now
+        elif now - probe.since >= PROBE_AFTER and not probe.lock.locked():
+            probe.since = now
+            async with probe.lock:
+                with contextlib.suppress(StoreError):
+                    await store.write(_touch)
+    if store.commit_error is not None:
+        return json_error(503, f"the store cannot commit: {store.commit_error}", field="store")
+    return web.Response(text="Ready.\n")
+
+
+PROBE_AFTER = 10.0
+
+
+@dataclass
+class CommitProbe:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # When readiness first saw the current commit failure (or last probed it).
+    since: float | None = None
+
+
+PROBE = web.AppKey("commit_probe", CommitProbe)
+
+
+def _touch(tx: Tx) -> None:
+    # Rewrites one row unchanged: the commit writes (and syncs) a WAL frame, which is
+    # what a full disk refuses.
+    tx.execute("UPDATE schema_version SET version = version")
