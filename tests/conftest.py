@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.certs import write_localhost_cert
-
-# The process harness lives in tests/procs.py; tests import these names from here too.
-from tests.procs import REPO as REPO
-from tests.procs import ExporterProcess as ExporterProcess
-from tests.procs import free_port as free_port
-from tests.procs import run_exporter as run_exporter
+from tests.procs import REPO, free_port
 
 FIXTURES = REPO / "tests" / "fixtures"
 # The node_exporter collectors tocsin reimplements, by node_exporter's names.

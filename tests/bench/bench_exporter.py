@@ -35,8 +35,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS, free_port
-from tests.procs import REPO, exporter_args, node_exporter_args, stop_process, wait_for_port
+from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS
+from tests.procs import (
+    REPO,
+    exporter_args,
+    free_port,
+    node_exporter_args,
+    stop_process,
+    wait_for_port,
+)
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 DURATION = 10.0

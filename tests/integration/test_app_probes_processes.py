@@ -21,8 +21,9 @@ import pytest
 import yaml
 from aiohttp import web
 
-from tests.conftest import free_port, run_exporter, self_signed_cert
+from tests.conftest import self_signed_cert
 from tests.metrics import poll, value
+from tests.procs import free_port, run_exporter
 
 
 @dataclass

@@ -16,7 +16,7 @@ from receiver.commands.render import snapshot_from_payload
 from receiver.model.notification import Notification
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import PAYLOADS, load_payload
 from tests.sinks.pagerduty import PagerDutySink

@@ -11,7 +11,7 @@ import pytest
 from receiver.channels.pagerduty import PagerDutyChannel, PagerDutyConfig, dedup_key
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import notification
 from tests.sinks.pagerduty import PagerDutySink

@@ -11,7 +11,7 @@ from receiver.channels.slack import SlackChannel, SlackConfig
 from receiver.metrics import REGISTRY
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import notification
 from tests.sinks.slack import SlackSink

@@ -9,7 +9,7 @@ import pytest
 from receiver.channels.teams import TeamsChannel, TeamsConfig
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import huge_incident, notification
 from tests.sinks.teams import TeamsSink

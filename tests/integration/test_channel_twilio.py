@@ -9,7 +9,7 @@ import pytest
 from receiver.channels.twilio import TwilioChannel, TwilioConfig
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.base import Reply
 from tests.sinks.notifications import huge_incident, notification
 from tests.sinks.twilio import TwilioSink, twilio_error

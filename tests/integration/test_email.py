@@ -18,7 +18,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from receiver.channels.email import EmailChannel, EmailConfig, thread_id
 from receiver.templates import TemplateRenderer
 from servicekit.values import Secret
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.sinks.notifications import notification
 from tests.sinks.tls import SelfSigned, make_self_signed
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, run_exporter, self_signed_cert
-from tests.procs import run_module
+from tests.conftest import FIXTURES, self_signed_cert
+from tests.procs import run_exporter, run_module
 
 FAST = ["--collector.disable-defaults", "--collector.loadavg", "--collector.uname"]
 

@@ -17,7 +17,8 @@ from aiohttp import web
 from exporter.scrape import Collection, ScrapeCache
 from exporter.server import ServerSettings, build_app
 from servicekit.runner import make_runner
-from tests.conftest import FIXTURES, free_port, run_exporter
+from tests.conftest import FIXTURES
+from tests.procs import free_port, run_exporter
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, run_exporter
+from tests.conftest import FIXTURES
 from tests.metrics import scrape_series
-from tests.procs import run_module
+from tests.procs import run_exporter, run_module
 
 FAST = ["--collector.disable-defaults", "--collector.uname"]
 

@@ -13,14 +13,8 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import (
-    PROMETHEUS_ACCEPT,
-    SYSTEM_COLLECTORS,
-    free_port,
-    require_binary,
-    run_exporter,
-)
-from tests.procs import node_exporter_args, prometheus_args, running
+from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS, require_binary
+from tests.procs import free_port, node_exporter_args, prometheus_args, run_exporter, running
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,9 @@ import time
 from contextlib import AbstractContextManager
 from pathlib import Path
 
-from tests.conftest import FIXTURES, ExporterProcess, run_exporter
+from tests.conftest import FIXTURES
 from tests.metrics import Series, scrape, wait_until
+from tests.procs import ExporterProcess, run_exporter
 
 
 def access_line(method: str, path: str = "/x", code: int = 200, size: int = 10) -> str:

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from exporter.collectors.diskstats import DEFAULT_DEVICE_EXCLUDE
 from exporter.collectors.filesystem import DEFAULT_FS_TYPES_EXCLUDE, DEFAULT_MOUNT_POINTS_EXCLUDE
-from tests.conftest import REPO, SYSTEM_COLLECTORS, free_port, require_binary
+from tests.conftest import SYSTEM_COLLECTORS, require_binary
 from tests.metrics import fetch_metrics
-from tests.procs import exporter_args, node_exporter_args, running
+from tests.procs import REPO, exporter_args, free_port, node_exporter_args, running
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.conftest import REPO, free_port
 from tests.integration.receiver_harness import (
     ReceiverProcess,
     am_alert,
@@ -19,7 +18,7 @@ from tests.integration.receiver_harness import (
     post_webhook,
     wait_for,
 )
-from tests.procs import run_module
+from tests.procs import REPO, free_port, run_module
 
 pytestmark = pytest.mark.integration
 

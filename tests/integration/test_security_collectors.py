@@ -17,9 +17,8 @@ import yaml
 
 from exporter.collectors.sessions import UTMP_RECORD
 from tests.certs import cert_pem
-from tests.conftest import run_exporter
 from tests.metrics import matching, poll, scrape, value
-from tests.procs import run_module
+from tests.procs import run_exporter, run_module
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 DAY = dt.timedelta(days=1)

@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 from tests.certs import cert_pem
-from tests.conftest import run_exporter
 from tests.metrics import fetch_metrics, wait_until
+from tests.procs import run_exporter
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=0)
 SSH_FAILURE = (

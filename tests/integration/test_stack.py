@@ -23,9 +23,9 @@ import pytest
 import yaml
 
 from dashboards import generate
-from tests.conftest import free_port, require_binary, run_exporter, self_signed_cert
+from tests.conftest import require_binary, self_signed_cert
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink, wait_for
-from tests.procs import REPO, prometheus_args, start, stop_process
+from tests.procs import REPO, free_port, prometheus_args, run_exporter, start, stop_process
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from exporter.probing.connect import build_ssl_context
 from servicekit.loader import Loader
 from servicekit.values import Duration, Secret
 from tests.certs import write_localhost_cert
-from tests.conftest import free_port
+from tests.procs import free_port
 from tests.registry import Found, collected
 
 SEEN = web.AppKey("seen", list[web.Request])

@@ -12,9 +12,9 @@ import pytest
 from exporter.collector import CollectorContext
 from exporter.collectors.textfile import TextfileCollector, TextfileConfig
 from servicekit.loader import Loader
-from tests.conftest import FIXTURES, free_port, require_binary
+from tests.conftest import FIXTURES, require_binary
 from tests.metrics import Series, fetch_metrics, parse_series
-from tests.procs import node_exporter_args, running
+from tests.procs import free_port, node_exporter_args, running
 from tests.registry import exposition
 
 _NODE_OWN = ("go_", "process_", "promhttp_", "node_exporter_", "node_scrape_collector_")
