@@ -22,10 +22,12 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from annotated_types import Gt
 
 from exporter.collector import Collector, default_config
-from servicekit.loader import Loader, bounds
+from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.values import Duration
 from servicekit.yamlfile import read_yaml
@@ -40,7 +42,7 @@ class GlobalConfig:
 
     state_dir: Path = Path("./tocsin-exporter-state")
     min_interval: Duration = Duration(1.0)
-    collector_timeout: Duration = field(default=Duration(10.0), metadata=bounds(gt=0))
+    collector_timeout: Annotated[Duration, Gt(0)] = Duration(10.0)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class FrameworkKeys:
     """The keys of a collector's section that the framework, not the collector, owns."""
 
     enabled: bool | None = None
-    timeout: Duration | None = field(default=None, metadata=bounds(gt=0))
+    timeout: Annotated[Duration, Gt(0)] | None = None
 
 
 @dataclass

@@ -1,13 +1,17 @@
-"""Validate plain YAML data into typed dataclasses, collecting every problem at once.
+"""Validate plain YAML data into typed dataclasses with cattrs, collecting every problem at once.
 
-A problem names the file, the dotted key and what was expected, so `--check-config`
-can print all of them in one go instead of stopping at the first.
+cattrs walks the dataclasses, lists, mappings, unions and literals and gathers every
+failure of one pass with its place (detailed validation); the hooks here make it strict
+(no `"yes"` as a boolean, no `5` as a string, no `1.5` as an integer), check the
+`annotated_types` ranges declared on fields (`Annotated[int, Ge(1)]`), read `*_file`
+secrets relative to the config file, read value types that define a `parse` classmethod
+(`Duration.parse("5m")`) with it, and word each problem as file, dotted key, what was
+expected and the value found.
 
-Every problem shows in one pass: a section whose fields partly failed is still built
-as a *partial* object (see `is_partial`) so its own `validate()` and its parent's run
-too; reading a field that failed from a partial object aborts only that `validate()`,
-so no check ever runs on a value that was not parsed. Numeric ranges are declared on
-the field (`field(default=1, metadata=bounds(ge=1))`) and checked as the value is read.
+What no library does is kept here too: a section whose fields partly failed is still
+built as a *partial* object (see `is_partial`) so its own `validate()` and its parent's
+run in the same pass; reading a failed field from a partial object aborts only that
+`validate()`, so no check ever runs on a value that was not parsed.
 """
 
 from __future__ import annotations
@@ -15,59 +19,20 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
-import typing
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+import annotated_types
+import cattrs
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn
 
 from servicekit.problems import ConfigError, Problem
 from servicekit.values import Duration, Secret
 from servicekit.yamlfile import read_yaml
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """An inclusive (`ge`, `le`) or exclusive (`gt`, `lt`) range for a number or duration."""
-
-    ge: float | None = None
-    gt: float | None = None
-    le: float | None = None
-    lt: float | None = None
-
-    def check(self, value: float) -> str | None:
-        """What was expected when `value` is out of range, else None."""
-        ok = (
-            (self.ge is None or value >= self.ge)
-            and (self.gt is None or value > self.gt)
-            and (self.le is None or value <= self.le)
-            and (self.lt is None or value < self.lt)
-        )
-        return None if ok else self.describe()
-
-    def describe(self) -> str:
-        """The range in words, e.g. `at least 1` or `from 100 to 599`."""
-        if self.ge is not None and self.le is not None and self.gt is None and self.lt is None:
-            return f"from {_number(self.ge)} to {_number(self.le)}"
-        words = (
-            ("at least", self.ge),
-            ("greater than", self.gt),
-            ("at most", self.le),
-            ("less than", self.lt),
-        )
-        return " and ".join(f"{w} {_number(limit)}" for w, limit in words if limit is not None)
-
-
-def bounds(
-    *,
-    ge: float | None = None,
-    gt: float | None = None,
-    le: float | None = None,
-    lt: float | None = None,
-) -> dict[str, Bounds]:
-    """Field metadata declaring a range; for a list field it applies to every item."""
-    return {"bounds": Bounds(ge=ge, gt=gt, le=le, lt=lt)}
 
 
 class Unavailable(BaseException):
@@ -77,8 +42,13 @@ class Unavailable(BaseException):
     """
 
 
+class _Expected(ValueError):
+    """A value of the wrong type or out of range; the message says what was expected."""
+
+
 _PARTIAL_ATTR = "_servicekit_unavailable"
 _PARTIAL_CLASSES: dict[type, type] = {}
+_FAILED: Any = object()
 
 
 def is_partial(obj: Any) -> bool:
@@ -126,6 +96,7 @@ class Loader:
         self.file = file
         self.base_dir = base_dir or (Path(file).parent if file else Path.cwd())
         self.problems: list[Problem] = []
+        self._converter = _converter(self.base_dir)
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
@@ -141,81 +112,80 @@ class Loader:
         Returns None only when `data` is not a mapping at all."""
         if data is None:
             data = {}
-        if not isinstance(data, dict):
-            self.problem(key, f"expected a mapping, got {_kind(data)}")
-            return None
-        hints = get_type_hints(cls)
-        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-        secret_files = {f"{n}_file": n for n, t in hints.items() if _is_secret(t)}
-        values: dict[str, Any] = {}
-        failed: set[str] = set()
-        ok = True
-        for raw_key, raw in data.items():
-            name = str(raw_key)
-            sub = f"{key}.{name}" if key else name
-            if name in secret_files:
-                target = secret_files[name]
-                if target in data:
-                    self.problem(sub, f"set either {target} or {name}, not both")
-                    ok = False
-                    failed.add(target)
-                    continue
-                secret = self._read_secret_file(raw, sub)
-                if secret is None:
-                    ok = False
-                    failed.add(target)
-                else:
-                    values[target] = secret
-                continue
-            if name not in fields or not fields[name].init:
-                allowed = ", ".join(sorted([*fields, *secret_files]))
-                self.problem(sub, f"unknown key (expected one of: {allowed})")
-                ok = False
-                continue
-            before = len(self.problems)
-            value = self.convert(hints[name], raw, sub)
-            if len(self.problems) > before:
-                ok = False
-                if not _readable(value):
-                    failed.add(name)
-                    continue
-            limits = fields[name].metadata.get("bounds")
-            if limits is not None and not self._within(limits, value, sub):
-                ok = False
-                failed.add(name)
-                continue
-            values[name] = value
-        for name, f in fields.items():
-            if name in values or name in failed:
-                continue
-            if not f.init:
-                failed.add(name)
-                continue
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                sub = f"{key}.{name}" if key else name
-                if not (name in data or f"{name}_file" in data):
-                    self.problem(sub, f"required key is missing ({_describe(hints[name])})")
-                ok = False
-                failed.add(name)
         obj: Any
-        if ok:
-            try:
-                obj = cls(**values)
-            except (ValueError, TypeError) as exc:
-                self.problem(key, str(exc))
-                return _build_partial(cls, {}, set(fields))  # type: ignore[no-any-return]
-        else:
-            defaults = {
-                n: _default(f)
-                for n, f in fields.items()
-                if n not in values and n not in failed and f.init
-            }
-            obj = _build_partial(cls, {**defaults, **values}, failed)
+        try:
+            obj = self._converter.structure(data, cls)
+        except Exception as exc:
+            for sub, message in _problems(exc, key):
+                self.problem(sub, message)
+            obj = self._rebuild(cls, data)
+            if obj is _FAILED:
+                return None
         self._validate(obj, key)
         return obj  # type: ignore[no-any-return]
 
+    def _rebuild(self, tp: Any, raw: Any) -> Any:
+        """`raw` as `tp` keeping what parses: a section with failed fields becomes partial.
+
+        Runs only after a failed pass, so its own failures were reported already."""
+        try:
+            return self._converter.structure(raw, tp)
+        except Exception:  # noqa: S110 - reported by the first pass
+            pass
+        origin, args = get_origin(tp), get_args(tp)
+        if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):
+            return self._rebuild_section(tp, raw)  # type: ignore[arg-type]
+        if origin is list and isinstance(raw, list):
+            items = [self._rebuild(args[0], v) for v in raw]
+            return _FAILED if _FAILED in items else items
+        if origin is dict and isinstance(raw, Mapping):
+            values = {k: self._rebuild(args[1], v) for k, v in raw.items()}
+            return _FAILED if _FAILED in values.values() else values
+        options = [a for a in args if a is not type(None)]
+        if origin in (Union, types.UnionType) and raw is not None and len(options) == 1:
+            return self._rebuild(options[0], raw)
+        return _FAILED
+
+    def _rebuild_section(self, cls: type, raw: Mapping[str, Any]) -> Any:
+        hints = get_type_hints(cls, include_extras=True)
+        data, failed_secrets = _with_secret_files(cls, raw, self.base_dir)
+        values: dict[str, Any] = {}
+        failed = set(failed_secrets)
+        for f in dataclasses.fields(cls):
+            name = _yaml_name(f.name)
+            if not f.init or f.name in failed:
+                failed.add(f.name)
+            elif name in data:
+                value = self._rebuild(hints[f.name], data[name])
+                if value is _FAILED:
+                    failed.add(f.name)
+                else:
+                    values[f.name] = value
+            elif f.default is not dataclasses.MISSING:
+                values[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                values[f.name] = f.default_factory()
+            else:
+                failed.add(f.name)
+        return _build_partial(cls, values, failed)
+
     def _validate(self, obj: Any, key: str) -> None:
-        """Run `obj.validate()`; on a partial object it is skipped if it reads a failed field."""
+        """Run `validate()` of every section in the tree, innermost first.
+
+        On a partial object a validate() that reads a failed field is skipped."""
+        if isinstance(obj, list):
+            for i, item in enumerate(obj):
+                self._validate(item, f"{key}[{i}]")
+            return
+        if isinstance(obj, dict):
+            for k, item in obj.items():
+                self._validate(item, f"{key}.{k}" if key else str(k))
+            return
+        if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+            return
+        for f in dataclasses.fields(obj):
+            name = _yaml_name(f.name)
+            self._validate(available(obj, f.name), f"{key}.{name}" if key else name)
         validate = getattr(obj, "validate", None)
         if not callable(validate):
             return
@@ -225,133 +195,6 @@ class Loader:
             return
         for sub_key, message in found:
             self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
-
-    def _within(self, limits: Bounds, value: Any, key: str) -> bool:
-        """Check a number (or every number of a list) against its declared bounds."""
-        if isinstance(value, list):
-            results = [self._within(limits, item, f"{key}[{i}]") for i, item in enumerate(value)]
-            return all(results)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            expected = limits.check(value)
-            if expected is not None:
-                shown = f"{_number(value)}s" if isinstance(value, Duration) else _number(value)
-                what = (
-                    "a duration"
-                    if isinstance(value, Duration)
-                    else "an integer"
-                    if isinstance(value, int)
-                    else "a number"
-                )
-                self.problem(key, f"expected {what} {expected}, got {shown}")
-                return False
-        return True
-
-    def _read_secret_file(self, raw: Any, key: str) -> Secret | None:
-        if not isinstance(raw, str) or not raw:
-            self.problem(key, "expected a file path")
-            return None
-        path = Path(raw)
-        if not path.is_absolute():
-            path = self.base_dir / path
-        try:
-            return Secret(path.read_text(encoding="utf-8").strip())
-        except OSError as exc:
-            self.problem(key, f"cannot read secret file {raw}: {exc.strerror or exc}")
-            return None
-
-    def convert(self, tp: Any, raw: Any, key: str) -> Any:
-        """Convert one value to type `tp`, recording a problem on mismatch."""
-        origin = get_origin(tp)
-        if origin is typing.Union or origin is types.UnionType:
-            args = [a for a in get_args(tp) if a is not type(None)]
-            if raw is None:
-                return None
-            if len(args) == 1:
-                return self.convert(args[0], raw, key)
-            for arg in args:
-                trial = Loader(self.file, self.base_dir)
-                value = trial.convert(arg, raw, key)
-                if not trial.problems:
-                    return value
-            self.problem(key, f"expected {_describe(tp)}, got {_kind(raw)}")
-            return None
-        if origin is Literal:
-            allowed = get_args(tp)
-            if raw not in allowed:
-                choices = ", ".join(repr(a) for a in allowed)
-                self.problem(key, f"expected one of {choices}, got {raw!r}")
-                return None
-            return raw
-        if origin is list:
-            (item,) = get_args(tp)
-            if raw is None:
-                return []
-            if not isinstance(raw, list):
-                self.problem(key, f"expected a list, got {_kind(raw)}")
-                return None
-            return [self.convert(item, v, f"{key}[{i}]") for i, v in enumerate(raw)]
-        if origin is dict:
-            kt, vt = get_args(tp)
-            if raw is None:
-                return {}
-            if not isinstance(raw, dict):
-                self.problem(key, f"expected a mapping, got {_kind(raw)}")
-                return None
-            return {
-                self.convert(kt, k, key): self.convert(vt, v, f"{key}.{k}") for k, v in raw.items()
-            }
-        if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-            return self.load_partial(tp, raw, key)
-        if tp is Any:
-            return raw
-        if tp is Duration:
-            try:
-                return Duration.parse(raw)
-            except ValueError as exc:
-                self.problem(key, str(exc))
-                return None
-        if tp is Secret:
-            if not isinstance(raw, str):
-                self.problem(key, f"expected a string, got {_kind(raw)}")
-                return None
-            return Secret(raw)
-        if tp is bool:
-            if not isinstance(raw, bool):
-                self.problem(key, f"expected true or false, got {_kind(raw)}")
-                return None
-            return raw
-        if tp is int:
-            if isinstance(raw, bool) or not isinstance(raw, int):
-                self.problem(key, f"expected an integer, got {_kind(raw)}")
-                return None
-            return raw
-        if tp is float:
-            if isinstance(raw, bool) or not isinstance(raw, int | float):
-                self.problem(key, f"expected a number, got {_kind(raw)}")
-                return None
-            return float(raw)
-        if tp is str:
-            if isinstance(raw, int | float) and not isinstance(raw, bool):
-                return str(raw)
-            if not isinstance(raw, str):
-                self.problem(key, f"expected a string, got {_kind(raw)}")
-                return None
-            return raw
-        if tp is re.Pattern or get_origin(tp) is re.Pattern:
-            if not isinstance(raw, str):
-                self.problem(key, f"expected a regular expression string, got {_kind(raw)}")
-                return None
-            try:
-                return re.compile(raw)
-            except re.error as exc:
-                self.problem(key, f"invalid regular expression: {exc}")
-                return None
-        if tp is Path:
-            if not isinstance(raw, str):
-                self.problem(key, f"expected a path, got {_kind(raw)}")
-                return None
-            return Path(raw)
-        raise TypeError(f"config loader: unsupported type {tp!r} at {key}")
 
 
 def load_file(cls: type[T], path: str | Path) -> T:
@@ -365,38 +208,240 @@ def load_file(cls: type[T], path: str | Path) -> T:
     return obj
 
 
-def _default(f: dataclasses.Field[Any]) -> Any:
-    if f.default_factory is not dataclasses.MISSING:
-        return f.default_factory()
-    return f.default
+def _yaml_name(field_name: str) -> str:
+    """A field named after a Python keyword (`continue_`, `global_`) is written without
+    the underscore in YAML."""
+    return field_name[:-1] if field_name.endswith("_") else field_name
 
 
-def _readable(value: Any) -> bool:
-    """Whether a value whose conversion recorded problems can still be read by checks.
+def _is_secret(tp: Any) -> bool:
+    return tp is Secret or Secret in get_args(tp)
 
-    Only containers qualify: a list or mapping with no item missing, whose failed items
-    are partial objects that guard their own failed fields.
-    """
-    if is_partial(value):
-        return True
-    if isinstance(value, list):
-        return all(v is not None for v in value)
-    if isinstance(value, dict):
-        return all(v is not None for v in value.values())
-    return False
+
+def _secret_keys(cls: type) -> dict[str, str]:
+    """`<name>_file` key -> field name, for every field that holds a secret."""
+    hints = get_type_hints(cls)
+    return {f"{_yaml_name(n)}_file": n for n, tp in hints.items() if _is_secret(tp)}
+
+
+def _with_secret_files(
+    cls: type, raw: Mapping[str, Any], base_dir: Path
+) -> tuple[dict[str, Any], dict[str, Exception]]:
+    """The section with each `<name>_file` replaced by the secret read from that file,
+    and the failures by field name (each noted with the `_file` key it came from)."""
+    data = dict(raw)
+    failed: dict[str, Exception] = {}
+    for file_key, name in _secret_keys(cls).items():
+        if file_key not in data:
+            continue
+        target = _yaml_name(name)
+        path = data.pop(file_key)
+        error: Exception | None = None
+        if target in data:
+            error = _Expected(f"set either {target} or {file_key}, not both")
+            del data[target]
+        elif not isinstance(path, str) or not path:
+            error = _Expected("expected a file path")
+        else:
+            full = Path(path) if Path(path).is_absolute() else base_dir / path
+            try:
+                data[target] = Secret(full.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                error = _Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
+        if error is not None:
+            error.add_note(cattrs.AttributeValidationNote(file_key, file_key, str))
+            failed[name] = error
+    return data, failed
+
+
+def _section_hook(converter: cattrs.Converter, base_dir: Path) -> Callable[[type], Any]:
+    """The structure function for one config dataclass: cattrs' own, plus secret files,
+    keyword-named fields and a clear message when the section is not a mapping."""
+
+    def factory(cls: type) -> Callable[[Any, type], Any]:
+        hints = get_type_hints(cls, include_extras=True)
+        for f in dataclasses.fields(cls):
+            # cattrs resolves string annotations without `Annotated` extras, which would
+            # drop the declared ranges; resolved types are used as they are.
+            f.type = hints[f.name]
+        renamed = {_yaml_name(f.name): f.name for f in dataclasses.fields(cls) if f.init}
+        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+
+        def structure(raw: Any, _: type) -> Any:
+            if not isinstance(raw, Mapping):
+                raise _Expected(f"expected a mapping, got {_shown(raw)}")
+            data, failed = _with_secret_files(cls, raw, base_dir)
+            errors = list(failed.values())
+            for name in failed:
+                # Stands in for the secret that could not be read, so it is not also
+                # reported as missing; the section still fails with the real reason.
+                data[_yaml_name(name)] = Secret("")
+            try:
+                obj = generated({renamed.get(k, k): v for k, v in data.items()}, cls)
+            except ClassValidationError as exc:
+                raise ClassValidationError(exc.message, [*exc.exceptions, *errors], cls) from None
+            if errors:
+                raise ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
+            return obj
+
+        return structure
+
+    return factory
+
+
+def _converter(base_dir: Path) -> cattrs.Converter:
+    """A strict converter: a value must already have the type its field declares."""
+    c = cattrs.Converter(forbid_extra_keys=True)
+    plain: dict[Any, Callable[[Any, Any], Any]] = {
+        str: _strict(str, "a string"),
+        bool: _strict(bool, "true or false"),
+        int: _strict(int, "an integer"),
+        float: lambda v, _: float(_strict(float, "a number")(v, float)),
+        Path: lambda v, _: Path(_strict(str, "a path")(v, Path)),
+        Secret: lambda v, _: Secret(_strict(str, "a string")(v, Secret)),
+    }
+
+    def scalar(value: Any, tp: Any) -> Any:
+        # These hooks also match subclasses: one with its own `parse` (Duration,
+        # MatcherSet) is read with it, not taken for a plain string or number.
+        if _has_parse(tp):
+            return _parsed(value, tp)
+        return next(plain[base] for base in tp.__mro__ if base in plain)(value, tp)
+
+    for tp in plain:
+        c.register_structure_hook(tp, scalar)
+    c.register_structure_hook_func(_is_regex, _regex)
+    c.register_structure_hook_func(_is_literal, _literal)
+    c.register_structure_hook_factory(_has_bounds, lambda t: _bounded(c, t))
+    c.register_structure_hook_factory(dataclasses.is_dataclass, _section_hook(c, base_dir))
+    c.register_structure_hook_func(_has_parse, _parsed)
+    return c
+
+
+_NUMBERS = {str: (str,), bool: (bool,), int: (int,), float: (int, float)}
+
+
+def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
+    allowed = _NUMBERS[tp]
+
+    def check(value: Any, _: Any) -> Any:
+        # bool is an int subclass: `true` is no integer and no number here.
+        if not isinstance(value, allowed) or (tp is not bool and isinstance(value, bool)):
+            raise _Expected(f"expected {what}, got {_shown(value)}")
+        return value
+
+    return check
+
+
+def _has_parse(tp: Any) -> bool:
+    return isinstance(tp, type) and isinstance(tp.__dict__.get("parse"), classmethod)
+
+
+def _parsed(value: Any, tp: Any) -> Any:
+    try:
+        return tp.parse(value)
+    except ValueError as exc:
+        raise _Expected(str(exc)) from None
+
+
+def _is_regex(tp: Any) -> bool:
+    return tp is re.Pattern or get_origin(tp) is re.Pattern
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _regex(value: Any, _: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise _Expected(f"expected a regular expression string, got {_shown(value)}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise _Expected(f"invalid regular expression: {exc}") from None
+
+
+def _literal(value: Any, tp: Any) -> Any:
+    allowed = get_args(tp)
+    if not any(value == a and type(value) is type(a) for a in allowed):
+        choices = ", ".join(repr(a) for a in allowed)
+        raise _Expected(f"expected one of {choices}, got {value!r}")
+    return value
+
+
+_RANGES = (
+    annotated_types.Ge,
+    annotated_types.Gt,
+    annotated_types.Le,
+    annotated_types.Lt,
+    annotated_types.Interval,
+)
+_LIMITS = (("ge", "at least"), ("gt", "greater than"), ("le", "at most"), ("lt", "less than"))
+
+
+def _has_bounds(tp: Any) -> bool:
+    return get_origin(tp) is Annotated and any(isinstance(m, _RANGES) for m in tp.__metadata__)
+
+
+def _bounded(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """Structure as the annotated type, then check its `annotated_types` range."""
+    base = tp.__origin__
+    limits: dict[str, float] = {}
+    for meta in tp.__metadata__:
+        for name, _ in _LIMITS:
+            if getattr(meta, name, None) is not None:
+                limits[name] = getattr(meta, name)
+    if set(limits) == {"ge", "le"}:
+        expected = f"from {_number(limits['ge'])} to {_number(limits['le'])}"
+    else:
+        expected = " and ".join(f"{w} {_number(limits[n])}" for n, w in _LIMITS if n in limits)
+    what = {Duration: "a duration", int: "an integer"}.get(base, "a number")
+    checks = {"ge": float.__ge__, "gt": float.__gt__, "le": float.__le__, "lt": float.__lt__}
+
+    def structure(value: Any, _: Any) -> Any:
+        result = converter.structure(value, base)
+        if not all(checks[n](float(result), float(limit)) for n, limit in limits.items()):
+            shown = f"{_number(result)}s" if base is Duration else _number(result)
+            raise _Expected(f"expected {what} {expected}, got {shown}")
+        return result
+
+    return structure
+
+
+def _problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
+    """(dotted key, message) for every failure in cattrs' exception tree."""
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            if isinstance(note, cattrs.AttributeValidationNote):
+                name = _yaml_name(note.name)
+                part = f"{key}.{name}" if key else name
+            elif isinstance(note.index, int):
+                part = f"{key}[{note.index}]"
+            else:
+                part = f"{key}.{note.index}" if key else str(note.index)
+            yield from _problems(sub, part)
+        for sub in without:
+            yield from _problems(sub, key)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        fields = [_yaml_name(f.name) for f in dataclasses.fields(exc.cl) if f.init]
+        allowed = ", ".join(sorted([*fields, *_secret_keys(exc.cl)]))
+        for name in sorted(exc.extra_fields):
+            yield (f"{key}.{name}" if key else name, f"unknown key (expected one of: {allowed})")
+    elif isinstance(exc, KeyError):
+        yield key, "required key is missing"
+    elif isinstance(exc, _Expected):
+        yield key, str(exc)
+    else:
+        yield key, f"invalid value: {exc}"
 
 
 def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _is_secret(tp: Any) -> bool:
-    if tp is Secret:
-        return True
-    return any(a is Secret for a in get_args(tp))
-
-
-def _kind(value: Any) -> str:
+def _shown(value: Any) -> str:
+    """The value found, in words: `a string ('x')`, `a number (5)`, `a list`."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -407,32 +452,6 @@ def _kind(value: Any) -> str:
         return f"a string ({value!r})" if len(value) < 60 else "a string"
     if isinstance(value, list):
         return "a list"
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return "a mapping"
     return type(value).__name__
-
-
-def _describe(tp: Any) -> str:
-    origin = get_origin(tp)
-    if origin is typing.Union or origin is types.UnionType:
-        return " or ".join(_describe(a) for a in get_args(tp) if a is not type(None))
-    if origin is list:
-        return f"a list of {_describe(get_args(tp)[0])}"
-    if origin is dict:
-        return "a mapping"
-    if origin is Literal:
-        return "one of " + ", ".join(repr(a) for a in get_args(tp))
-    names = {
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "true or false",
-        Duration: "a duration",
-        Secret: "a secret string",
-        Path: "a path",
-    }
-    if tp in names:
-        return names[tp]
-    if dataclasses.is_dataclass(tp):
-        return "a mapping"
-    return getattr(tp, "__name__", str(tp))

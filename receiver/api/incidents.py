@@ -17,9 +17,9 @@ from receiver.api.common import (
     runtime,
 )
 from receiver.api.errors import JSONHTTPError
+from receiver.matchers import Matcher, matches_all, parse_matcher
 from receiver.model import incident_dict, incident_snapshot, iso
 from receiver.pipeline import actions
-from receiver.pipeline.matchers import Matcher, matches_all, parse_matcher
 from receiver.store.base import Row, Tx
 
 STATES = ("firing", "acknowledged", "resolved")

@@ -13,7 +13,8 @@ import structlog
 from aiohttp import web
 
 from receiver.app import make_app
-from receiver.config import Config, default_config, load_config
+from receiver.channels.settings import default_config, load_config
+from receiver.config import Config
 from receiver.service import Service
 from servicekit import logs
 from servicekit.problems import ConfigError

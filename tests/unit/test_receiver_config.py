@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from receiver.api.auth import Authenticator
-from receiver.config import TokenConfig, load_config
+from receiver.channels.settings import load_config
+from receiver.config import TokenConfig
 from servicekit.problems import ConfigError
 from servicekit.values import Secret
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from receiver.api.errors import JSONHTTPError
-from receiver.config import default_config
+from receiver.channels.settings import default_config
 from receiver.ingest.inbox import apply_stored, store_raw
 from receiver.ingest.webhook import decode_body
 from receiver.model import incident_snapshot_text

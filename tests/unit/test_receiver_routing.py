@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from receiver.channels.settings import load_config
 from receiver.channels.webhook import parse_retry_after
-from receiver.config import RateLimit, load_config
+from receiver.config import RateLimit
+from receiver.matchers import parse_matcher
 from receiver.outbox.backoff import next_delay
-from receiver.pipeline.matchers import parse_matcher
 from receiver.pipeline.routing import Router
 from servicekit.problems import ConfigError
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from annotated_types import Ge, Gt, Interval
 
-from servicekit.loader import Loader, available, bounds, is_partial, load_file
+from servicekit.loader import Loader, available, is_partial, load_file
 from servicekit.problems import ConfigError
 from servicekit.values import Duration
 from servicekit.yamlfile import read_yaml
@@ -40,9 +42,9 @@ def test_recursive_aliases_are_a_problem_not_a_crash(tmp_path: Path) -> None:
 @dataclass
 class Item:
     name: str
-    size: int = field(default=1, metadata=bounds(ge=1))
-    codes: list[int] = field(default_factory=list, metadata=bounds(ge=100, le=599))
-    wait: Duration = field(default=Duration(1), metadata=bounds(gt=0))
+    size: Annotated[int, Ge(1)] = 1
+    codes: list[Annotated[int, Interval(ge=100, le=599)]] = field(default_factory=list)
+    wait: Annotated[Duration, Gt(0)] = Duration(1)
 
     def validate(self) -> list[tuple[str, str]]:
         return [("name", "expected lower case")] if self.name != self.name.lower() else []
@@ -51,7 +53,7 @@ class Item:
 @dataclass
 class Top:
     items: list[Item] = field(default_factory=list)
-    limit: int = field(default=5, metadata=bounds(ge=1, le=10))
+    limit: Annotated[int, Interval(ge=1, le=10)] = 5
     kind: str = "a"
 
     def validate(self) -> list[tuple[str, str]]:
