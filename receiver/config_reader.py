@@ -24,8 +24,9 @@ from receiver.config import (
     RouteConfig,
     TokenConfig,
 )
-from servicekit.loader import Loader, Unavailable, available, is_partial
+from servicekit.loader import Loader
 from servicekit.problems import ConfigError, Problem
+from servicekit.sections import Unavailable, available, is_partial
 from servicekit.yamlfile import read_yaml
 
 

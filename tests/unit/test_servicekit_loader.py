@@ -9,8 +9,9 @@ from typing import Annotated
 import pytest
 from annotated_types import Ge, Gt, Interval
 
-from servicekit.loader import Loader, available, is_partial, load_file
+from servicekit.loader import Loader, load_file
 from servicekit.problems import ConfigError
+from servicekit.sections import available, is_partial
 from servicekit.values import Duration
 from servicekit.yamlfile import read_yaml
 
