@@ -20,6 +20,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 
 import annotated_types
 import cattrs
+from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn
 
@@ -195,6 +196,8 @@ def _converter(base_dir: Path) -> cattrs.Converter:
 
     for tp in plain:
         c.register_structure_hook(tp, scalar)
+    c.register_structure_hook_factory(_is_list, lambda t: _list(c, t))
+    c.register_structure_hook_factory(_is_dict, lambda t: _mapping(c, t))
     c.register_structure_hook_func(_is_regex, _regex)
     c.register_structure_hook_func(_is_literal, _literal)
     c.register_structure_hook_factory(_has_bounds, lambda t: _bounded(c, t))
@@ -216,6 +219,41 @@ def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
         return value
 
     return check
+
+
+def _is_list(tp: Any) -> bool:
+    return get_origin(tp) is list
+
+
+def _is_dict(tp: Any) -> bool:
+    return get_origin(tp) is dict
+
+
+def _list(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs takes any iterable for a list, a string too: only a YAML list is one here.
+    items = list_structure_factory(tp, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _Expected(f"expected a list, got {_shown(value)}")
+        return items(value, tp)
+
+    return structure
+
+
+def _mapping(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    entries = converter.gen_structure_mapping(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise _Expected(f"expected a mapping, got {_shown(value)}")
+        return entries(value, tp)
+
+    return structure
 
 
 def _has_parse(tp: Any) -> bool:
@@ -301,7 +339,7 @@ def _problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
             if isinstance(note, cattrs.AttributeValidationNote):
                 name = key_name(note.name)
                 part = f"{key}.{name}" if key else name
-            elif isinstance(note.index, int):
+            elif get_origin(exc.cl) is list:
                 part = f"{key}[{note.index}]"
             else:
                 part = f"{key}.{note.index}" if key else str(note.index)

@@ -119,3 +119,25 @@ def test_load_file_reports_duplicates_with_other_problems(tmp_path: Path) -> Non
         load_file(Top, path)
     assert {p.key for p in err.value.problems} == {"limit"}
     assert len(err.value.problems) == 2  # duplicate key, and 99 out of range
+
+
+@dataclass
+class Strict:
+    flag: bool = False
+    text: str = ""
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def test_types_are_strict() -> None:
+    loader = Loader("f.yml")
+    data = {"flag": "yes", "text": 5, "count": 1.5, "names": "abc", "labels": {"a": 1}}
+    assert loader.load(Strict, data) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "flag": "expected true or false, got a string ('yes')",
+        "text": "expected a string, got a number (5)",
+        "count": "expected an integer, got a number (1.5)",
+        "names": "expected a list, got a string ('abc')",
+        "labels.a": "expected a string, got a number (1)",
+    }
