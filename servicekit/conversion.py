@@ -206,11 +206,11 @@ def _converter(base_dir: Path) -> cattrs.Converter:
     return c
 
 
-_NUMBERS = {str: (str,), bool: (bool,), int: (int,), float: (int, float)}
+_ACCEPTED = {str: (str,), bool: (bool,), int: (int,), float: (int, float)}
 
 
 def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
-    allowed = _NUMBERS[tp]
+    allowed = _ACCEPTED[tp]
 
     def check(value: Any, _: Any) -> Any:
         # bool is an int subclass: `true` is no integer and no number here.

@@ -63,6 +63,22 @@ default_route: {channels: [chat]}
     assert cfg.channels["pager"].rate_limit == RateLimit(20, 60.0)
 
 
+def test_the_router_uses_the_matchers_parsed_with_the_config(tmp_path: Path) -> None:
+    cfg = load_config(
+        _config(
+            tmp_path,
+            """
+routes:
+  - {matchers: ['severity="critical"', 'team=~"db|infra",env!=dev'], channels: [log]}
+""",
+        )
+    )
+    parsed = cfg.routes[0].parsed_matchers
+    assert [str(m) for m in parsed] == ['severity="critical"', 'team=~"db|infra"', 'env!="dev"']
+    matchers, _ = Router.from_config(cfg).routes[0]
+    assert all(a is b for a, b in zip(matchers, parsed, strict=True))
+
+
 def test_config_reports_every_problem(tmp_path: Path) -> None:
     path = _config(
         tmp_path,
