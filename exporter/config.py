@@ -22,15 +22,17 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from annotated_types import Gt
 
 from exporter.collector import Collector, default_config
-from servicekit.loader import Loader, bounds
+from servicekit.loader import Loader
 from servicekit.problems import ConfigError
+from servicekit.sections import available
 from servicekit.values import Duration
 from servicekit.yamlfile import read_yaml
 
-_TOP_LEVEL = ("global", "collectors")
 _FRAMEWORK_KEYS = ("enabled", "timeout")
 
 
@@ -40,7 +42,17 @@ class GlobalConfig:
 
     state_dir: Path = Path("./tocsin-exporter-state")
     min_interval: Duration = Duration(1.0)
-    collector_timeout: Duration = field(default=Duration(10.0), metadata=bounds(gt=0))
+    collector_timeout: Annotated[Duration, Gt(0)] = Duration(10.0)
+
+
+@dataclass
+class _File:
+    """The file's top level."""
+
+    global_: GlobalConfig = field(default_factory=GlobalConfig)
+    # A collector's keys depend on the collector: each section is validated on its own
+    # (see `_load_collectors`), so one bad section does not hide the others' problems.
+    collectors: dict[str, Any] | None = None
 
 
 @dataclass
@@ -48,7 +60,7 @@ class FrameworkKeys:
     """The keys of a collector's section that the framework, not the collector, owns."""
 
     enabled: bool | None = None
-    timeout: Duration | None = field(default=None, metadata=bounds(gt=0))
+    timeout: Annotated[Duration, Gt(0)] | None = None
 
 
 @dataclass
@@ -88,27 +100,16 @@ def load_config(path: str | Path | None, known: Mapping[str, type[Collector]]) -
     loader.problems.extend(problems)
     if data is None:
         raise ConfigError(loader.problems)
-    if not isinstance(data, dict):
-        loader.problem("", "expected a mapping with keys global and collectors")
+    top = loader.load_partial(_File, data)
+    collectors = _load_collectors(loader, available(top, "collectors") or {}, known)
+    if loader.problems or top is None:
         raise ConfigError(loader.problems)
-    for key in data:
-        if key not in _TOP_LEVEL:
-            loader.problem(str(key), "unknown key (expected one of: collectors, global)")
-    glob = loader.load(GlobalConfig, data.get("global"), "global")
-    collectors = _load_collectors(loader, data.get("collectors"), known)
-    if loader.problems or glob is None:
-        raise ConfigError(loader.problems)
-    return ExporterConfig(global_=glob, collectors=collectors, file=file)
+    return ExporterConfig(global_=top.global_, collectors=collectors, file=file)
 
 
 def _load_collectors(
-    loader: Loader, raw: Any, known: Mapping[str, type[Collector]]
+    loader: Loader, raw: dict[str, Any], known: Mapping[str, type[Collector]]
 ) -> dict[str, CollectorSettings]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        loader.problem("collectors", "expected a mapping of collector name to settings")
-        return {}
     result: dict[str, CollectorSettings] = {}
     for raw_name, section in raw.items():
         name = str(raw_name)

@@ -13,8 +13,6 @@ Relative paths are resolved against the web config file's directory, as exporter
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import re
@@ -23,6 +21,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+
+import aiohttp
 
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError, Problem
@@ -155,15 +155,15 @@ class BasicAuth:
 
     @staticmethod
     def parse(header: str | None) -> tuple[str, str] | None:
-        """(user, password) from an Authorization header, or None if it is not Basic."""
-        if not header or header[:6].lower() != "basic ":
+        """(user, password) from an Authorization header, or None unless it is valid Basic
+        (credentials in UTF-8, as the realm's charset says)."""
+        if not header:
             return None
         try:
-            decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            credentials = aiohttp.BasicAuth.decode(header, encoding="utf-8")
+        except ValueError:
             return None
-        user, sep, password = decoded.partition(":")
-        return (user, password) if sep else None
+        return credentials.login, credentials.password
 
     def check_cached(self, user: str, password: str) -> bool | None:
         """True when this password was verified before; None when bcrypt must decide."""

@@ -17,8 +17,9 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from annotated_types import Ge, Gt
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -31,7 +32,6 @@ from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors._accesslog_parse import Batch, Parser
 from exporter.follow.files import FileFollower, StartAt
 from exporter.follow.positions import state_path
-from servicekit.loader import bounds
 from servicekit.values import Duration
 
 NAME = "accesslog"
@@ -104,8 +104,8 @@ class AccessLogConfig:
     """`collectors.accesslog`: the logs to follow and how."""
 
     logs: list[LogConfig] = field(default_factory=list)
-    label_limit: int = field(default=100, metadata=bounds(ge=1))
-    poll_interval: Duration = field(default=Duration(0.25), metadata=bounds(gt=0))
+    label_limit: Annotated[int, Ge(1)] = 100
+    poll_interval: Annotated[Duration, Gt(0)] = Duration(0.25)
     rotate_wait: Duration = Duration(5.0)
 
     def validate(self) -> list[tuple[str, str]]:

@@ -14,10 +14,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 import structlog
+from annotated_types import Ge, Gt, Interval
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -26,7 +27,6 @@ from exporter.probing.connect import TLSOptions, build_ssl_context
 from exporter.probing.http import HTTPRequest, probe_http
 from exporter.probing.result import ProbeResult
 from exporter.probing.tcp import probe_tcp
-from servicekit.loader import bounds
 from servicekit.values import Duration, Secret
 
 log = structlog.get_logger(__name__)
@@ -72,16 +72,16 @@ class ProbeConfig:
     name: str
     target: str
     type: Literal["http", "tcp", "tls"] = "http"
-    interval: Duration = field(default=Duration(30), metadata=bounds(gt=0))
+    interval: Annotated[Duration, Gt(0)] = Duration(30)
     timeout: Duration | None = None
     method: str = "GET"
     headers: dict[str, str] = field(default_factory=dict)
     bearer_token: Secret | None = None
     body: str = ""
-    valid_status_codes: list[int] = field(default_factory=list, metadata=bounds(ge=100, le=599))
+    valid_status_codes: list[Annotated[int, Interval(ge=100, le=599)]] = field(default_factory=list)
     body_regex: re.Pattern[str] | None = None
     fail_if_body_matches: re.Pattern[str] | None = None
-    max_body_bytes: int = field(default=1 << 20, metadata=bounds(ge=0))
+    max_body_bytes: Annotated[int, Ge(0)] = 1 << 20
     send: str = ""
     expect: re.Pattern[str] | None = None
     tls: TLSConfig = field(default_factory=TLSConfig)

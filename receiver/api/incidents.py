@@ -12,9 +12,9 @@ from receiver.api.params import int_param, limit_param
 from receiver.api.writes import act
 from receiver.http.errors import JSONHTTPError
 from receiver.http.state import app_state, require
+from receiver.matchers import Matcher, matches_all, parse_matcher
 from receiver.model.snapshot import incident_dict, incident_snapshot, iso
 from receiver.pipeline import actions
-from receiver.pipeline.matchers import Matcher, matches_all, parse_matcher
 from receiver.store.base import Row, Tx
 
 STATES = ("firing", "acknowledged", "resolved")

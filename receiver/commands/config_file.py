@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from receiver.config import Config, default_config, load_config
+from receiver.channels.settings import default_config, load_config
+from receiver.config import Config
 from servicekit.problems import ConfigError
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from receiver.config import Config, RouteConfig
-from receiver.pipeline.matchers import Matcher, matches_all, parse_matchers
+from receiver.matchers import Matcher, matches_all
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Router:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Router:
-        return cls([(parse_matchers(r.matchers), r) for r in cfg.routes], cfg.default_route)
+        return cls([(r.parsed_matchers, r) for r in cfg.routes], cfg.default_route)
 
     def route(self, labels: dict[str, str]) -> Target:
         """First matching route, plus following ones while `continue` is set."""

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from receiver.config import RateLimit, TokenConfig, load_config
+from receiver.channels.settings import load_config
+from receiver.config import RateLimit, TokenConfig
 from receiver.http.auth import Authenticator
 from servicekit.problems import ConfigError
 from servicekit.values import Secret

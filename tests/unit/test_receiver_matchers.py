@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.pipeline.matchers import MatcherError, parse_matcher, parse_matchers
+from receiver.matchers import MatcherError, parse_matcher, parse_matchers
 from tests.conftest import require_binary
 
 ACCEPTED = [

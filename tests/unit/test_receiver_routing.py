@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.config import RateLimit, load_config
+from receiver.channels.settings import load_config
+from receiver.config import RateLimit
 from receiver.pipeline.routing import Router
 
 
@@ -42,3 +43,19 @@ default_route: {channels: [chat]}
     assert both.repeat_interval == 3600
     assert router.route({"team": "web"}).channels == ("chat",)
     assert cfg.channels["pager"].rate_limit == RateLimit(20, 60.0)
+
+
+def test_the_router_uses_the_matchers_parsed_with_the_config(tmp_path: Path) -> None:
+    cfg = load_config(
+        _config(
+            tmp_path,
+            """
+routes:
+  - {matchers: ['severity="critical"', 'team=~"db|infra",env!=dev'], channels: [log]}
+""",
+        )
+    )
+    parsed = cfg.routes[0].parsed_matchers
+    assert [str(m) for m in parsed] == ['severity="critical"', 'team=~"db|infra"', 'env!="dev"']
+    matchers, _ = Router.from_config(cfg).routes[0]
+    assert all(a is b for a, b in zip(matchers, parsed, strict=True))

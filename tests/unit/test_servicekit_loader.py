@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import pytest
+from annotated_types import Ge, Gt, Interval
 
-from servicekit.loader import Loader, available, bounds, is_partial, load_file
+from servicekit.loader import Loader, load_file
 from servicekit.problems import ConfigError
+from servicekit.sections import available, is_partial
 from servicekit.values import Duration
 from servicekit.yamlfile import read_yaml
 
@@ -40,9 +43,9 @@ def test_recursive_aliases_are_a_problem_not_a_crash(tmp_path: Path) -> None:
 @dataclass
 class Item:
     name: str
-    size: int = field(default=1, metadata=bounds(ge=1))
-    codes: list[int] = field(default_factory=list, metadata=bounds(ge=100, le=599))
-    wait: Duration = field(default=Duration(1), metadata=bounds(gt=0))
+    size: Annotated[int, Ge(1)] = 1
+    codes: list[Annotated[int, Interval(ge=100, le=599)]] = field(default_factory=list)
+    wait: Annotated[Duration, Gt(0)] = Duration(1)
 
     def validate(self) -> list[tuple[str, str]]:
         return [("name", "expected lower case")] if self.name != self.name.lower() else []
@@ -51,7 +54,7 @@ class Item:
 @dataclass
 class Top:
     items: list[Item] = field(default_factory=list)
-    limit: int = field(default=5, metadata=bounds(ge=1, le=10))
+    limit: Annotated[int, Interval(ge=1, le=10)] = 5
     kind: str = "a"
 
     def validate(self) -> list[tuple[str, str]]:
@@ -116,3 +119,25 @@ def test_load_file_reports_duplicates_with_other_problems(tmp_path: Path) -> Non
         load_file(Top, path)
     assert {p.key for p in err.value.problems} == {"limit"}
     assert len(err.value.problems) == 2  # duplicate key, and 99 out of range
+
+
+@dataclass
+class Strict:
+    flag: bool = False
+    text: str = ""
+    count: int = 0
+    names: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def test_types_are_strict() -> None:
+    loader = Loader("f.yml")
+    data = {"flag": "yes", "text": 5, "count": 1.5, "names": "abc", "labels": {"a": 1}}
+    assert loader.load(Strict, data) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "flag": "expected true or false, got a string ('yes')",
+        "text": "expected a string, got a number (5)",
+        "count": "expected an integer, got a number (1.5)",
+        "names": "expected a list, got a string ('abc')",
+        "labels.a": "expected a string, got a number (1)",
+    }

@@ -49,6 +49,24 @@ class Matcher:
         return f'{self.name}{self.op}"{quoted}"'
 
 
+class MatcherSet(str):
+    """One `matchers` entry of a route as written, with the matchers it holds parsed once
+    (when the config is read) for the router to use."""
+
+    matchers: tuple[Matcher, ...]
+
+    @classmethod
+    def parse(cls, value: object) -> MatcherSet:
+        """Read a config value; raises MatcherError."""
+        if not isinstance(value, str):
+            raise MatcherError(
+                f'expected a matcher string such as severity="critical", got {value!r}'
+            )
+        entry = cls(value)
+        entry.matchers = tuple(split_matchers(value))
+        return entry
+
+
 def parse_matcher(text: str) -> Matcher:
     """Parse exactly one matcher (e.g. an API `match=` parameter); raises MatcherError."""
     found = split_matchers(text)

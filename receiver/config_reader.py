@@ -1,0 +1,241 @@
+"""Reading the receiver's config file into a `Config`, with every problem in one pass.
+
+Channel sections are validated in two steps: the common keys (`name`, `type`,
+`rate_limit`) here, the rest by the channel type's own `Config` dataclass, which only
+the channels layer knows (`ChannelOptions`, implemented in `receiver.channels.settings`).
+Cross-references (routes and escalation steps to channels and policies) are checked
+against every *defined* name, so a channel or policy with problems of its own is never
+also reported as unknown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from receiver.config import (
+    ChannelConfig,
+    Config,
+    EscalationPolicy,
+    RateLimit,
+    RawConfig,
+    RouteConfig,
+    TokenConfig,
+)
+from servicekit.loader import Loader
+from servicekit.problems import ConfigError, Problem
+from servicekit.sections import Unavailable, available, is_partial
+from servicekit.yamlfile import read_yaml
+
+
+class ChannelOptions(Protocol):
+    """Validates a channel section's type-specific keys."""
+
+    def types(self) -> Collection[str]:
+        """Every channel type name."""
+        ...
+
+    def load(self, kind: str, options: dict[str, Any], key: str, loader: Loader) -> Any | None:
+        """The type's validated options, or None after recording problems in `loader`."""
+        ...
+
+
+def read_config(path: str | Path, channel_options: ChannelOptions) -> Config:
+    """Read and validate a config file; raises ConfigError with every problem."""
+    data, problems = read_yaml(path)
+    loader = Loader(str(path))
+    loader.problems.extend(problems)
+    if data is None:
+        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
+    if not isinstance(data, dict):
+        loader.problem("", "expected a mapping at the top level")
+        raise ConfigError(loader.problems)
+    raw = loader.load_partial(RawConfig, data)
+    cfg = _resolve(raw or RawConfig(), loader, channel_options)
+    if cfg is None or loader.problems:
+        raise ConfigError(loader.problems)
+    return cfg
+
+
+def embedded_defaults(channel_options: ChannelOptions) -> Config:
+    """The configuration without a file: every alert to the `log` channel."""
+    loader = Loader("<embedded defaults>", Path.cwd())
+    cfg = _resolve(RawConfig(), loader, channel_options)
+    if cfg is None or loader.problems:
+        raise ConfigError(loader.problems)
+    return cfg
+
+
+@dataclass
+class _Names:
+    """Every channel and policy name that is defined, valid or not, for cross-checks."""
+
+    channels: set[str] = field(default_factory=set)
+    policies: set[str] = field(default_factory=set)
+
+
+def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) -> Config | None:
+    """Check everything that spans sections; the Config only when nothing is wrong.
+
+    `raw` may be partial (some sections failed): only what parsed is looked at, so
+    each problem is reported once, where it is.
+    """
+    names = _Names()
+    channels = _channels(available(raw, "channels") or [], loader, names, channel_options)
+    policies = _policies(available(raw, "escalation_policies") or [], loader, names)
+    routes = available(raw, "routes") or []
+    for i, route in enumerate(routes):
+        _check_route(route, f"routes[{i}]", loader, names)
+    default = available(raw, "default_route")
+    if default is not None:
+        _check_route(default, "default_route", loader, names)
+    _check_tokens(available(available(raw, "auth"), "tokens") or [], loader)
+    if loader.problems or is_partial(raw):
+        return None
+    return Config(
+        channels=channels,
+        routes=routes,
+        default_route=default or RouteConfig(channels=["log"]),
+        escalation_policies=policies,
+        auth=raw.auth,
+        storm=raw.storm,
+        outbox=raw.outbox,
+        storage=raw.storage,
+        web=raw.web,
+        retention=raw.retention,
+        templates_dir=raw.templates_dir,
+        source=loader.file,
+    )
+
+
+def _channels(
+    sections: list[dict[str, Any]], loader: Loader, names: _Names, options: ChannelOptions
+) -> dict[str, ChannelConfig]:
+    types = set(options.types())
+    channels: dict[str, ChannelConfig] = {}
+    first: dict[str, str] = {}
+    for i, section in enumerate(sections):
+        key = f"channels[{i}]"
+        name, ch = _channel(section, key, types, loader, options)
+        if name is None:
+            continue
+        if name in first:
+            loader.problem(
+                f"{key}.name", f"duplicate channel name {name!r} (first in {first[name]})"
+            )
+            continue
+        first[name] = key
+        names.channels.add(name)
+        if ch is not None:
+            channels[name] = ch
+    if "log" in types and "log" not in names.channels:
+        channels["log"] = ChannelConfig("log", "log", options.load("log", {}, "", loader))
+        names.channels.add("log")
+    return channels
+
+
+def _channel(
+    section: Any, key: str, types: set[str], loader: Loader, options: ChannelOptions
+) -> tuple[str | None, ChannelConfig | None]:
+    """The section's name (None when unusable) and its config (None when invalid)."""
+    if not isinstance(section, dict):
+        loader.problem(key, f"expected a mapping, got {type(section).__name__}")
+        return None, None
+    rest = dict(section)
+    name, kind, rate = rest.pop("name", None), rest.pop("type", None), rest.pop("rate_limit", None)
+    ok = True
+    if not isinstance(name, str) or not name:
+        loader.problem(f"{key}.name", "required key is missing (a non-empty string)")
+        name = None
+        ok = False
+    if not isinstance(kind, str) or kind not in types:
+        loader.problem(f"{key}.type", f"expected one of {', '.join(sorted(types))}, got {kind!r}")
+        return name, None
+    if name == "log" and kind != "log":
+        loader.problem(
+            f"{key}.type",
+            f"'log' is the built-in log channel: expected type 'log', got {kind!r}"
+            " (give this channel another name)",
+        )
+        ok = False
+    limit = None
+    if rate is not None:
+        try:
+            limit = RateLimit.parse(rate)
+        except ValueError as exc:
+            loader.problem(f"{key}.rate_limit", str(exc))
+            ok = False
+    validated = options.load(kind, rest, key, loader)
+    if not ok or validated is None or name is None:
+        return name, None
+    return name, ChannelConfig(name, kind, validated, limit)
+
+
+def _policies(
+    policies: list[EscalationPolicy], loader: Loader, names: _Names
+) -> dict[str, EscalationPolicy]:
+    """Policies by name; duplicates and steps naming undefined channels are problems."""
+    result: dict[str, EscalationPolicy] = {}
+    first: dict[str, str] = {}
+    for i, p in enumerate(policies):
+        key = f"escalation_policies[{i}]"
+        name = available(p, "name")
+        if name:
+            if name in first:
+                loader.problem(
+                    f"{key}.name",
+                    f"duplicate escalation policy name {name!r} (first in {first[name]})",
+                )
+            else:
+                first[name] = key
+                names.policies.add(name)
+                if not is_partial(p):
+                    result[name] = p
+        for j, step in enumerate(available(p, "steps") or []):
+            for k, channel in enumerate(available(step, "channels") or []):
+                if channel not in names.channels:
+                    loader.problem(
+                        f"{key}.steps[{j}].channels[{k}]", f"unknown channel {channel!r}"
+                    )
+    return result
+
+
+def _check_route(route: RouteConfig, key: str, loader: Loader, names: _Names) -> None:
+    for i, name in enumerate(available(route, "channels") or []):
+        if name not in names.channels:
+            loader.problem(f"{key}.channels[{i}]", f"unknown channel {name!r}")
+    escalation = available(route, "escalation")
+    if escalation is not None and escalation not in names.policies:
+        loader.problem(f"{key}.escalation", f"unknown escalation policy {escalation!r}")
+
+
+def _check_tokens(tokens: list[TokenConfig], loader: Loader) -> None:
+    """Token names and secrets must be unique: with two equal secrets, one token's roles
+    would silently shadow the other's."""
+    names: dict[str, int] = {}
+    digests: dict[bytes, int] = {}
+    for i, t in enumerate(tokens):
+        name = available(t, "name")
+        if name is not None:
+            if name in names:
+                loader.problem(f"auth.tokens[{i}].name", f"duplicate token name {name!r}")
+            else:
+                names[name] = i
+        if available(t, "sha256") is not None and available(t, "token") is not None:
+            continue
+        try:
+            digest = t.digest()
+        except Unavailable:  # a field that failed: its own problem is already reported
+            continue
+        if digest is None:
+            continue
+        if digest in digests:
+            loader.problem(
+                f"auth.tokens[{i}]",
+                f"same secret as auth.tokens[{digests[digest]}]; expected a distinct secret"
+                " per token (one would shadow the other's roles)",
+            )
+        else:
+            digests[digest] = i

@@ -1,0 +1,380 @@
+"""Strict conversion of YAML data into config dataclasses with cattrs.
+
+cattrs walks the dataclasses, lists, mappings, unions and literals and gathers every
+failure of one pass with its place (detailed validation). The hooks here make it strict
+(no `"yes"` as a boolean, no `5` as a string, no `1.5` as an integer), check the
+`annotated_types` ranges declared on fields (`Annotated[int, Ge(1)]`), read `*_file`
+secrets relative to the config file, read value types that define a `parse` classmethod
+(`Duration.parse("5m")`) with it, and word each failure as the dotted key, what was
+expected and the value found.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+
+import annotated_types
+import cattrs
+from cattrs.cols import list_structure_factory
+from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.gen import make_dict_structure_fn
+
+from servicekit.sections import build_partial, key_name
+from servicekit.values import Duration, Secret
+
+_FAILED: Any = object()
+
+
+class _Expected(ValueError):
+    """A value of the wrong type or out of range; the message says what was expected."""
+
+
+class StrictConverter:
+    """A cattrs converter that accepts only values of the declared types."""
+
+    def __init__(self, base_dir: Path) -> None:
+        self.base_dir = base_dir
+        self._converter = _converter(base_dir)
+
+    def structure(self, raw: Any, tp: Any) -> Any:
+        """`raw` as `tp`; raises cattrs' exception group with every failure."""
+        return self._converter.structure(raw, tp)
+
+    @staticmethod
+    def problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
+        """(dotted key, message) for every failure in a `structure` exception."""
+        return _problems(exc, key)
+
+    def rebuild(self, cls: type, raw: Any) -> Any | None:
+        """After a failed `structure`: `raw` as dataclass `cls` keeping what parses, each
+        section with failed fields partial (see `servicekit.sections`); None when `raw`
+        is no mapping. Its failures were reported by `structure` already."""
+        value = self._rebuild(cls, raw)
+        return None if value is _FAILED else value
+
+    def _rebuild(self, tp: Any, raw: Any) -> Any:
+        try:
+            return self.structure(raw, tp)
+        except Exception:  # noqa: S110 - reported by the first pass
+            pass
+        origin, args = get_origin(tp), get_args(tp)
+        if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):
+            return self._rebuild_section(tp, raw)  # type: ignore[arg-type]
+        if origin is list and isinstance(raw, list):
+            items = [self._rebuild(args[0], v) for v in raw]
+            return _FAILED if any(i is _FAILED for i in items) else items
+        if origin is dict and isinstance(raw, Mapping):
+            values = {k: self._rebuild(args[1], v) for k, v in raw.items()}
+            return _FAILED if any(v is _FAILED for v in values.values()) else values
+        options = [a for a in args if a is not type(None)]
+        if origin in (Union, types.UnionType) and raw is not None and len(options) == 1:
+            return self._rebuild(options[0], raw)
+        return _FAILED
+
+    def _rebuild_section(self, cls: type, raw: Mapping[str, Any]) -> Any:
+        hints = get_type_hints(cls, include_extras=True)
+        data, failed_secrets = _with_secret_files(cls, raw, self.base_dir)
+        values: dict[str, Any] = {}
+        failed = set(failed_secrets)
+        for f in dataclasses.fields(cls):
+            name = key_name(f.name)
+            if not f.init or f.name in failed:
+                failed.add(f.name)
+            elif name in data:
+                value = self._rebuild(hints[f.name], data[name])
+                if value is _FAILED:
+                    failed.add(f.name)
+                else:
+                    values[f.name] = value
+            elif f.default is not dataclasses.MISSING:
+                values[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                values[f.name] = f.default_factory()
+            else:
+                failed.add(f.name)
+        return build_partial(cls, values, failed)
+
+
+def _is_secret(tp: Any) -> bool:
+    return tp is Secret or Secret in get_args(tp)
+
+
+def _secret_keys(cls: type) -> dict[str, str]:
+    """`<name>_file` key -> field name, for every field that holds a secret."""
+    hints = get_type_hints(cls)
+    return {f"{key_name(n)}_file": n for n, tp in hints.items() if _is_secret(tp)}
+
+
+def _with_secret_files(
+    cls: type, raw: Mapping[str, Any], base_dir: Path
+) -> tuple[dict[str, Any], dict[str, Exception]]:
+    """The section with each `<name>_file` replaced by the secret read from that file,
+    and the failures by field name (each noted with the `_file` key it came from)."""
+    data = dict(raw)
+    failed: dict[str, Exception] = {}
+    for file_key, name in _secret_keys(cls).items():
+        if file_key not in data:
+            continue
+        target = key_name(name)
+        path = data.pop(file_key)
+        error: Exception | None = None
+        if target in data:
+            error = _Expected(f"set either {target} or {file_key}, not both")
+            del data[target]
+        elif not isinstance(path, str) or not path:
+            error = _Expected("expected a file path")
+        else:
+            full = Path(path) if Path(path).is_absolute() else base_dir / path
+            try:
+                data[target] = Secret(full.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                error = _Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
+        if error is not None:
+            error.add_note(cattrs.AttributeValidationNote(file_key, file_key, str))
+            failed[name] = error
+    return data, failed
+
+
+def _section_hook(converter: cattrs.Converter, base_dir: Path) -> Callable[[type], Any]:
+    """The structure function for one config dataclass: cattrs' own, plus secret files,
+    keyword-named fields and a clear message when the section is not a mapping."""
+
+    def factory(cls: type) -> Callable[[Any, type], Any]:
+        hints = get_type_hints(cls, include_extras=True)
+        for f in dataclasses.fields(cls):
+            # cattrs resolves string annotations without `Annotated` extras, which would
+            # drop the declared ranges; resolved types are used as they are.
+            f.type = hints[f.name]
+        renamed = {key_name(f.name): f.name for f in dataclasses.fields(cls) if f.init}
+        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+
+        def structure(raw: Any, _: type) -> Any:
+            if not isinstance(raw, Mapping):
+                raise _Expected(f"expected a mapping, got {_shown(raw)}")
+            data, failed = _with_secret_files(cls, raw, base_dir)
+            errors = list(failed.values())
+            for name in failed:
+                # Stands in for the secret that could not be read, so it is not also
+                # reported as missing; the section still fails with the real reason.
+                data[key_name(name)] = Secret("")
+            try:
+                obj = generated({renamed.get(k, k): v for k, v in data.items()}, cls)
+            except ClassValidationError as exc:
+                raise ClassValidationError(exc.message, [*exc.exceptions, *errors], cls) from None
+            if errors:
+                raise ClassValidationError(f"While structuring {cls.__name__}", errors, cls)
+            return obj
+
+        return structure
+
+    return factory
+
+
+def _converter(base_dir: Path) -> cattrs.Converter:
+    """A strict converter: a value must already have the type its field declares."""
+    c = cattrs.Converter(forbid_extra_keys=True)
+    plain: dict[Any, Callable[[Any, Any], Any]] = {
+        str: _strict(str, "a string"),
+        bool: _strict(bool, "true or false"),
+        int: _strict(int, "an integer"),
+        float: lambda v, _: float(_strict(float, "a number")(v, float)),
+        Path: lambda v, _: Path(_strict(str, "a path")(v, Path)),
+        Secret: lambda v, _: Secret(_strict(str, "a string")(v, Secret)),
+    }
+
+    def scalar(value: Any, tp: Any) -> Any:
+        # These hooks also match subclasses: one with its own `parse` (Duration,
+        # MatcherSet) is read with it, not taken for a plain string or number.
+        if _has_parse(tp):
+            return _parsed(value, tp)
+        return next(plain[base] for base in tp.__mro__ if base in plain)(value, tp)
+
+    for tp in plain:
+        c.register_structure_hook(tp, scalar)
+    c.register_structure_hook_factory(_is_list, lambda t: _list(c, t))
+    c.register_structure_hook_factory(_is_dict, lambda t: _mapping(c, t))
+    c.register_structure_hook_func(_is_regex, _regex)
+    c.register_structure_hook_func(_is_literal, _literal)
+    c.register_structure_hook_factory(_has_bounds, lambda t: _bounded(c, t))
+    c.register_structure_hook_factory(dataclasses.is_dataclass, _section_hook(c, base_dir))
+    c.register_structure_hook_func(_has_parse, _parsed)
+    return c
+
+
+_ACCEPTED = {str: (str,), bool: (bool,), int: (int,), float: (int, float)}
+
+
+def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
+    allowed = _ACCEPTED[tp]
+
+    def check(value: Any, _: Any) -> Any:
+        # bool is an int subclass: `true` is no integer and no number here.
+        if not isinstance(value, allowed) or (tp is not bool and isinstance(value, bool)):
+            raise _Expected(f"expected {what}, got {_shown(value)}")
+        return value
+
+    return check
+
+
+def _is_list(tp: Any) -> bool:
+    return get_origin(tp) is list
+
+
+def _is_dict(tp: Any) -> bool:
+    return get_origin(tp) is dict
+
+
+def _list(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    # cattrs takes any iterable for a list, a string too: only a YAML list is one here.
+    items = list_structure_factory(tp, converter)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise _Expected(f"expected a list, got {_shown(value)}")
+        return items(value, tp)
+
+    return structure
+
+
+def _mapping(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    entries = converter.gen_structure_mapping(tp)
+
+    def structure(value: Any, _: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise _Expected(f"expected a mapping, got {_shown(value)}")
+        return entries(value, tp)
+
+    return structure
+
+
+def _has_parse(tp: Any) -> bool:
+    return isinstance(tp, type) and isinstance(tp.__dict__.get("parse"), classmethod)
+
+
+def _parsed(value: Any, tp: Any) -> Any:
+    try:
+        return tp.parse(value)
+    except ValueError as exc:
+        raise _Expected(str(exc)) from None
+
+
+def _is_regex(tp: Any) -> bool:
+    return tp is re.Pattern or get_origin(tp) is re.Pattern
+
+
+def _is_literal(tp: Any) -> bool:
+    return get_origin(tp) is Literal
+
+
+def _regex(value: Any, _: Any) -> re.Pattern[str]:
+    if not isinstance(value, str):
+        raise _Expected(f"expected a regular expression string, got {_shown(value)}")
+    try:
+        return re.compile(value)
+    except re.error as exc:
+        raise _Expected(f"invalid regular expression: {exc}") from None
+
+
+def _literal(value: Any, tp: Any) -> Any:
+    allowed = get_args(tp)
+    if not any(value == a and type(value) is type(a) for a in allowed):
+        choices = ", ".join(repr(a) for a in allowed)
+        raise _Expected(f"expected one of {choices}, got {value!r}")
+    return value
+
+
+_RANGES = (
+    annotated_types.Ge,
+    annotated_types.Gt,
+    annotated_types.Le,
+    annotated_types.Lt,
+    annotated_types.Interval,
+)
+_LIMITS = (("ge", "at least"), ("gt", "greater than"), ("le", "at most"), ("lt", "less than"))
+
+
+def _has_bounds(tp: Any) -> bool:
+    return get_origin(tp) is Annotated and any(isinstance(m, _RANGES) for m in tp.__metadata__)
+
+
+def _bounded(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
+    """Structure as the annotated type, then check its `annotated_types` range."""
+    base = tp.__origin__
+    limits: dict[str, float] = {}
+    for meta in tp.__metadata__:
+        for name, _ in _LIMITS:
+            if getattr(meta, name, None) is not None:
+                limits[name] = getattr(meta, name)
+    if set(limits) == {"ge", "le"}:
+        expected = f"from {_number(limits['ge'])} to {_number(limits['le'])}"
+    else:
+        expected = " and ".join(f"{w} {_number(limits[n])}" for n, w in _LIMITS if n in limits)
+    what = {Duration: "a duration", int: "an integer"}.get(base, "a number")
+    checks = {"ge": float.__ge__, "gt": float.__gt__, "le": float.__le__, "lt": float.__lt__}
+
+    def structure(value: Any, _: Any) -> Any:
+        result = converter.structure(value, base)
+        if not all(checks[n](float(result), float(limit)) for n, limit in limits.items()):
+            shown = f"{_number(result)}s" if base is Duration else _number(result)
+            raise _Expected(f"expected {what} {expected}, got {shown}")
+        return result
+
+    return structure
+
+
+def _problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
+    """(dotted key, message) for every failure in cattrs' exception tree."""
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        with_notes, without = exc.group_exceptions()
+        for sub, note in with_notes:
+            if isinstance(note, cattrs.AttributeValidationNote):
+                name = key_name(note.name)
+                part = f"{key}.{name}" if key else name
+            elif get_origin(exc.cl) is list:
+                part = f"{key}[{note.index}]"
+            else:
+                part = f"{key}.{note.index}" if key else str(note.index)
+            yield from _problems(sub, part)
+        for sub in without:
+            yield from _problems(sub, key)
+    elif isinstance(exc, ForbiddenExtraKeysError):
+        fields = [key_name(f.name) for f in dataclasses.fields(exc.cl) if f.init]
+        allowed = ", ".join(sorted([*fields, *_secret_keys(exc.cl)]))
+        for name in sorted(exc.extra_fields):
+            yield (f"{key}.{name}" if key else name, f"unknown key (expected one of: {allowed})")
+    elif isinstance(exc, KeyError):
+        yield key, "required key is missing"
+    elif isinstance(exc, _Expected):
+        yield key, str(exc)
+    else:
+        yield key, f"invalid value: {exc}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def _shown(value: Any) -> str:
+    """The value found, in words: `a string ('x')`, `a number (5)`, `a list`."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"a boolean ({value})"
+    if isinstance(value, int | float):
+        return f"a number ({value})"
+    if isinstance(value, str):
+        return f"a string ({value!r})" if len(value) < 60 else "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
