@@ -10,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from exporter import __version__
+from exporter import __version__, memory
 from exporter.collector import Collector, HostPaths
 from exporter.config import ExporterConfig, choose_collectors, load_config
 from exporter.discovery import available
@@ -109,6 +109,7 @@ def parse_listen(value: str) -> tuple[str | None, int]:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `tocsin-exporter`; returns the exit code."""
     args_list = sys.argv[1:] if argv is None else argv
+    memory.limit_arenas()
     pre, _ = _logging_parser().parse_known_args(args_list)
     logs.setup(pre.log_level, pre.log_format, machine="logfmt")
     known = available()

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
-from exporter import __version__
+from exporter import __version__, memory
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, HostPaths
 from exporter.config import EnabledCollector
 from exporter.exposition import (
@@ -196,6 +196,7 @@ async def serve(settings: ServerSettings) -> int:
             tls=settings.ssl_context is not None,
             collectors=",".join(e.name for e in entries),
         )
+        memory.trim()
         await stop.wait()
         log.info("shutting_down")
     except OSError as exc:

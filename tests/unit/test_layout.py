@@ -25,7 +25,7 @@ LAYERS = {
         "collectors": 3,
         "follow": 4, "probing": 4,
         "cardinality": 5, "certs": 5, "collector": 5, "statefile": 5,
-        "exposition": 6, "": 6,
+        "exposition": 6, "memory": 6, "": 6,
     },
     "receiver": {
         "__main__": -1, "cli": 0,

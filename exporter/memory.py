@@ -1,0 +1,46 @@
+"""Keep the exporter's resident memory small on glibc: one malloc arena, and the heap
+trimmed once start-up garbage is gone.
+
+Measured with `make bench` (RSS after a few scrapes): glibc gives each thread that
+allocates its own arena, and the collector lanes, the thread pools and the event loop
+each kept one, about 1 MB together; start-up (config parsing, plugin discovery) leaves
+freed pages inside the heap that `malloc_trim` hands back. The exporter allocates little
+per scrape and from few threads at a time, so one arena costs no measurable contention.
+Elsewhere (musl, macOS) both are no-ops.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+
+_M_ARENA_MAX = -8  # from glibc's malloc.h
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+    except OSError:
+        return None
+    if not (hasattr(libc, "mallopt") and hasattr(libc, "malloc_trim")):
+        return None
+    return libc
+
+
+def limit_arenas() -> None:
+    """One malloc arena for every thread; call before any thread starts."""
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(_M_ARENA_MAX, 1)
+
+
+def trim() -> None:
+    """Collect garbage and return the heap's free pages to the system."""
+    gc.collect()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
