@@ -57,8 +57,8 @@ def incident_dict(row: Row, alerts: list[Row]) -> dict[str, Any]:
     }
 
 
-def incident_snapshot(tx: Tx, incident_id: int) -> dict[str, Any]:
-    """Read an incident and its alerts (firing first) as a JSON-ready snapshot."""
+def _incident_rows(tx: Tx, incident_id: int) -> tuple[Row, list[Row]]:
+    """An incident's row and its alerts' rows, firing first; KeyError if it is gone."""
     row = tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
     if row is None:
         raise KeyError(incident_id)
@@ -67,6 +67,12 @@ def incident_snapshot(tx: Tx, incident_id: int) -> dict[str, Any]:
         "ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, starts_ts, fingerprint",
         (incident_id,),
     )
+    return row, alerts
+
+
+def incident_snapshot(tx: Tx, incident_id: int) -> dict[str, Any]:
+    """Read an incident and its alerts (firing first) as a JSON-ready snapshot."""
+    row, alerts = _incident_rows(tx, incident_id)
     return incident_dict(row, alerts)
 
 
@@ -100,14 +106,7 @@ _TIME_COLUMNS = ("created_at", "updated_at", "resolved_at", "acked_at")
 def incident_snapshot_text(tx: Tx, incident_id: int) -> tuple[str, Row]:
     """The snapshot as JSON text, composed from the stored JSON columns without decoding
     them (the hot path of every notification); also returns the incident row."""
-    row = tx.one("SELECT * FROM incidents WHERE id = ?", (incident_id,))
-    if row is None:
-        raise KeyError(incident_id)
-    alerts = tx.all(
-        "SELECT * FROM incident_alerts WHERE incident_id = ? "
-        "ORDER BY CASE status WHEN 'firing' THEN 0 ELSE 1 END, starts_ts, fingerprint",
-        (incident_id,),
-    )
+    row, alerts = _incident_rows(tx, incident_id)
     dumps = scalar
     parts = [f'"{c}": {dumps(row[c])}' for c in _PLAIN_COLUMNS]
     parts += [f'"{c}": {dumps(iso(row[c]))}' for c in _TIME_COLUMNS]
