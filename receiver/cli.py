@@ -7,24 +7,20 @@ and `run(args) -> int` becomes a subcommand; no edit here is needed to add one.
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 import sys
 from types import ModuleType
 
 from receiver import __version__, commands
+from servicekit.submodules import import_submodules
 
 
 def command_modules() -> list[ModuleType]:
     """Every subcommand module, in name order."""
-    mods = []
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        mod = importlib.import_module(f"{commands.__name__}.{info.name}")
-        if callable(getattr(mod, "add_parser", None)) and callable(getattr(mod, "run", None)):
-            mods.append(mod)
-    return mods
+    return [
+        mod
+        for mod in import_submodules(commands)
+        if callable(getattr(mod, "add_parser", None)) and callable(getattr(mod, "run", None))
+    ]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,18 +3,16 @@ function adds its routes; new modules are picked up without editing this file.""
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import sys
 
 from aiohttp import web
+
+from servicekit.submodules import import_submodules
 
 
 def setup_all(app: web.Application) -> None:
     """Import every api module and let it add its routes."""
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+    for module in import_submodules(sys.modules[__name__]):
         setup = getattr(module, "setup", None)
         if callable(setup):
             setup(app)

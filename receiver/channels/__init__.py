@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
+import functools
+import sys
 
-_loaded = False
+from servicekit.submodules import import_submodules
 
 
+@functools.cache
 def load_all() -> None:
     """Import every channel module in this package once, so each registers itself."""
-    global _loaded
-    if _loaded:
-        return
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base" and not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
-    _loaded = True
+    import_submodules(sys.modules[__name__])
