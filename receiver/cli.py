@@ -1,7 +1,9 @@
 """`tocsin-receiver`: subcommands discovered from `receiver.commands`.
 
-Each module in `receiver/commands/` exposing `add_parser(subparsers) -> ArgumentParser`
-and `run(args) -> int` becomes a subcommand; no edit here is needed to add one.
+A module in `receiver/commands/` that sets `COMMAND = "<name>"` is a subcommand and
+provides `add_parser(subparsers) -> ArgumentParser` (adding the parser called `<name>`)
+and `run(args) -> int`; no edit here is needed to add one. Modules without `COMMAND`
+are helpers shared by the commands, whatever functions they define.
 """
 
 from __future__ import annotations
@@ -14,12 +16,10 @@ from receiver import __version__, commands
 from servicekit.submodules import import_submodules
 
 
-def command_modules() -> list[ModuleType]:
-    """Every subcommand module, in name order."""
+def command_modules(package: ModuleType = commands) -> list[ModuleType]:
+    """Every subcommand module (one that sets `COMMAND`), in name order."""
     return [
-        mod
-        for mod in import_submodules(commands)
-        if callable(getattr(mod, "add_parser", None)) and callable(getattr(mod, "run", None))
+        mod for mod in import_submodules(package) if isinstance(getattr(mod, "COMMAND", None), str)
     ]
 
 

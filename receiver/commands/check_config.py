@@ -10,6 +10,8 @@ from receiver.channels.settings import load_config
 from receiver.templates.check import check_templates
 from servicekit.problems import ConfigError
 
+COMMAND = "check-config"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(

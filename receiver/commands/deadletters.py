@@ -6,6 +6,8 @@ import argparse
 
 from receiver.commands.api_client import add_client_args, print_json, run_call
 
+COMMAND = "deadletters"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser("deadletters", help="list or replay dead letters")

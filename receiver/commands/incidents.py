@@ -7,6 +7,8 @@ import urllib.parse
 
 from receiver.commands.api_client import add_client_args, print_json, run_call
 
+COMMAND = "incidents"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser("incidents", help="list or show incidents")

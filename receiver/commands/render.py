@@ -23,6 +23,8 @@ from receiver.templates.check import KINDS
 from receiver.templates.sample import sample_incident
 from servicekit.loader import Loader
 
+COMMAND = "render"
+
 # Harmless settings that let a channel type be previewed without a configuration file.
 PLACEHOLDER_OPTIONS: dict[str, dict[str, Any]] = {
     "email": {"host": "localhost", "sender": "tocsin@localhost", "to": ["oncall@localhost"]},

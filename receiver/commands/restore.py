@@ -8,6 +8,8 @@ from pathlib import Path
 
 from receiver.store.backup import restore
 
+COMMAND = "restore"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(

@@ -22,6 +22,8 @@ from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
 from servicekit.values import Duration
 
+COMMAND = "serve"
+
 DEFAULT_LISTEN = "127.0.0.1:9878"
 DEFAULT_IDLE_TIMEOUT = 15.0
 # In-flight requests get this long after SIGTERM before they are cancelled; SSE streams

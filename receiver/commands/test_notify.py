@@ -22,6 +22,8 @@ from receiver.config import Config
 from receiver.model.notification import Notification
 from receiver.templates import TemplateRenderer
 
+COMMAND = "test-notify"
+
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
     p: argparse.ArgumentParser = sub.add_parser(
