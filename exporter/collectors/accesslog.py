@@ -2,7 +2,7 @@
 
 Each configured log is followed in the background (`exporter.follow.files`, rotation-safe);
 lines are parsed in batches and folded into counters that `collect()` only reads. Parsing
-is `_accesslog_parse`.
+is `exporter.accessformats`.
 
 Every label is bounded: `method` to the standard methods, `code` and `route` to
 `label_limit` values each; the rest become `__other__` (see `exporter.cardinality`).
@@ -27,9 +27,9 @@ from prometheus_client.core import (
 )
 from prometheus_client.metrics_core import Metric
 
+from exporter.accessformats import Batch, Parser
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._accesslog_parse import Batch, Parser
 from exporter.follow.files import FileFollower, StartAt
 from exporter.follow.positions import state_path
 from servicekit.values import Duration
@@ -285,30 +285,6 @@ class AccessLogCollector(Collector):
         lines = CounterMetricFamily(
             "tocsin_log_lines", "Log lines read, by parse outcome.", labels=["log", "outcome"]
         )
-        rotations = CounterMetricFamily(
-            "tocsin_log_rotations",
-            "Times the followed file was replaced (rotated, moved or recreated).",
-            labels=["log"],
-        )
-        truncations = CounterMetricFamily(
-            "tocsin_log_truncations",
-            "Times the followed file was truncated (copytruncate) and read again from 0.",
-            labels=["log"],
-        )
-        errors = CounterMetricFamily(
-            "tocsin_log_read_errors", "Errors opening or reading the log.", labels=["log"]
-        )
-        present = GaugeMetricFamily(
-            "tocsin_log_file_present",
-            "1 when the log file exists and is open for reading; 0 while it is missing or "
-            "cannot be opened (nothing is counted from it meanwhile).",
-            labels=["log"],
-        )
-        state_errors = CounterMetricFamily(
-            "tocsin_log_state_write_errors",
-            "Failed attempts to persist the read position in the state directory.",
-            labels=["log"],
-        )
         for p in self.pipelines:
             name = p.cfg.name
             snap = p.metrics.snapshot()
@@ -323,14 +299,46 @@ class AccessLogCollector(Collector):
             size.add_metric([name], snap["bytes"])
             lines.add_metric([name, "parsed"], snap["parsed"])
             lines.add_metric([name, "unparsed"], snap["unparsed"])
-            rotations.add_metric([name], p.follower.rotations)
-            truncations.add_metric([name], p.follower.truncations)
-            errors.add_metric([name], p.follower.read_errors)
-            present.add_metric([name], 1.0 if p.follower.present else 0.0)
-            state_errors.add_metric([name], p.follower.state_write_errors)
-        yield from (requests, duration, size, lines, rotations, truncations, errors)
-        yield from (present, state_errors)
+        yield from (requests, duration, size, lines)
+        yield from _follower_families(self.pipelines)
         yield overflow_family(NAME)
+
+
+def _follower_families(pipelines: list[LogPipeline]) -> list[Metric]:
+    """What each log's follower counts: rotations, truncations, read errors, presence and
+    failed position writes."""
+    rotations = CounterMetricFamily(
+        "tocsin_log_rotations",
+        "Times the followed file was replaced (rotated, moved or recreated).",
+        labels=["log"],
+    )
+    truncations = CounterMetricFamily(
+        "tocsin_log_truncations",
+        "Times the followed file was truncated (copytruncate) and read again from 0.",
+        labels=["log"],
+    )
+    errors = CounterMetricFamily(
+        "tocsin_log_read_errors", "Errors opening or reading the log.", labels=["log"]
+    )
+    present = GaugeMetricFamily(
+        "tocsin_log_file_present",
+        "1 when the log file exists and is open for reading; 0 while it is missing or "
+        "cannot be opened (nothing is counted from it meanwhile).",
+        labels=["log"],
+    )
+    state_errors = CounterMetricFamily(
+        "tocsin_log_state_write_errors",
+        "Failed attempts to persist the read position in the state directory.",
+        labels=["log"],
+    )
+    for p in pipelines:
+        name, follower = p.cfg.name, p.follower
+        rotations.add_metric([name], follower.rotations)
+        truncations.add_metric([name], follower.truncations)
+        errors.add_metric([name], follower.read_errors)
+        present.add_metric([name], 1.0 if follower.present else 0.0)
+        state_errors.add_metric([name], follower.state_write_errors)
+    return [rotations, truncations, errors, present, state_errors]
 
 
 def _le(bound: float) -> str:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from exporter.accessformats import Parser
 from exporter.cardinality import OTHER, overflow_family
 from exporter.collector import CollectorContext
-from exporter.collectors._accesslog_parse import Parser
 from exporter.collectors.accesslog import (
     AccessLogCollector,
     AccessLogConfig,

@@ -35,7 +35,7 @@ class JsonFieldNames(Protocol):
 
 
 class LineFormat(Protocol):
-    """What the parser reads from a log's config (`accesslog.LogConfig`)."""
+    """What the parser reads from a log's config (`exporter.collectors.accesslog.LogConfig`)."""
 
     @property
     def format(self) -> str: ...
