@@ -13,15 +13,27 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import gc
 
 _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
+@functools.cache
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
+    """The C library with `mallopt` and `malloc_trim`, or None where it has neither.
+
+    The process's own symbols come first (`dlopen(NULL)`: the libc the interpreter is
+    linked against), so no `ldconfig -p` is forked; `find_library("c")` only when they
+    lack the two calls, e.g. an interpreter linked statically. Looked up once per process.
+    """
+    libc = _with_malloc_tuning(None)
+    if libc is None and (name := ctypes.util.find_library("c")) is not None:
+        libc = _with_malloc_tuning(name)
+    return libc
+
+
+def _with_malloc_tuning(name: str | None) -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(name)
     except OSError:
