@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("exporter", "receiver", "servicekit")
+PACKAGES = ("exporter", "receiver", "servicekit", "dashboards")
 MAX_LINES = 400
 # DESIGN.md's layers, top (0) to bottom: a module may import only from a lower layer
 # (or its own folder). Subpackages and top-level modules are ranked; what is not listed
 # (a new folder) must be given a rank here, so the layering is decided, not drifted into.
+# `servicekit` and `dashboards` are flat packages of a few modules each and are exempt:
+# the cycle and size rules cover them, and DESIGN.md gives them no layers.
 LAYERS = {
     "exporter": {
         "__main__": -1, "cli": 0,
