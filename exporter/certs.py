@@ -1,6 +1,6 @@
 """X.509 certificate parsing shared by the certificates collector and the TLS probes.
 
-`cryptography` is imported inside the functions: the exporter only pays for it when a
+`cryptography` is imported on first use (`_x509`): the exporter only pays for it when a
 collector that reads certificates is enabled.
 """
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 _PEM_BLOCK = re.compile(
@@ -17,6 +18,14 @@ _PEM_BLOCK = re.compile(
 )
 # OpenSSL's older "X509 CERTIFICATE" label carries the same DER payload as CERTIFICATE.
 _LABEL_VARIANT = re.compile(rb"-----(BEGIN|END) (?:X509 )CERTIFICATE")
+
+
+def _x509() -> ModuleType:
+    """`cryptography.x509`, imported on first use: cryptography adds ~7 MB RSS, and only
+    certificate reading needs it."""
+    from cryptography import x509
+
+    return x509
 
 
 class CertificateError(Exception):
@@ -40,9 +49,7 @@ def parse_certificates(data: bytes) -> list[CertInfo]:
     Blocks that are not certificates (private keys, parameters) are skipped without being
     parsed. Raises CertificateError when nothing usable is found.
     """
-    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
-    from cryptography import x509
-
+    x509 = _x509()
     blocks = _PEM_BLOCK.findall(data)
     if not blocks:
         if b"-----BEGIN" in data:
@@ -63,9 +70,7 @@ def parse_certificates(data: bytes) -> list[CertInfo]:
 
 def parse_der(data: bytes) -> CertInfo:
     """One DER-encoded certificate, as returned by `SSLObject.getpeercert(binary_form=True)`."""
-    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
-    from cryptography import x509
-
+    x509 = _x509()
     try:
         return _info(x509.load_der_x509_certificate(data))
     except ValueError as exc:
@@ -83,10 +88,7 @@ def _info(cert: Any) -> CertInfo:
 
 
 def _common_name(name: Any) -> str:
-    # Imported on first use: cryptography adds ~7 MB RSS, and only cert reading needs it.
-    from cryptography.x509.oid import NameOID
-
-    attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+    attrs = name.get_attributes_for_oid(_x509().NameOID.COMMON_NAME)
     if not attrs:
         return ""
     value = attrs[0].value
