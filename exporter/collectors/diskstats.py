@@ -137,7 +137,7 @@ class _Families:
     """Metric families created on first use, so none is sent without samples."""
 
     def __init__(self) -> None:
-        self.by_name: dict[str, Metric] = {}
+        self.by_name: dict[str, CounterMetricFamily | GaugeMetricFamily] = {}
 
     def add(
         self,
@@ -150,10 +150,13 @@ class _Families:
     ) -> None:
         family = self.by_name.get(suffix)
         if family is None:
-            cls = CounterMetricFamily if counter else GaugeMetricFamily
             name = f"node_disk_{suffix}"
-            family = self.by_name[suffix] = cls(name, help_text, labels=labels)
-        family.add_metric(values, value)  # type: ignore[attr-defined]
+            family = self.by_name[suffix] = (
+                CounterMetricFamily(name, help_text, labels=labels)
+                if counter
+                else GaugeMetricFamily(name, help_text, labels=labels)
+            )
+        family.add_metric(values, value)
 
 
 @register
