@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
-from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour
 from receiver.channels.http_outcome import classify_status
 from receiver.channels.preview import json_preview
@@ -23,7 +23,7 @@ from receiver.channels.redact import describe_exception, secret_url_parts
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
-from receiver.templates.context import build_context, relevant_count
+from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 
 
@@ -93,15 +93,10 @@ def build_message(
     return message
 
 
-def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
-    """As many alerts as fit without clipping the description; "+N more" for the rest."""
-    message = fit_alerts(
-        lambda n: build_message(channel, notification, n),
-        relevant_count(notification),
-        lambda m: bool(m["_unclipped"]),
-    )
-    message.pop("_unclipped", None)
-    return message
+# As many alerts as fit without clipping the description; "+N more" for the rest.
+fitted_message = message_fitter(
+    build_message, lambda m: bool(m["_unclipped"]), private="_unclipped"
+)
 
 
 @register

@@ -14,14 +14,14 @@ from typing import Any, ClassVar
 import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
-from receiver.channels.budget import LIMITS, fit_alerts, json_size
+from receiver.channels.budget import LIMITS, json_size, message_fitter
 from receiver.channels.http_outcome import classify_status
 from receiver.channels.preview import json_preview
 from receiver.channels.redact import describe_exception, secret_url_parts
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import split_paragraphs
-from receiver.templates.context import build_context, relevant_count
+from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -118,11 +118,12 @@ def fits(message: dict[str, Any]) -> bool:
     return json_size(message) <= LIMITS.teams_card_bytes
 
 
+_fit_alerts = message_fitter(build_message, fits)
+
+
 def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
     """As many alerts as fit in 28 KB; paragraphs dropped from the end as a last resort."""
-    message = fit_alerts(
-        lambda n: build_message(channel, notification, n), relevant_count(notification), fits
-    )
+    message = _fit_alerts(channel, notification)
     body: list[dict[str, Any]] = message["attachments"][0]["content"]["body"]
     # Keep the title and footer; drop text blocks from the end until it fits.
     while not fits(message) and len(body) > 2:
