@@ -125,7 +125,9 @@ def fitted_message(channel: Channel, notification: Notification) -> dict[str, An
     """As many alerts as fit in 28 KB; paragraphs dropped from the end as a last resort."""
     message = _fit_alerts(channel, notification)
     body: list[dict[str, Any]] = message["attachments"][0]["content"]["body"]
-    # Keep the title and footer; drop text blocks from the end until it fits.
+    # Reached only when even a single alert is too big. The first block (the title:
+    # what fired, how severe) and the last (the footer: incident id and correlation id, to
+    # find it in tocsin) are what a reader needs to act, so text paragraphs go first.
     while not fits(message) and len(body) > 2:
         del body[-2]
     return message
