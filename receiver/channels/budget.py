@@ -14,7 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from receiver.channels.base import Channel
+from receiver.model.notification import Notification
+from receiver.templates.context import relevant_count
+
 T = TypeVar("T")
+Message = dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,29 @@ def fit_alerts(build: Callable[[int], T], total: int, fits: Callable[[T], bool])
         else:
             hi = mid - 1
     return found if found is not None else build(1)
+
+
+def message_fitter(
+    build: Callable[[Channel, Notification, int | None], Message],
+    fits: Callable[[Message], bool],
+    private: str | None = None,
+) -> Callable[[Channel, Notification], Message]:
+    """A channel's `fitted_message(channel, notification)` from its `build_message`.
+
+    The fitted message shows as many of the notification's relevant alerts as `fits`
+    allows. `private` names a bookkeeping key `build` adds only for `fits` to read (never
+    sent); it is removed from the message returned.
+    """
+
+    def fitted_message(channel: Channel, notification: Notification) -> Message:
+        message = fit_alerts(
+            lambda n: build(channel, notification, n), relevant_count(notification), fits
+        )
+        if private is not None:
+            message.pop(private, None)
+        return message
+
+    return fitted_message
 
 
 def json_size(value: Any) -> int:

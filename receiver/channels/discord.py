@@ -15,14 +15,15 @@ from typing import Any, ClassVar
 import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
-from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour
 from receiver.channels.http_outcome import classify_status
 from receiver.channels.preview import json_preview
 from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
-from receiver.templates.context import build_context, relevant_count
+from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 
 
@@ -92,37 +93,22 @@ def build_message(
     return message
 
 
-def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
-    """As many alerts as fit without clipping the description; "+N more" for the rest."""
-    message = fit_alerts(
-        lambda n: build_message(channel, notification, n),
-        relevant_count(notification),
-        lambda m: bool(m["_unclipped"]),
-    )
-    message.pop("_unclipped", None)
-    return message
+# As many alerts as fit without clipping the description; "+N more" for the rest.
+fitted_message = message_fitter(
+    build_message, lambda m: bool(m["_unclipped"]), private="_unclipped"
+)
 
 
 @register
-class DiscordChannel(Channel):
+class DiscordChannel(SessionChannel):
     """Executes a Discord webhook with aiohttp."""
 
     type: ClassVar[str] = "discord"
     Config = DiscordConfig
     config: DiscordConfig
 
-    def __init__(self, name: str, config: DiscordConfig, templates: Any) -> None:
-        super().__init__(name, config, templates)
-        self._session: aiohttp.ClientSession | None = None
-
     def _secrets(self) -> list[str]:
         return secret_url_parts(self.config.webhook_url.reveal())
-
-    async def start(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
-            )
 
     def message(self, notification: Notification) -> dict[str, Any]:
         """The exact JSON body that would be posted."""
@@ -138,12 +124,11 @@ class DiscordChannel(Channel):
         return json_preview(self.message(notification))
 
     async def send(self, notification: Notification) -> SendResult:
-        await self.start()
-        assert self._session is not None
+        session = await self.session()
         message = self.message(notification)
         url = self.config.webhook_url.reveal()
         try:
-            async with self._session.post(url, params={"wait": "true"}, json=message) as resp:
+            async with session.post(url, params={"wait": "true"}, json=message) as resp:
                 body = await resp.text()
                 result = classify_status(resp.status, body, resp.headers, "discord")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -158,11 +143,6 @@ class DiscordChannel(Channel):
         if result.ok:
             return SendResult.delivered(status=result.status, response=f"message {_id(body)}")
         return result
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
 
 
 def _json_retry_after(body: str) -> float | None:

@@ -149,7 +149,10 @@ class PagerDutyChannel(Channel):
             base_url=self.config.base_url.rstrip("/"),
             verify=verify,
         )
-        self._client.timeout = float(self.config.timeout)  # type: ignore[assignment]
+        # The library's `timeout` is typed int only by inference from its default (60); it
+        # goes straight to httpx, which takes fractional seconds, so a float is correct.
+        timeout = float(self.config.timeout)
+        self._client.timeout = timeout  # type: ignore[assignment]  # pagerduty infers int from 60
 
     def severity(self, incident: dict[str, Any]) -> str:
         """PagerDuty's severity for an incident's `severity` label."""

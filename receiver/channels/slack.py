@@ -18,14 +18,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from receiver.channels.base import Channel, SendResult, register
-from receiver.channels.budget import LIMITS, fit_alerts
+from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour, hex_colour
 from receiver.channels.http_outcome import classify_status, parse_retry_after
 from receiver.channels.preview import json_preview
 from receiver.channels.redact import describe_exception, secret_url_parts
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip, split_paragraphs
-from receiver.templates.context import build_context, relevant_count
+from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 
 # Slack API errors worth retrying; every other `error` code is a configuration problem.
@@ -116,15 +116,8 @@ def message_fits(message: dict[str, Any]) -> bool:
     return int(message["_sections"]) <= LIMITS.slack_blocks - 2
 
 
-def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
-    """The message with as many alerts as fit; the rest are summarised as "+N more"."""
-    message = fit_alerts(
-        lambda n: build_message(channel, notification, n),
-        relevant_count(notification),
-        message_fits,
-    )
-    message.pop("_sections", None)
-    return message
+# The message with as many alerts as fit; the rest are summarised as "+N more".
+fitted_message = message_fitter(build_message, message_fits, private="_sections")
 
 
 @register

@@ -14,13 +14,14 @@ from typing import Any, ClassVar
 import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
-from receiver.channels.budget import LIMITS, fit_alerts, json_size
+from receiver.channels.budget import LIMITS, json_size, message_fitter
 from receiver.channels.http_outcome import classify_status
 from receiver.channels.preview import json_preview
 from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import split_paragraphs
-from receiver.templates.context import build_context, relevant_count
+from receiver.templates.context import build_context
 from servicekit.values import Duration, Secret
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -117,48 +118,40 @@ def fits(message: dict[str, Any]) -> bool:
     return json_size(message) <= LIMITS.teams_card_bytes
 
 
+_fit_alerts = message_fitter(build_message, fits)
+
+
 def fitted_message(channel: Channel, notification: Notification) -> dict[str, Any]:
     """As many alerts as fit in 28 KB; paragraphs dropped from the end as a last resort."""
-    message = fit_alerts(
-        lambda n: build_message(channel, notification, n), relevant_count(notification), fits
-    )
+    message = _fit_alerts(channel, notification)
     body: list[dict[str, Any]] = message["attachments"][0]["content"]["body"]
-    # Keep the title and footer; drop text blocks from the end until it fits.
+    # Reached only when even a single alert is too big. The first block (the title:
+    # what fired, how severe) and the last (the footer: incident id and correlation id, to
+    # find it in tocsin) are what a reader needs to act, so text paragraphs go first.
     while not fits(message) and len(body) > 2:
         del body[-2]
     return message
 
 
 @register
-class TeamsChannel(Channel):
+class TeamsChannel(SessionChannel):
     """Posts an Adaptive Card to a Teams workflow webhook with aiohttp."""
 
     type: ClassVar[str] = "teams"
     Config = TeamsConfig
     config: TeamsConfig
 
-    def __init__(self, name: str, config: TeamsConfig, templates: Any) -> None:
-        super().__init__(name, config, templates)
-        self._session: aiohttp.ClientSession | None = None
-
-    async def start(self) -> None:
-        if self._session is None:
-            self._session = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=float(self.config.timeout))
-            )
-
     def preview(self, notification: Notification) -> str:
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(fitted_message(self, notification))
 
     async def send(self, notification: Notification) -> SendResult:
-        await self.start()
-        assert self._session is not None
+        session = await self.session()
         message = fitted_message(self, notification)
         try:
             # Sent exactly as measured: compact UTF-8, so the size check holds on the wire.
             body_bytes = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
-            async with self._session.post(
+            async with session.post(
                 self.config.webhook_url.reveal(),
                 data=body_bytes,
                 headers={"Content-Type": "application/json; charset=utf-8"},
@@ -168,8 +161,3 @@ class TeamsChannel(Channel):
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             secrets = secret_url_parts(self.config.webhook_url.reveal())
             return SendResult.retryable(f"teams: {describe_exception(exc, secrets)}")
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None

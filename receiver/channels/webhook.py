@@ -12,11 +12,13 @@ import json
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
+from typing import Any
 
 import aiohttp
 
 from receiver import __version__
-from receiver.channels.base import Channel, SendResult, register
+from receiver.channels.base import SendResult, register
+from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from servicekit.values import Duration, Secret
 
@@ -68,7 +70,7 @@ def body_of(n: Notification) -> bytes:
 
 
 @register
-class WebhookChannel(Channel):
+class WebhookChannel(SessionChannel):
     """POSTs JSON to `url`."""
 
     type = "webhook"
@@ -77,18 +79,12 @@ class WebhookChannel(Channel):
     def __init__(self, name: str, config: WebhookChannelConfig, templates: object) -> None:
         super().__init__(name, config, templates)
         self.config: WebhookChannelConfig = config
-        self._session: aiohttp.ClientSession | None = None
 
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=float(self.config.timeout)),
-            headers={"User-Agent": f"tocsin-receiver/{__version__}"},
-        )
-
-    async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+    def session_options(self) -> dict[str, Any]:
+        return {
+            **super().session_options(),
+            "headers": {"User-Agent": f"tocsin-receiver/{__version__}"},
+        }
 
     def headers_for(self, n: Notification, body: bytes) -> dict[str, str]:
         """Custom headers plus content type, correlation, idempotency and signature."""
@@ -104,12 +100,10 @@ class WebhookChannel(Channel):
         return headers
 
     async def send(self, notification: Notification) -> SendResult:
-        if self._session is None:
-            await self.start()
-        assert self._session is not None
+        session = await self.session()
         body = body_of(notification)
         try:
-            async with self._session.post(
+            async with session.post(
                 self.config.url, data=body, headers=self.headers_for(notification, body)
             ) as resp:
                 text = (await resp.text(errors="replace"))[:500]

@@ -17,13 +17,24 @@ def record_attempt(
     cfg: OutboxConfig,
     now: float,
 ) -> str:
-    """Store the attempt and the row's next state; returns delivered, retry or dead_letter."""
+    """Store the attempt and the row's next state; returns delivered, retry or dead_letter,
+    or stale (nothing recorded) when the row is no longer pending: something else settled it
+    while the attempt was under way."""
     row = tx.one(
         "SELECT attempts, window_start FROM notifications WHERE id = ? AND state = 'pending'",
         (notification_id,),
     )
     if row is None:
         return "stale"
+    _insert_attempt(tx, notification_id, started, duration, result)
+    attempts = int(row["attempts"]) + 1
+    return _next_state(tx, notification_id, attempts, float(row["window_start"]), result, cfg, now)
+
+
+def _insert_attempt(
+    tx: Tx, notification_id: int, started: float, duration: float, result: SendResult
+) -> None:
+    """One `attempts` row, numbered after the notification's earlier attempts."""
     if result.ok:
         outcome = "delivered"
     elif result.retry:
@@ -46,7 +57,22 @@ def record_attempt(
             notification_id,
         ),
     )
-    attempts = int(row["attempts"]) + 1
+
+
+def _next_state(
+    tx: Tx,
+    notification_id: int,
+    attempts: int,
+    window_start: float,
+    result: SendResult,
+    cfg: OutboxConfig,
+    now: float,
+) -> str:
+    """Move the notification to delivered, a later retry or the dead letters; returns which.
+
+    A failure is retried while it is retryable, under `max_attempts`, and the next try
+    still falls within `max_age` of the row's window start.
+    """
     if result.ok:
         tx.execute(
             "UPDATE notifications SET state = 'delivered', attempts = ?, updated_at = ?,"
@@ -55,7 +81,7 @@ def record_attempt(
         )
         return "delivered"
     delay = next_delay(attempts, cfg.backoff_initial, cfg.backoff_max, result.retry_after)
-    within_age = now + delay - float(row["window_start"]) <= cfg.max_age
+    within_age = now + delay - window_start <= cfg.max_age
     if result.retry and attempts < cfg.max_attempts and within_age:
         tx.execute(
             "UPDATE notifications SET attempts = ?, next_attempt_at = ?, updated_at = ?,"

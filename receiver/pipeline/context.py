@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from receiver.config import Config
-from receiver.pipeline.routing import Router
+from receiver.pipeline.router import Router
 
 
 def _noop(*_: Any) -> None:

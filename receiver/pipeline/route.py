@@ -1,4 +1,4 @@
-"""Stage route: where a new incident goes, by the configured routing tree (`routing`)."""
+"""Stage route: where a new incident goes, by the configured routing tree (`router`)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from functools import cached_property
 
 from receiver.model.payload import Alert, Payload
 from receiver.model.snapshot import severity_of
-from receiver.pipeline.routing import Target
+from receiver.pipeline.router import Target
 from receiver.store.base import Row
 
 

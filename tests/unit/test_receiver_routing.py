@@ -6,7 +6,7 @@ from pathlib import Path
 
 from receiver.channels.settings import load_config
 from receiver.config import RateLimit
-from receiver.pipeline.routing import Router
+from receiver.pipeline.router import Router
 
 
 def _config(tmp_path: Path, text: str) -> Path:
