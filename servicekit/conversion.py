@@ -14,24 +14,21 @@ from __future__ import annotations
 import dataclasses
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
 
 import annotated_types
 import cattrs
 from cattrs.cols import list_structure_factory
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.errors import ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
-from servicekit.sections import build_partial, key_name
+from servicekit.failures import Expected, number, shown
+from servicekit.sections import build_partial, key_name, secret_file_keys
 from servicekit.values import Duration, Secret
 
 _FAILED: Any = object()
-
-
-class _Expected(ValueError):
-    """A value of the wrong type or out of range; the message says what was expected."""
 
 
 class StrictConverter:
@@ -44,11 +41,6 @@ class StrictConverter:
     def structure(self, raw: Any, tp: Any) -> Any:
         """`raw` as `tp`; raises cattrs' exception group with every failure."""
         return self._converter.structure(raw, tp)
-
-    @staticmethod
-    def problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
-        """(dotted key, message) for every failure in a `structure` exception."""
-        return _problems(exc, key)
 
     def rebuild(self, cls: type, raw: Any) -> Any | None:
         """After a failed `structure`: `raw` as dataclass `cls` keeping what parses, each
@@ -100,16 +92,6 @@ class StrictConverter:
         return build_partial(cls, values, failed)
 
 
-def _is_secret(tp: Any) -> bool:
-    return tp is Secret or Secret in get_args(tp)
-
-
-def _secret_keys(cls: type) -> dict[str, str]:
-    """`<name>_file` key -> field name, for every field that holds a secret."""
-    hints = get_type_hints(cls)
-    return {f"{key_name(n)}_file": n for n, tp in hints.items() if _is_secret(tp)}
-
-
 def _with_secret_files(
     cls: type, raw: Mapping[str, Any], base_dir: Path
 ) -> tuple[dict[str, Any], dict[str, Exception]]:
@@ -117,23 +99,23 @@ def _with_secret_files(
     and the failures by field name (each noted with the `_file` key it came from)."""
     data = dict(raw)
     failed: dict[str, Exception] = {}
-    for file_key, name in _secret_keys(cls).items():
+    for file_key, name in secret_file_keys(cls).items():
         if file_key not in data:
             continue
         target = key_name(name)
         path = data.pop(file_key)
         error: Exception | None = None
         if target in data:
-            error = _Expected(f"set either {target} or {file_key}, not both")
+            error = Expected(f"set either {target} or {file_key}, not both")
             del data[target]
         elif not isinstance(path, str) or not path:
-            error = _Expected("expected a file path")
+            error = Expected("expected a file path")
         else:
             full = Path(path) if Path(path).is_absolute() else base_dir / path
             try:
                 data[target] = Secret(full.read_text(encoding="utf-8").strip())
             except OSError as exc:
-                error = _Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
+                error = Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
         if error is not None:
             error.add_note(cattrs.AttributeValidationNote(file_key, file_key, str))
             failed[name] = error
@@ -155,7 +137,7 @@ def _section_hook(converter: cattrs.Converter, base_dir: Path) -> Callable[[type
 
         def structure(raw: Any, _: type) -> Any:
             if not isinstance(raw, Mapping):
-                raise _Expected(f"expected a mapping, got {_shown(raw)}")
+                raise Expected(f"expected a mapping, got {shown(raw)}")
             data, failed = _with_secret_files(cls, raw, base_dir)
             errors = list(failed.values())
             for name in failed:
@@ -215,7 +197,7 @@ def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
     def check(value: Any, _: Any) -> Any:
         # bool is an int subclass: `true` is no integer and no number here.
         if not isinstance(value, allowed) or (tp is not bool and isinstance(value, bool)):
-            raise _Expected(f"expected {what}, got {_shown(value)}")
+            raise Expected(f"expected {what}, got {shown(value)}")
         return value
 
     return check
@@ -237,7 +219,7 @@ def _list(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise _Expected(f"expected a list, got {_shown(value)}")
+            raise Expected(f"expected a list, got {shown(value)}")
         return items(value, tp)
 
     return structure
@@ -250,7 +232,7 @@ def _mapping(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise _Expected(f"expected a mapping, got {_shown(value)}")
+            raise Expected(f"expected a mapping, got {shown(value)}")
         return entries(value, tp)
 
     return structure
@@ -264,7 +246,7 @@ def _parsed(value: Any, tp: Any) -> Any:
     try:
         return tp.parse(value)
     except ValueError as exc:
-        raise _Expected(str(exc)) from None
+        raise Expected(str(exc)) from None
 
 
 def _is_regex(tp: Any) -> bool:
@@ -277,18 +259,18 @@ def _is_literal(tp: Any) -> bool:
 
 def _regex(value: Any, _: Any) -> re.Pattern[str]:
     if not isinstance(value, str):
-        raise _Expected(f"expected a regular expression string, got {_shown(value)}")
+        raise Expected(f"expected a regular expression string, got {shown(value)}")
     try:
         return re.compile(value)
     except re.error as exc:
-        raise _Expected(f"invalid regular expression: {exc}") from None
+        raise Expected(f"invalid regular expression: {exc}") from None
 
 
 def _literal(value: Any, tp: Any) -> Any:
     allowed = get_args(tp)
     if not any(value == a and type(value) is type(a) for a in allowed):
         choices = ", ".join(repr(a) for a in allowed)
-        raise _Expected(f"expected one of {choices}, got {value!r}")
+        raise Expected(f"expected one of {choices}, got {value!r}")
     return value
 
 
@@ -315,66 +297,17 @@ def _bounded(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
             if getattr(meta, name, None) is not None:
                 limits[name] = getattr(meta, name)
     if set(limits) == {"ge", "le"}:
-        expected = f"from {_number(limits['ge'])} to {_number(limits['le'])}"
+        expected = f"from {number(limits['ge'])} to {number(limits['le'])}"
     else:
-        expected = " and ".join(f"{w} {_number(limits[n])}" for n, w in _LIMITS if n in limits)
+        expected = " and ".join(f"{w} {number(limits[n])}" for n, w in _LIMITS if n in limits)
     what = {Duration: "a duration", int: "an integer"}.get(base, "a number")
     checks = {"ge": float.__ge__, "gt": float.__gt__, "le": float.__le__, "lt": float.__lt__}
 
     def structure(value: Any, _: Any) -> Any:
         result = converter.structure(value, base)
         if not all(checks[n](float(result), float(limit)) for n, limit in limits.items()):
-            shown = f"{_number(result)}s" if base is Duration else _number(result)
-            raise _Expected(f"expected {what} {expected}, got {shown}")
+            found = f"{number(result)}s" if base is Duration else number(result)
+            raise Expected(f"expected {what} {expected}, got {found}")
         return result
 
     return structure
-
-
-def _problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
-    """(dotted key, message) for every failure in cattrs' exception tree."""
-    if isinstance(exc, ClassValidationError | IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        for sub, note in with_notes:
-            if isinstance(note, cattrs.AttributeValidationNote):
-                name = key_name(note.name)
-                part = f"{key}.{name}" if key else name
-            elif get_origin(exc.cl) is list:
-                part = f"{key}[{note.index}]"
-            else:
-                part = f"{key}.{note.index}" if key else str(note.index)
-            yield from _problems(sub, part)
-        for sub in without:
-            yield from _problems(sub, key)
-    elif isinstance(exc, ForbiddenExtraKeysError):
-        fields = [key_name(f.name) for f in dataclasses.fields(exc.cl) if f.init]
-        allowed = ", ".join(sorted([*fields, *_secret_keys(exc.cl)]))
-        for name in sorted(exc.extra_fields):
-            yield (f"{key}.{name}" if key else name, f"unknown key (expected one of: {allowed})")
-    elif isinstance(exc, KeyError):
-        yield key, "required key is missing"
-    elif isinstance(exc, _Expected):
-        yield key, str(exc)
-    else:
-        yield key, f"invalid value: {exc}"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _shown(value: Any) -> str:
-    """The value found, in words: `a string ('x')`, `a number (5)`, `a list`."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})" if len(value) < 60 else "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__

@@ -53,7 +53,9 @@ class Loader:
         try:
             obj = self._converter.structure(data, cls)
         except Exception as exc:
-            for sub, message in self._converter.problems(exc, key):
+            from servicekit.failures import problems
+
+            for sub, message in problems(exc, key):
                 self.problem(sub, message)
             obj = self._converter.rebuild(cls, data)
             if obj is None:

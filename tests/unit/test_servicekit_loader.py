@@ -141,3 +141,24 @@ def test_types_are_strict() -> None:
         "names": "expected a list, got a string ('abc')",
         "labels.a": "expected a string, got a number (1)",
     }
+
+
+@dataclass
+class Required:
+    name: str
+    size: Annotated[int, Ge(1)]
+    tags: list[str]
+    wait: Duration
+    labels: dict[str, str]
+
+
+def test_a_missing_key_says_what_was_expected() -> None:
+    loader = Loader("f.yml")
+    assert loader.load(Required, {}) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "name": "required key is missing (a string)",
+        "size": "required key is missing (an integer)",
+        "tags": "required key is missing (a list of a string)",
+        "wait": "required key is missing (a duration)",
+        "labels": "required key is missing (a mapping)",
+    }
