@@ -24,7 +24,7 @@ from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError
 from cattrs.gen import make_dict_structure_fn
 
-from servicekit.failures import Expected, number, shown
+from servicekit.failures import FAILURES, Expected, number, shown
 from servicekit.sections import build_partial, key_name, secret_file_keys
 from servicekit.values import Duration, Secret
 
@@ -52,7 +52,7 @@ class StrictConverter:
     def _rebuild(self, tp: Any, raw: Any) -> Any:
         try:
             return self.structure(raw, tp)
-        except Exception:  # noqa: S110 - reported by the first pass
+        except FAILURES:  # reported by the first pass
             pass
         origin, args = get_origin(tp), get_args(tp)
         if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import cattrs
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.errors import (
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
 
 from servicekit.sections import key_name, secret_file_keys
 from servicekit.values import Duration, Secret
@@ -18,6 +23,16 @@ from servicekit.values import Duration, Secret
 
 class Expected(ValueError):
     """A value of the wrong type or out of range; the message says what was expected."""
+
+
+# What structuring raises for bad data: cattrs' groups (which hold every failure of one
+# pass, each worded by `problems`), extra keys, our hooks' ValueErrors, missing keys.
+FAILURES: tuple[type[Exception], ...] = (
+    BaseValidationError,
+    ForbiddenExtraKeysError,
+    ValueError,
+    KeyError,
+)
 
 
 def problems(exc: BaseException, key: str, tp: Any = None) -> Iterator[tuple[str, str]]:
@@ -46,8 +61,11 @@ def problems(exc: BaseException, key: str, tp: Any = None) -> Iterator[tuple[str
         yield key, "required key is missing" + (f" ({describe(tp)})" if tp is not None else "")
     elif isinstance(exc, Expected):
         yield key, str(exc)
-    else:
+    elif isinstance(exc, ValueError):
         yield key, f"invalid value: {exc}"
+    else:
+        # Anything else (a TypeError, cattrs finding no hook) is a bug, not a config problem.
+        raise exc
 
 
 _NAMES: dict[Any, str] = {

@@ -32,8 +32,11 @@ class Loader:
         # Imported when a file is first read, not with this module: cattrs costs the
         # exporter about 1.6 MB of RSS, which a run without a config file need not pay.
         from servicekit.conversion import StrictConverter
+        from servicekit.failures import FAILURES, problems
 
         self._converter: StrictConverter = StrictConverter(self.base_dir)
+        self._failures = FAILURES
+        self._worded = problems
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
@@ -52,10 +55,8 @@ class Loader:
         obj: Any
         try:
             obj = self._converter.structure(data, cls)
-        except Exception as exc:
-            from servicekit.failures import problems
-
-            for sub, message in problems(exc, key):
+        except self._failures as exc:
+            for sub, message in self._worded(exc, key):
                 self.problem(sub, message)
             obj = self._converter.rebuild(cls, data)
             if obj is None:

@@ -162,3 +162,19 @@ def test_a_missing_key_says_what_was_expected() -> None:
         "wait": "required key is missing (a duration)",
         "labels": "required key is missing (a mapping)",
     }
+
+
+class Buggy(str):
+    @classmethod
+    def parse(cls, value: object) -> Buggy:
+        raise TypeError("a bug, not a config problem")
+
+
+@dataclass
+class WithBuggy:
+    value: Buggy
+
+
+def test_a_bug_in_a_hook_is_raised_not_reported_as_a_config_problem() -> None:
+    with pytest.raises(TypeError, match="a bug"):
+        Loader("f.yml").load(WithBuggy, {"value": "x"})
