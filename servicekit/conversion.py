@@ -12,6 +12,7 @@ expected and the value found.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import types
 from collections.abc import Callable, Mapping
@@ -20,9 +21,10 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_typ
 
 import annotated_types
 import cattrs
+from cattrs._compat import adapted_fields  # cattrs' own field list for a dataclass
 from cattrs.cols import list_structure_factory
 from cattrs.errors import ClassValidationError
-from cattrs.gen import make_dict_structure_fn
+from cattrs.gen import make_dict_structure_fn_from_attrs, override
 
 from servicekit.failures import FAILURES, Expected, number, shown
 from servicekit.sections import build_partial, key_name, secret_file_keys
@@ -55,6 +57,10 @@ class StrictConverter:
         except FAILURES:  # reported by the first pass
             pass
         origin, args = get_origin(tp), get_args(tp)
+        if origin is Annotated and _has_bounds(tp):
+            # Keep what parses of the items; the bounds themselves were reported.
+            value = self._rebuild(tp.__origin__, raw)
+            return value if value is _FAILED or _bounds(tp)(value) is None else _FAILED
         if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):
             return self._rebuild_section(tp, raw)  # type: ignore[arg-type]
         if origin is list and isinstance(raw, list):
@@ -128,12 +134,20 @@ def _section_hook(converter: cattrs.Converter, base_dir: Path) -> Callable[[type
 
     def factory(cls: type) -> Callable[[Any, type], Any]:
         hints = get_type_hints(cls, include_extras=True)
-        for f in dataclasses.fields(cls):
-            # cattrs resolves string annotations without `Annotated` extras, which would
-            # drop the declared ranges; resolved types are used as they are.
-            f.type = hints[f.name]
+        # cattrs resolves string annotations without `Annotated` extras, which would drop
+        # the declared bounds: it is given the fields with their types resolved here.
+        fields = [a.evolve(type=hints[a.name]) for a in adapted_fields(cls)]
+        # A bounded field's message names it: `at least one channel`, `a non-empty name`.
+        # (Any: mypy cannot tell these field overrides from cattrs' own keyword arguments.)
+        named: dict[str, Any] = {
+            a.name: override(struct_hook=_bounded(converter, a.type, key_name(a.name)))
+            for a in fields
+            if _has_bounds(a.type)
+        }
         renamed = {key_name(f.name): f.name for f in dataclasses.fields(cls) if f.init}
-        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn_from_attrs(
+            fields, cls, converter, **named
+        )
 
         def structure(raw: Any, _: type) -> Any:
             if not isinstance(raw, Mapping):
@@ -274,40 +288,92 @@ def _literal(value: Any, tp: Any) -> Any:
     return value
 
 
-_RANGES = (
-    annotated_types.Ge,
-    annotated_types.Gt,
-    annotated_types.Le,
-    annotated_types.Lt,
-    annotated_types.Interval,
-)
-_LIMITS = (("ge", "at least"), ("gt", "greater than"), ("le", "at most"), ("lt", "less than"))
+# Each bound annotated_types can declare on a number: the attribute holding its limit,
+# the comparison the value must pass, and how the message words it.
+_LIMITS: dict[type, tuple[str, Callable[[Any, Any], bool], str]] = {
+    annotated_types.Ge: ("ge", operator.ge, "at least"),
+    annotated_types.Gt: ("gt", operator.gt, "greater than"),
+    annotated_types.Le: ("le", operator.le, "at most"),
+    annotated_types.Lt: ("lt", operator.lt, "less than"),
+}
+
+
+def _metadata(tp: Any) -> list[Any]:
+    """The `annotated_types` metadata of `Annotated` type `tp`, grouped ones (`Interval`,
+    `Len`) flattened into the bounds they stand for."""
+    found: list[Any] = []
+    for meta in tp.__metadata__:
+        found.extend(meta if isinstance(meta, annotated_types.GroupedMetadata) else [meta])
+    return [m for m in found if isinstance(m, annotated_types.BaseMetadata)]
 
 
 def _has_bounds(tp: Any) -> bool:
-    return get_origin(tp) is Annotated and any(isinstance(m, _RANGES) for m in tp.__metadata__)
+    return get_origin(tp) is Annotated and bool(_metadata(tp))
 
 
-def _bounded(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
-    """Structure as the annotated type, then check its `annotated_types` range."""
+def _bounds(tp: Any, noun: str | None = None) -> Callable[[Any], str | None]:
+    """For `Annotated` type `tp`: a function giving the message for a value outside its
+    `annotated_types` bounds, or None when the value is within them. `noun` names what a
+    length bound counts (the field: `at least one channel`, `a non-empty name`).
+
+    Raises TypeError for metadata it cannot check, rather than silently ignoring it."""
     base = tp.__origin__
-    limits: dict[str, float] = {}
-    for meta in tp.__metadata__:
-        for name, _ in _LIMITS:
-            if getattr(meta, name, None) is not None:
-                limits[name] = getattr(meta, name)
-    if set(limits) == {"ge", "le"}:
-        expected = f"from {number(limits['ge'])} to {number(limits['le'])}"
+    limits: list[tuple[type, Any]] = []
+    min_len: int | None = None
+    for meta in _metadata(tp):
+        if type(meta) in _LIMITS:
+            limits.append((type(meta), getattr(meta, _LIMITS[type(meta)][0])))
+        elif isinstance(meta, annotated_types.MinLen):
+            min_len = meta.min_length
+        else:
+            raise TypeError(f"{tp}: {meta!r} is not a bound servicekit.conversion checks")
+    if min_len is not None and limits:
+        raise TypeError(f"{tp}: a length bound and a number bound on one type")
+    if min_len is not None:
+        return _min_len(base, min_len, noun)
+    limits.sort(key=lambda kv: list(_LIMITS).index(kv[0]))
+    if [kind for kind, _ in limits] == [annotated_types.Ge, annotated_types.Le]:
+        expected = f"from {number(limits[0][1])} to {number(limits[1][1])}"
     else:
-        expected = " and ".join(f"{w} {number(limits[n])}" for n, w in _LIMITS if n in limits)
+        expected = " and ".join(f"{_LIMITS[k][2]} {number(limit)}" for k, limit in limits)
     what = {Duration: "a duration", int: "an integer"}.get(base, "a number")
-    checks = {"ge": float.__ge__, "gt": float.__gt__, "le": float.__le__, "lt": float.__lt__}
+
+    def outside(value: Any) -> str | None:
+        if all(_LIMITS[kind][1](value, limit) for kind, limit in limits):
+            return None
+        found = f"{number(value)}s" if base is Duration else number(value)
+        return f"expected {what} {expected}, got {found}"
+
+    return outside
+
+
+def _min_len(base: Any, min_len: int, noun: str | None) -> Callable[[Any], str | None]:
+    if base is str:
+        noun = noun or "string"
+        message = (
+            f"expected a non-empty {noun}"
+            if min_len == 1
+            else f"expected a {noun} of at least {min_len} characters"
+        )
+    else:
+        item = noun.removesuffix("s") if noun else "item"
+        many = f"one {item}" if min_len == 1 else f"{min_len} {item}s"
+        message = f"expected at least {many}"
+    return lambda value: message if len(value) < min_len else None
+
+
+def _bounded(
+    converter: cattrs.Converter, tp: Any, noun: str | None = None
+) -> Callable[[Any, Any], Any]:
+    """Structure as the annotated type, then check its `annotated_types` bounds."""
+    base = tp.__origin__
+    outside = _bounds(tp, noun)
 
     def structure(value: Any, _: Any) -> Any:
         result = converter.structure(value, base)
-        if not all(checks[n](float(result), float(limit)) for n, limit in limits.items()):
-            found = f"{number(result)}s" if base is Duration else number(result)
-            raise Expected(f"expected {what} {expected}, got {found}")
+        message = outside(result)
+        if message is not None:
+            raise Expected(message)
         return result
 
     return structure

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pytest
-from annotated_types import Ge, Gt, Interval
+from annotated_types import Ge, Gt, Interval, MinLen, MultipleOf
 
 from servicekit.loader import Loader, load_file
 from servicekit.problems import ConfigError
@@ -178,3 +178,28 @@ class WithBuggy:
 def test_a_bug_in_a_hook_is_raised_not_reported_as_a_config_problem() -> None:
     with pytest.raises(TypeError, match="a bug"):
         Loader("f.yml").load(WithBuggy, {"value": "x"})
+
+
+@dataclass
+class NonEmpty:
+    name: Annotated[str, MinLen(1)] = "x"
+    channels: Annotated[list[str], MinLen(1)] = field(default_factory=lambda: ["a"])
+
+
+def test_length_bounds_are_worded_with_the_field() -> None:
+    loader = Loader("f.yml")
+    assert loader.load(NonEmpty, {"name": "", "channels": []}) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "name": "expected a non-empty name",
+        "channels": "expected at least one channel",
+    }
+
+
+@dataclass
+class Unchecked:
+    step: Annotated[int, MultipleOf(5)] = 5
+
+
+def test_metadata_the_converter_cannot_check_is_refused() -> None:
+    with pytest.raises(TypeError, match="MultipleOf"):
+        Loader("f.yml").load(Unchecked, {"step": 5})
