@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from annotated_types import Ge, Gt
+from annotated_types import Ge, Gt, MinLen
 
 from receiver.matchers import Matcher, MatcherSet
 from servicekit.values import Duration, Secret
@@ -78,33 +78,23 @@ class RouteConfig:
 class EscalationStep:
     """Notify `channels` once the incident has been open for `after`."""
 
-    channels: list[str]
+    channels: Annotated[list[str], MinLen(1)]
     after: Duration = Duration(0)
-
-    def validate(self) -> list[tuple[str, str]]:
-        if not self.channels:
-            return [("channels", "expected at least one channel")]
-        return []
 
 
 @dataclass
 class EscalationPolicy:
     """Ordered steps; the last one may repeat every `repeat_last_every`."""
 
-    name: str
-    steps: list[EscalationStep]
+    name: Annotated[str, MinLen(1)]
+    steps: Annotated[list[EscalationStep], MinLen(1)]
     repeat_last_every: Annotated[Duration, Gt(0)] | None = None
 
     def validate(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if not self.name:
-            problems.append(("name", "expected a non-empty name"))
-        if not self.steps:
-            problems.append(("steps", "expected at least one step"))
         afters = [s.after for s in self.steps]
         if afters != sorted(afters):
-            problems.append(("steps", "steps must be ordered by `after`"))
-        return problems
+            return [("steps", "steps must be ordered by `after`")]
+        return []
 
 
 @dataclass

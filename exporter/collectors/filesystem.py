@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import structlog
+from annotated_types import Gt
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -44,18 +45,15 @@ class FilesystemConfig:
 
     mount_points_exclude: str = DEFAULT_MOUNT_POINTS_EXCLUDE
     fs_types_exclude: str = DEFAULT_FS_TYPES_EXCLUDE
-    mount_timeout: Duration = Duration(5.0)
+    mount_timeout: Annotated[Duration, Gt(0)] = Duration(5.0)
 
     def validate(self) -> list[tuple[str, str]]:
-        problems = regex_problems(
+        return regex_problems(
             {
                 "mount_points_exclude": self.mount_points_exclude,
                 "fs_types_exclude": self.fs_types_exclude,
             }
         )
-        if self.mount_timeout <= 0:
-            problems.append(("mount_timeout", "expected a positive duration"))
-        return problems
 
 
 class Mount(NamedTuple):
