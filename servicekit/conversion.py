@@ -277,7 +277,7 @@ def _regex(value: Any, _: Any) -> re.Pattern[str]:
     try:
         return re.compile(value)
     except re.error as exc:
-        raise Expected(f"invalid regular expression: {exc}") from None
+        raise Expected(f"invalid regular expression {value!r}: {exc}") from None
 
 
 def _literal(value: Any, tp: Any) -> Any:

@@ -22,7 +22,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._procfs import read_required, read_text, regex_problems
+from exporter.procfs import read_required, read_text
 from servicekit.values import Duration
 
 DEFAULT_MOUNT_POINTS_EXCLUDE = (
@@ -33,6 +33,8 @@ DEFAULT_FS_TYPES_EXCLUDE = (
     r"|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
     r"|squashfs|erofs|sysfs|tracefs)$"
 )
+_MOUNT_POINTS_EXCLUDE = re.compile(DEFAULT_MOUNT_POINTS_EXCLUDE)
+_FS_TYPES_EXCLUDE = re.compile(DEFAULT_FS_TYPES_EXCLUDE)
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _LABELS = ["device", "fstype", "mountpoint"]
 
@@ -43,17 +45,9 @@ log = structlog.get_logger(__name__)
 class FilesystemConfig:
     """`collectors.filesystem`: which mounts to report and how long statvfs may take."""
 
-    mount_points_exclude: str = DEFAULT_MOUNT_POINTS_EXCLUDE
-    fs_types_exclude: str = DEFAULT_FS_TYPES_EXCLUDE
+    mount_points_exclude: re.Pattern[str] = _MOUNT_POINTS_EXCLUDE
+    fs_types_exclude: re.Pattern[str] = _FS_TYPES_EXCLUDE
     mount_timeout: Annotated[Duration, Gt(0)] = Duration(5.0)
-
-    def validate(self) -> list[tuple[str, str]]:
-        return regex_problems(
-            {
-                "mount_points_exclude": self.mount_points_exclude,
-                "fs_types_exclude": self.fs_types_exclude,
-            }
-        )
 
 
 class Mount(NamedTuple):
@@ -122,8 +116,8 @@ class FilesystemCollector(Collector):
 
     def __init__(self, ctx: CollectorContext, statvfs: StatvfsFunc = os.statvfs) -> None:
         super().__init__(ctx)
-        self._mount_points_exclude = re.compile(self.config.mount_points_exclude)
-        self._fs_types_exclude = re.compile(self.config.fs_types_exclude)
+        self._mount_points_exclude = self.config.mount_points_exclude
+        self._fs_types_exclude = self.config.fs_types_exclude
         self._timeout = float(self.config.mount_timeout)
         self._statvfs = statvfs
         self._lock = threading.Lock()
