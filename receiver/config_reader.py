@@ -25,9 +25,8 @@ from receiver.config import (
     TokenConfig,
 )
 from servicekit.loader import Loader
-from servicekit.problems import ConfigError, Problem
+from servicekit.problems import ConfigError
 from servicekit.sections import Unavailable, available, is_partial
-from servicekit.yamlfile import read_yaml
 
 
 class ChannelOptions(Protocol):
@@ -44,11 +43,7 @@ class ChannelOptions(Protocol):
 
 def read_config(path: str | Path, channel_options: ChannelOptions) -> Config:
     """Read and validate a config file; raises ConfigError with every problem."""
-    data, problems = read_yaml(path)
-    loader = Loader(str(path))
-    loader.problems.extend(problems)
-    if data is None:
-        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
+    loader, data = Loader.read(path)
     if not isinstance(data, dict):
         loader.problem("", "expected a mapping at the top level")
         raise ConfigError(loader.problems)

@@ -38,6 +38,20 @@ class Loader:
         self._failures = FAILURES
         self._worded = problems
 
+    @classmethod
+    def read(cls, path: str | Path) -> tuple[Loader, Any]:
+        """A Loader for the YAML file at `path`, with the file's reading problems (duplicate
+        keys, unset variables) recorded, and the file's data; raises ConfigError when the
+        file could not be read or parsed at all."""
+        data, problems = read_yaml(path)
+        loader = cls(str(path))
+        loader.problems.extend(problems)
+        if data is None:
+            raise ConfigError(
+                loader.problems or [Problem(loader.file, "", "invalid configuration")]
+            )
+        return loader, data
+
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
 
@@ -90,14 +104,3 @@ class Loader:
             return
         for sub_key, message in found:
             self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
-
-
-def load_file(cls: type[T], path: str | Path) -> T:
-    """Read and validate a YAML file into `cls`; raises ConfigError with every problem."""
-    data, problems = read_yaml(path)
-    loader = Loader(str(path))
-    loader.problems.extend(problems)
-    obj = loader.load(cls, data) if data is not None else None
-    if loader.problems or obj is None:
-        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
-    return obj

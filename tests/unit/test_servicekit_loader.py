@@ -9,7 +9,7 @@ from typing import Annotated
 import pytest
 from annotated_types import Ge, Gt, Interval, MinLen, MultipleOf
 
-from servicekit.loader import Loader, load_file
+from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.sections import available, is_partial
 from servicekit.values import Duration
@@ -112,13 +112,22 @@ def test_partial_objects_expose_only_what_parsed() -> None:
     assert is_partial(item) and item.name == "a" and available(item, "size") is None
 
 
-def test_load_file_reports_duplicates_with_other_problems(tmp_path: Path) -> None:
+def test_read_reports_duplicates_with_other_problems(tmp_path: Path) -> None:
     path = tmp_path / "c.yml"
     path.write_text("limit: 1\nlimit: 99\nkind: a\n")
+    loader, data = Loader.read(path)
+    assert loader.load(Top, data) is None
+    assert {p.key for p in loader.problems} == {"limit"}
+    assert len(loader.problems) == 2  # duplicate key, and 99 out of range
+
+
+def test_read_gives_up_on_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("limit: [1\n")
     with pytest.raises(ConfigError) as err:
-        load_file(Top, path)
-    assert {p.key for p in err.value.problems} == {"limit"}
-    assert len(err.value.problems) == 2  # duplicate key, and 99 out of range
+        Loader.read(path)
+    assert [p.file for p in err.value.problems] == [str(path)]
+    assert err.value.problems[0].message.startswith("invalid YAML")
 
 
 @dataclass
