@@ -21,7 +21,6 @@ from servicekit.values import Duration, Secret
 
 ROLES = ("ingest", "viewer", "operator", "admin")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(ms|s|m|h)\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,9 @@ class RateLimit:
         m = _RATE_RE.match(text) if isinstance(text, str) else None
         if not m or int(m.group(1)) < 1:
             raise ValueError(f"expected a rate such as 5/s or 20/m, got {text!r}")
-        mult = int(m.group(2)) if m.group(2) else 1
-        return cls(int(m.group(1)), mult * _UNIT[m.group(3)])
+        # `20/5m`: the period is a duration in the shared units, `5m` here.
+        per = Duration.parse(f"{m.group(2) or 1}{m.group(3)}")
+        return cls(int(m.group(1)), float(per))
 
 
 @dataclass
