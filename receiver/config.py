@@ -41,6 +41,16 @@ class RateLimit:
 
 
 @dataclass
+class ChannelCommon:
+    """The keys every channel section has; the rest depend on its type."""
+
+    name: Annotated[str, MinLen(1)]
+    # Checked against the channel types registered, which only the channels layer knows.
+    type: Any = None
+    rate_limit: RateLimit | None = None
+
+
+@dataclass
 class ChannelConfig:
     """One configured channel: common keys plus the type's validated options."""
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
+import annotated_types
 import cattrs
 from cattrs.errors import (
     BaseValidationError,
@@ -83,6 +84,10 @@ def describe(tp: Any) -> str:
     """What a value of type `tp` is, in words: `a string`, `a list of an integer`."""
     origin = get_origin(tp)
     if origin is Annotated:
+        if tp.__origin__ is str and any(
+            isinstance(m, annotated_types.MinLen) and m.min_length == 1 for m in tp.__metadata__
+        ):
+            return "a non-empty string"
         return describe(tp.__origin__)
     if origin in (Union, types.UnionType):
         return " or ".join(describe(a) for a in get_args(tp) if a is not type(None))
