@@ -155,8 +155,10 @@ class BasicAuth:
         (credentials in UTF-8, as the realm's charset says)."""
         if not header:
             return None
+        # aiohttp takes exactly one space after the scheme and none after the credentials.
+        scheme, _, encoded = header.partition(" ")
         try:
-            credentials = aiohttp.BasicAuth.decode(header, encoding="utf-8")
+            credentials = aiohttp.BasicAuth.decode(f"{scheme} {encoded.strip()}", encoding="utf-8")
         except ValueError:
             return None
         return credentials.login, credentials.password

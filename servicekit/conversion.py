@@ -17,7 +17,7 @@ import re
 import types
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 import annotated_types
 import cattrs
@@ -62,7 +62,7 @@ class StrictConverter:
             value = self._rebuild(tp.__origin__, raw)
             return value if value is _FAILED or _bounds(tp)(value) is None else _FAILED
         if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):
-            return self._rebuild_section(tp, raw)  # type: ignore[arg-type]
+            return self._rebuild_section(cast(type, tp), raw)
         if origin is list and isinstance(raw, list):
             items = [self._rebuild(args[0], v) for v in raw]
             return _FAILED if any(i is _FAILED for i in items) else items

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from servicekit.problems import ConfigError, Problem
 from servicekit.sections import Unavailable, available, is_partial, key_name
@@ -76,7 +76,7 @@ class Loader:
             if obj is None:
                 return None
         self._validate(obj, key)
-        return obj  # type: ignore[no-any-return]
+        return cast(T, obj)
 
     def _validate(self, obj: Any, key: str) -> None:
         """Run `validate()` of every section in the tree, innermost first.
