@@ -3,10 +3,10 @@
 cattrs walks the dataclasses, lists, mappings, unions and literals and gathers every
 failure of one pass with its place (detailed validation). The hooks here make it strict
 (no `"yes"` as a boolean, no `5` as a string, no `1.5` as an integer), check the
-`annotated_types` ranges declared on fields (`Annotated[int, Ge(1)]`), read `*_file`
-secrets relative to the config file, read value types that define a `parse` classmethod
-(`Duration.parse("5m")`) with it, and word each failure as the dotted key, what was
-expected and the value found.
+`annotated_types` bounds declared on fields (`Annotated[int, Ge(1)]`, `MinLen(1)`), read
+`*_file` secrets relative to the config file, and read value types that define a `parse`
+classmethod (`Duration.parse("5m")`) with it. `servicekit.failures` words each failure
+as the dotted key, what was expected and the value found.
 """
 
 from __future__ import annotations
