@@ -31,7 +31,6 @@ from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.sections import available
 from servicekit.values import Duration
-from servicekit.yamlfile import read_yaml
 
 _FRAMEWORK_KEYS = ("enabled", "timeout")
 
@@ -94,17 +93,12 @@ def load_config(path: str | Path | None, known: Mapping[str, type[Collector]]) -
     """Read and validate the config file; raises ConfigError listing every problem."""
     if path is None:
         return ExporterConfig()
-    file = str(path)
-    data, problems = read_yaml(path)
-    loader = Loader(file)
-    loader.problems.extend(problems)
-    if data is None:
-        raise ConfigError(loader.problems)
+    loader, data = Loader.read(path)
     top = loader.load_partial(_File, data)
     collectors = _load_collectors(loader, available(top, "collectors") or {}, known)
     if loader.problems or top is None:
         raise ConfigError(loader.problems)
-    return ExporterConfig(global_=top.global_, collectors=collectors, file=file)
+    return ExporterConfig(global_=top.global_, collectors=collectors, file=loader.file)
 
 
 def _load_collectors(

@@ -27,7 +27,6 @@ import aiohttp
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError, Problem
 from servicekit.values import Secret
-from servicekit.yamlfile import read_yaml
 
 TLSVersion = Literal["TLS10", "TLS11", "TLS12", "TLS13"]
 ClientAuthType = Literal[
@@ -87,18 +86,15 @@ class WebConfig:
 
 def load_web_config(path: str | Path) -> tuple[WebConfig, ssl.SSLContext | None]:
     """Read and validate a web config file and build its TLS context; raises ConfigError."""
-    file = str(path)
-    data, problems = read_yaml(path)
-    loader = Loader(file)
-    loader.problems.extend(problems)
-    cfg = loader.load(WebConfig, data, "") if data is not None else None
+    loader, data = Loader.read(path)
+    cfg = loader.load(WebConfig, data, "")
     users = data.get("basic_auth_users") if isinstance(data, dict) else None
     # Checked on the raw data so a bad hash is reported even when other keys are wrong too.
     for user, hashed in (users or {}).items() if isinstance(users, dict) else ():
         if isinstance(hashed, str) and not _BCRYPT_RE.match(hashed):
             loader.problem(f"basic_auth_users.{user}", "expected a bcrypt hash ($2y$10$...)")
     if cfg is None:
-        raise ConfigError(loader.problems or [Problem(file, "", "invalid web config")])
+        raise ConfigError(loader.problems or [Problem(loader.file, "", "invalid web config")])
     context = None
     if cfg.tls_server_config is not None:
         context = _ssl_context(cfg.tls_server_config, loader)
@@ -159,8 +155,10 @@ class BasicAuth:
         (credentials in UTF-8, as the realm's charset says)."""
         if not header:
             return None
+        # aiohttp takes exactly one space after the scheme and none after the credentials.
+        scheme, _, encoded = header.partition(" ")
         try:
-            credentials = aiohttp.BasicAuth.decode(header, encoding="utf-8")
+            credentials = aiohttp.BasicAuth.decode(f"{scheme} {encoded.strip()}", encoding="utf-8")
         except ValueError:
             return None
         return credentials.login, credentials.password

@@ -14,14 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from annotated_types import Ge, Gt
+from annotated_types import Ge, Gt, MinLen
 
 from receiver.matchers import Matcher, MatcherSet
 from servicekit.values import Duration, Secret
 
 ROLES = ("ingest", "viewer", "operator", "admin")
 _RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*(ms|s|m|h)\s*$")
-_UNIT = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -36,8 +35,19 @@ class RateLimit:
         m = _RATE_RE.match(text) if isinstance(text, str) else None
         if not m or int(m.group(1)) < 1:
             raise ValueError(f"expected a rate such as 5/s or 20/m, got {text!r}")
-        mult = int(m.group(2)) if m.group(2) else 1
-        return cls(int(m.group(1)), mult * _UNIT[m.group(3)])
+        # `20/5m`: the period is a duration in the shared units, `5m` here.
+        per = Duration.parse(f"{m.group(2) or 1}{m.group(3)}")
+        return cls(int(m.group(1)), float(per))
+
+
+@dataclass
+class ChannelCommon:
+    """The keys every channel section has; the rest depend on its type."""
+
+    name: Annotated[str, MinLen(1)]
+    # Checked against the channel types registered, which only the channels layer knows.
+    type: Any = None
+    rate_limit: RateLimit | None = None
 
 
 @dataclass
@@ -78,33 +88,23 @@ class RouteConfig:
 class EscalationStep:
     """Notify `channels` once the incident has been open for `after`."""
 
-    channels: list[str]
+    channels: Annotated[list[str], MinLen(1)]
     after: Duration = Duration(0)
-
-    def validate(self) -> list[tuple[str, str]]:
-        if not self.channels:
-            return [("channels", "expected at least one channel")]
-        return []
 
 
 @dataclass
 class EscalationPolicy:
     """Ordered steps; the last one may repeat every `repeat_last_every`."""
 
-    name: str
-    steps: list[EscalationStep]
+    name: Annotated[str, MinLen(1)]
+    steps: Annotated[list[EscalationStep], MinLen(1)]
     repeat_last_every: Annotated[Duration, Gt(0)] | None = None
 
     def validate(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if not self.name:
-            problems.append(("name", "expected a non-empty name"))
-        if not self.steps:
-            problems.append(("steps", "expected at least one step"))
         afters = [s.after for s in self.steps]
         if afters != sorted(afters):
-            problems.append(("steps", "steps must be ordered by `after`"))
-        return problems
+            return [("steps", "steps must be ordered by `after`")]
+        return []
 
 
 @dataclass

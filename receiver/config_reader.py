@@ -11,23 +11,22 @@ also reported as unknown.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Protocol
 
 from receiver.config import (
+    ChannelCommon,
     ChannelConfig,
     Config,
     EscalationPolicy,
-    RateLimit,
     RawConfig,
     RouteConfig,
     TokenConfig,
 )
 from servicekit.loader import Loader
-from servicekit.problems import ConfigError, Problem
-from servicekit.sections import Unavailable, available, is_partial
-from servicekit.yamlfile import read_yaml
+from servicekit.problems import ConfigError
+from servicekit.sections import Unavailable, available, is_partial, key_name
 
 
 class ChannelOptions(Protocol):
@@ -44,11 +43,7 @@ class ChannelOptions(Protocol):
 
 def read_config(path: str | Path, channel_options: ChannelOptions) -> Config:
     """Read and validate a config file; raises ConfigError with every problem."""
-    data, problems = read_yaml(path)
-    loader = Loader(str(path))
-    loader.problems.extend(problems)
-    if data is None:
-        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
+    loader, data = Loader.read(path)
     if not isinstance(data, dict):
         loader.problem("", "expected a mapping at the top level")
         raise ConfigError(loader.problems)
@@ -143,13 +138,13 @@ def _channel(
     if not isinstance(section, dict):
         loader.problem(key, f"expected a mapping, got {type(section).__name__}")
         return None, None
-    rest = dict(section)
-    name, kind, rate = rest.pop("name", None), rest.pop("type", None), rest.pop("rate_limit", None)
-    ok = True
-    if not isinstance(name, str) or not name:
-        loader.problem(f"{key}.name", "required key is missing (a non-empty string)")
-        name = None
-        ok = False
+    common_keys = {key_name(f.name) for f in fields(ChannelCommon)}
+    rest = {k: v for k, v in section.items() if k not in common_keys}
+    common = loader.load_partial(
+        ChannelCommon, {k: v for k, v in section.items() if k in common_keys}, key
+    )
+    name, kind = available(common, "name"), available(common, "type")
+    ok = not is_partial(common)
     if not isinstance(kind, str) or kind not in types:
         loader.problem(f"{key}.type", f"expected one of {', '.join(sorted(types))}, got {kind!r}")
         return name, None
@@ -160,17 +155,10 @@ def _channel(
             " (give this channel another name)",
         )
         ok = False
-    limit = None
-    if rate is not None:
-        try:
-            limit = RateLimit.parse(rate)
-        except ValueError as exc:
-            loader.problem(f"{key}.rate_limit", str(exc))
-            ok = False
     validated = options.load(kind, rest, key, loader)
-    if not ok or validated is None or name is None:
+    if not ok or validated is None or common is None:
         return name, None
-    return name, ChannelConfig(name, kind, validated, limit)
+    return name, ChannelConfig(common.name, kind, validated, common.rate_limit)
 
 
 def _policies(

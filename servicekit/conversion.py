@@ -3,35 +3,34 @@
 cattrs walks the dataclasses, lists, mappings, unions and literals and gathers every
 failure of one pass with its place (detailed validation). The hooks here make it strict
 (no `"yes"` as a boolean, no `5` as a string, no `1.5` as an integer), check the
-`annotated_types` ranges declared on fields (`Annotated[int, Ge(1)]`), read `*_file`
-secrets relative to the config file, read value types that define a `parse` classmethod
-(`Duration.parse("5m")`) with it, and word each failure as the dotted key, what was
-expected and the value found.
+`annotated_types` bounds declared on fields (`Annotated[int, Ge(1)]`, `MinLen(1)`), read
+`*_file` secrets relative to the config file, and read value types that define a `parse`
+classmethod (`Duration.parse("5m")`) with it. `servicekit.failures` words each failure
+as the dotted key, what was expected and the value found.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import operator
 import re
 import types
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin, get_type_hints
 
 import annotated_types
 import cattrs
+from cattrs._compat import adapted_fields  # cattrs' own field list for a dataclass
 from cattrs.cols import list_structure_factory
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
-from cattrs.gen import make_dict_structure_fn
+from cattrs.errors import ClassValidationError
+from cattrs.gen import make_dict_structure_fn_from_attrs, override
 
-from servicekit.sections import build_partial, key_name
+from servicekit.failures import FAILURES, Expected, number, shown
+from servicekit.sections import build_partial, key_name, secret_file_keys
 from servicekit.values import Duration, Secret
 
 _FAILED: Any = object()
-
-
-class _Expected(ValueError):
-    """A value of the wrong type or out of range; the message says what was expected."""
 
 
 class StrictConverter:
@@ -45,11 +44,6 @@ class StrictConverter:
         """`raw` as `tp`; raises cattrs' exception group with every failure."""
         return self._converter.structure(raw, tp)
 
-    @staticmethod
-    def problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
-        """(dotted key, message) for every failure in a `structure` exception."""
-        return _problems(exc, key)
-
     def rebuild(self, cls: type, raw: Any) -> Any | None:
         """After a failed `structure`: `raw` as dataclass `cls` keeping what parses, each
         section with failed fields partial (see `servicekit.sections`); None when `raw`
@@ -60,11 +54,15 @@ class StrictConverter:
     def _rebuild(self, tp: Any, raw: Any) -> Any:
         try:
             return self.structure(raw, tp)
-        except Exception:  # noqa: S110 - reported by the first pass
+        except FAILURES:  # reported by the first pass
             pass
         origin, args = get_origin(tp), get_args(tp)
+        if origin is Annotated and _has_bounds(tp):
+            # Keep what parses of the items; the bounds themselves were reported.
+            value = self._rebuild(tp.__origin__, raw)
+            return value if value is _FAILED or _bounds(tp)(value) is None else _FAILED
         if dataclasses.is_dataclass(tp) and isinstance(raw, Mapping):
-            return self._rebuild_section(tp, raw)  # type: ignore[arg-type]
+            return self._rebuild_section(cast(type, tp), raw)
         if origin is list and isinstance(raw, list):
             items = [self._rebuild(args[0], v) for v in raw]
             return _FAILED if any(i is _FAILED for i in items) else items
@@ -100,16 +98,6 @@ class StrictConverter:
         return build_partial(cls, values, failed)
 
 
-def _is_secret(tp: Any) -> bool:
-    return tp is Secret or Secret in get_args(tp)
-
-
-def _secret_keys(cls: type) -> dict[str, str]:
-    """`<name>_file` key -> field name, for every field that holds a secret."""
-    hints = get_type_hints(cls)
-    return {f"{key_name(n)}_file": n for n, tp in hints.items() if _is_secret(tp)}
-
-
 def _with_secret_files(
     cls: type, raw: Mapping[str, Any], base_dir: Path
 ) -> tuple[dict[str, Any], dict[str, Exception]]:
@@ -117,23 +105,23 @@ def _with_secret_files(
     and the failures by field name (each noted with the `_file` key it came from)."""
     data = dict(raw)
     failed: dict[str, Exception] = {}
-    for file_key, name in _secret_keys(cls).items():
+    for file_key, name in secret_file_keys(cls).items():
         if file_key not in data:
             continue
         target = key_name(name)
         path = data.pop(file_key)
         error: Exception | None = None
         if target in data:
-            error = _Expected(f"set either {target} or {file_key}, not both")
+            error = Expected(f"set either {target} or {file_key}, not both")
             del data[target]
         elif not isinstance(path, str) or not path:
-            error = _Expected("expected a file path")
+            error = Expected("expected a file path")
         else:
             full = Path(path) if Path(path).is_absolute() else base_dir / path
             try:
                 data[target] = Secret(full.read_text(encoding="utf-8").strip())
             except OSError as exc:
-                error = _Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
+                error = Expected(f"cannot read secret file {path}: {exc.strerror or exc}")
         if error is not None:
             error.add_note(cattrs.AttributeValidationNote(file_key, file_key, str))
             failed[name] = error
@@ -146,16 +134,24 @@ def _section_hook(converter: cattrs.Converter, base_dir: Path) -> Callable[[type
 
     def factory(cls: type) -> Callable[[Any, type], Any]:
         hints = get_type_hints(cls, include_extras=True)
-        for f in dataclasses.fields(cls):
-            # cattrs resolves string annotations without `Annotated` extras, which would
-            # drop the declared ranges; resolved types are used as they are.
-            f.type = hints[f.name]
+        # cattrs resolves string annotations without `Annotated` extras, which would drop
+        # the declared bounds: it is given the fields with their types resolved here.
+        fields = [a.evolve(type=hints[a.name]) for a in adapted_fields(cls)]
+        # A bounded field's message names it: `at least one channel`, `a non-empty name`.
+        # (Any: mypy cannot tell these field overrides from cattrs' own keyword arguments.)
+        named: dict[str, Any] = {
+            a.name: override(struct_hook=_bounded(converter, a.type, key_name(a.name)))
+            for a in fields
+            if _has_bounds(a.type)
+        }
         renamed = {key_name(f.name): f.name for f in dataclasses.fields(cls) if f.init}
-        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn(cls, converter)
+        generated: Callable[[Mapping[str, Any], Any], Any] = make_dict_structure_fn_from_attrs(
+            fields, cls, converter, **named
+        )
 
         def structure(raw: Any, _: type) -> Any:
             if not isinstance(raw, Mapping):
-                raise _Expected(f"expected a mapping, got {_shown(raw)}")
+                raise Expected(f"expected a mapping, got {shown(raw)}")
             data, failed = _with_secret_files(cls, raw, base_dir)
             errors = list(failed.values())
             for name in failed:
@@ -215,7 +211,7 @@ def _strict(tp: type, what: str) -> Callable[[Any, Any], Any]:
     def check(value: Any, _: Any) -> Any:
         # bool is an int subclass: `true` is no integer and no number here.
         if not isinstance(value, allowed) or (tp is not bool and isinstance(value, bool)):
-            raise _Expected(f"expected {what}, got {_shown(value)}")
+            raise Expected(f"expected {what}, got {shown(value)}")
         return value
 
     return check
@@ -237,7 +233,7 @@ def _list(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
         if value is None:
             return []
         if not isinstance(value, list):
-            raise _Expected(f"expected a list, got {_shown(value)}")
+            raise Expected(f"expected a list, got {shown(value)}")
         return items(value, tp)
 
     return structure
@@ -250,7 +246,7 @@ def _mapping(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
         if value is None:
             return {}
         if not isinstance(value, Mapping):
-            raise _Expected(f"expected a mapping, got {_shown(value)}")
+            raise Expected(f"expected a mapping, got {shown(value)}")
         return entries(value, tp)
 
     return structure
@@ -264,7 +260,7 @@ def _parsed(value: Any, tp: Any) -> Any:
     try:
         return tp.parse(value)
     except ValueError as exc:
-        raise _Expected(str(exc)) from None
+        raise Expected(str(exc)) from None
 
 
 def _is_regex(tp: Any) -> bool:
@@ -277,104 +273,107 @@ def _is_literal(tp: Any) -> bool:
 
 def _regex(value: Any, _: Any) -> re.Pattern[str]:
     if not isinstance(value, str):
-        raise _Expected(f"expected a regular expression string, got {_shown(value)}")
+        raise Expected(f"expected a regular expression string, got {shown(value)}")
     try:
         return re.compile(value)
     except re.error as exc:
-        raise _Expected(f"invalid regular expression: {exc}") from None
+        raise Expected(f"invalid regular expression {value!r}: {exc}") from None
 
 
 def _literal(value: Any, tp: Any) -> Any:
     allowed = get_args(tp)
     if not any(value == a and type(value) is type(a) for a in allowed):
         choices = ", ".join(repr(a) for a in allowed)
-        raise _Expected(f"expected one of {choices}, got {value!r}")
+        raise Expected(f"expected one of {choices}, got {value!r}")
     return value
 
 
-_RANGES = (
-    annotated_types.Ge,
-    annotated_types.Gt,
-    annotated_types.Le,
-    annotated_types.Lt,
-    annotated_types.Interval,
-)
-_LIMITS = (("ge", "at least"), ("gt", "greater than"), ("le", "at most"), ("lt", "less than"))
+# Each bound annotated_types can declare on a number: the attribute holding its limit,
+# the comparison the value must pass, and how the message words it.
+_LIMITS: dict[type, tuple[str, Callable[[Any, Any], bool], str]] = {
+    annotated_types.Ge: ("ge", operator.ge, "at least"),
+    annotated_types.Gt: ("gt", operator.gt, "greater than"),
+    annotated_types.Le: ("le", operator.le, "at most"),
+    annotated_types.Lt: ("lt", operator.lt, "less than"),
+}
+
+
+def _metadata(tp: Any) -> list[Any]:
+    """The `annotated_types` metadata of `Annotated` type `tp`, grouped ones (`Interval`,
+    `Len`) flattened into the bounds they stand for."""
+    found: list[Any] = []
+    for meta in tp.__metadata__:
+        found.extend(meta if isinstance(meta, annotated_types.GroupedMetadata) else [meta])
+    return [m for m in found if isinstance(m, annotated_types.BaseMetadata)]
 
 
 def _has_bounds(tp: Any) -> bool:
-    return get_origin(tp) is Annotated and any(isinstance(m, _RANGES) for m in tp.__metadata__)
+    return get_origin(tp) is Annotated and bool(_metadata(tp))
 
 
-def _bounded(converter: cattrs.Converter, tp: Any) -> Callable[[Any, Any], Any]:
-    """Structure as the annotated type, then check its `annotated_types` range."""
+def _bounds(tp: Any, noun: str | None = None) -> Callable[[Any], str | None]:
+    """For `Annotated` type `tp`: a function giving the message for a value outside its
+    `annotated_types` bounds, or None when the value is within them. `noun` names what a
+    length bound counts (the field: `at least one channel`, `a non-empty name`).
+
+    Raises TypeError for metadata it cannot check, rather than silently ignoring it."""
     base = tp.__origin__
-    limits: dict[str, float] = {}
-    for meta in tp.__metadata__:
-        for name, _ in _LIMITS:
-            if getattr(meta, name, None) is not None:
-                limits[name] = getattr(meta, name)
-    if set(limits) == {"ge", "le"}:
-        expected = f"from {_number(limits['ge'])} to {_number(limits['le'])}"
+    limits: list[tuple[type, Any]] = []
+    min_len: int | None = None
+    for meta in _metadata(tp):
+        if type(meta) in _LIMITS:
+            limits.append((type(meta), getattr(meta, _LIMITS[type(meta)][0])))
+        elif isinstance(meta, annotated_types.MinLen):
+            min_len = meta.min_length
+        else:
+            raise TypeError(f"{tp}: {meta!r} is not a bound servicekit.conversion checks")
+    if min_len is not None and limits:
+        raise TypeError(f"{tp}: a length bound and a number bound on one type")
+    if min_len is not None:
+        return _min_len(base, min_len, noun)
+    limits.sort(key=lambda kv: list(_LIMITS).index(kv[0]))
+    if [kind for kind, _ in limits] == [annotated_types.Ge, annotated_types.Le]:
+        expected = f"from {number(limits[0][1])} to {number(limits[1][1])}"
     else:
-        expected = " and ".join(f"{w} {_number(limits[n])}" for n, w in _LIMITS if n in limits)
+        expected = " and ".join(f"{_LIMITS[k][2]} {number(limit)}" for k, limit in limits)
     what = {Duration: "a duration", int: "an integer"}.get(base, "a number")
-    checks = {"ge": float.__ge__, "gt": float.__gt__, "le": float.__le__, "lt": float.__lt__}
+
+    def outside(value: Any) -> str | None:
+        if all(_LIMITS[kind][1](value, limit) for kind, limit in limits):
+            return None
+        found = f"{number(value)}s" if base is Duration else number(value)
+        return f"expected {what} {expected}, got {found}"
+
+    return outside
+
+
+def _min_len(base: Any, min_len: int, noun: str | None) -> Callable[[Any], str | None]:
+    if base is str:
+        noun = noun or "string"
+        message = (
+            f"expected a non-empty {noun}"
+            if min_len == 1
+            else f"expected a {noun} of at least {min_len} characters"
+        )
+    else:
+        item = noun.removesuffix("s") if noun else "item"
+        many = f"one {item}" if min_len == 1 else f"{min_len} {item}s"
+        message = f"expected at least {many}"
+    return lambda value: message if len(value) < min_len else None
+
+
+def _bounded(
+    converter: cattrs.Converter, tp: Any, noun: str | None = None
+) -> Callable[[Any, Any], Any]:
+    """Structure as the annotated type, then check its `annotated_types` bounds."""
+    base = tp.__origin__
+    outside = _bounds(tp, noun)
 
     def structure(value: Any, _: Any) -> Any:
         result = converter.structure(value, base)
-        if not all(checks[n](float(result), float(limit)) for n, limit in limits.items()):
-            shown = f"{_number(result)}s" if base is Duration else _number(result)
-            raise _Expected(f"expected {what} {expected}, got {shown}")
+        message = outside(result)
+        if message is not None:
+            raise Expected(message)
         return result
 
     return structure
-
-
-def _problems(exc: BaseException, key: str) -> Iterator[tuple[str, str]]:
-    """(dotted key, message) for every failure in cattrs' exception tree."""
-    if isinstance(exc, ClassValidationError | IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        for sub, note in with_notes:
-            if isinstance(note, cattrs.AttributeValidationNote):
-                name = key_name(note.name)
-                part = f"{key}.{name}" if key else name
-            elif get_origin(exc.cl) is list:
-                part = f"{key}[{note.index}]"
-            else:
-                part = f"{key}.{note.index}" if key else str(note.index)
-            yield from _problems(sub, part)
-        for sub in without:
-            yield from _problems(sub, key)
-    elif isinstance(exc, ForbiddenExtraKeysError):
-        fields = [key_name(f.name) for f in dataclasses.fields(exc.cl) if f.init]
-        allowed = ", ".join(sorted([*fields, *_secret_keys(exc.cl)]))
-        for name in sorted(exc.extra_fields):
-            yield (f"{key}.{name}" if key else name, f"unknown key (expected one of: {allowed})")
-    elif isinstance(exc, KeyError):
-        yield key, "required key is missing"
-    elif isinstance(exc, _Expected):
-        yield key, str(exc)
-    else:
-        yield key, f"invalid value: {exc}"
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else str(value)
-
-
-def _shown(value: Any) -> str:
-    """The value found, in words: `a string ('x')`, `a number (5)`, `a list`."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"a boolean ({value})"
-    if isinstance(value, int | float):
-        return f"a number ({value})"
-    if isinstance(value, str):
-        return f"a string ({value!r})" if len(value) < 60 else "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    return type(value).__name__

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from servicekit.problems import ConfigError, Problem
 from servicekit.sections import Unavailable, available, is_partial, key_name
@@ -32,8 +32,25 @@ class Loader:
         # Imported when a file is first read, not with this module: cattrs costs the
         # exporter about 1.6 MB of RSS, which a run without a config file need not pay.
         from servicekit.conversion import StrictConverter
+        from servicekit.failures import FAILURES, problems
 
         self._converter: StrictConverter = StrictConverter(self.base_dir)
+        self._failures = FAILURES
+        self._worded = problems
+
+    @classmethod
+    def read(cls, path: str | Path) -> tuple[Loader, Any]:
+        """A Loader for the YAML file at `path`, with the file's reading problems (duplicate
+        keys, unset variables) recorded, and the file's data; raises ConfigError when the
+        file could not be read or parsed at all."""
+        data, problems = read_yaml(path)
+        loader = cls(str(path))
+        loader.problems.extend(problems)
+        if data is None:
+            raise ConfigError(
+                loader.problems or [Problem(loader.file, "", "invalid configuration")]
+            )
+        return loader, data
 
     def problem(self, key: str, message: str) -> None:
         self.problems.append(Problem(self.file, key, message))
@@ -52,14 +69,14 @@ class Loader:
         obj: Any
         try:
             obj = self._converter.structure(data, cls)
-        except Exception as exc:
-            for sub, message in self._converter.problems(exc, key):
+        except self._failures as exc:
+            for sub, message in self._worded(exc, key):
                 self.problem(sub, message)
             obj = self._converter.rebuild(cls, data)
             if obj is None:
                 return None
         self._validate(obj, key)
-        return obj  # type: ignore[no-any-return]
+        return cast(T, obj)
 
     def _validate(self, obj: Any, key: str) -> None:
         """Run `validate()` of every section in the tree, innermost first.
@@ -87,14 +104,3 @@ class Loader:
             return
         for sub_key, message in found:
             self.problem(f"{key}.{sub_key}" if key and sub_key else key or sub_key, message)
-
-
-def load_file(cls: type[T], path: str | Path) -> T:
-    """Read and validate a YAML file into `cls`; raises ConfigError with every problem."""
-    data, problems = read_yaml(path)
-    loader = Loader(str(path))
-    loader.problems.extend(problems)
-    obj = loader.load(cls, data) if data is not None else None
-    if loader.problems or obj is None:
-        raise ConfigError(loader.problems or [Problem(str(path), "", "invalid configuration")])
-    return obj

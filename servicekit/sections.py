@@ -8,7 +8,9 @@ field that failed raises `Unavailable`, which aborts only the check that read it
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args, get_type_hints
+
+from servicekit.values import Secret
 
 _PARTIAL_ATTR = "_servicekit_unavailable"
 _PARTIAL_CLASSES: dict[type, type] = {}
@@ -18,6 +20,13 @@ def key_name(field_name: str) -> str:
     """A field named after a Python keyword (`continue_`, `global_`) is written without
     the underscore in YAML."""
     return field_name[:-1] if field_name.endswith("_") else field_name
+
+
+def secret_file_keys(cls: type) -> dict[str, str]:
+    """`<name>_file` key -> field name, for every field of `cls` that holds a secret."""
+    hints = get_type_hints(cls)
+    secret = [n for n, tp in hints.items() if tp is Secret or Secret in get_args(tp)]
+    return {f"{key_name(n)}_file": n for n in secret}
 
 
 class Unavailable(BaseException):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from annotated_types import Ge, Gt
+from annotated_types import Ge, Gt, MinLen
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -70,7 +70,7 @@ class JsonFields:
 class LogConfig:
     """One access log to follow."""
 
-    name: str
+    name: Annotated[str, MinLen(1)]  # the `log` label
     path: str
     format: Literal["combined", "common", "json", "regex"] = "combined"
     regex: re.Pattern[str] | None = None
@@ -83,8 +83,6 @@ class LogConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.name:
-            problems.append(("name", "expected a non-empty name (the `log` label)"))
         if self.format == "regex":
             if self.regex is None:
                 problems.append(("regex", "required when format is regex"))

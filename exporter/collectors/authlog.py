@@ -17,8 +17,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 
+from annotated_types import Ge, Gt
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -221,22 +222,15 @@ class AuthLogConfig:
     )
     journal_directory: str | None = None
     journalctl: str = "journalctl"
-    failure_window: Duration = Duration(600)
-    max_sources: int = 100000
-    poll_interval: Duration = Duration(0.25)
+    failure_window: Annotated[Duration, Gt(0)] = Duration(600)
+    max_sources: Annotated[int, Ge(1)] = 100000
+    poll_interval: Annotated[Duration, Gt(0)] = Duration(0.25)
     rotate_wait: Duration = Duration(5.0)
 
     def validate(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if self.failure_window <= 0:
-            problems.append(("failure_window", "expected a positive duration"))
-        if self.max_sources < 1:
-            problems.append(("max_sources", "expected a positive integer"))
-        if self.poll_interval <= 0:
-            problems.append(("poll_interval", "expected a positive duration"))
         if self.source == "file" and not self.path.startswith("/"):
-            problems.append(("path", f"expected an absolute path, got {self.path!r}"))
-        return problems
+            return [("path", f"expected an absolute path, got {self.path!r}")]
+        return []
 
 
 class AuthCounts:

@@ -20,8 +20,10 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import structlog
+from annotated_types import Ge, Gt
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -40,18 +42,14 @@ class CertificatesConfig:
 
     paths: list[str] = field(default_factory=list)
     extensions: list[str] = field(default_factory=lambda: [".pem", ".crt", ".cer"])
-    retry_interval: Duration = Duration(300)
-    max_files: int = 1000
+    retry_interval: Annotated[Duration, Gt(0)] = Duration(300)
+    max_files: Annotated[int, Ge(1)] = 1000
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
         for i, p in enumerate(self.paths):
             if not p.startswith("/"):
                 problems.append((f"paths[{i}]", f"expected an absolute path or glob, got {p!r}"))
-        if self.max_files < 1:
-            problems.append(("max_files", "expected a positive integer"))
-        if self.retry_interval <= 0:
-            problems.append(("retry_interval", "expected a positive duration"))
         return problems
 
 

@@ -11,7 +11,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._procfs import read_required, read_text
+from exporter.procfs import read_required, read_text
 
 # The kernel reports /proc/stat times in USER_HZ ticks, which is 100 on every Linux ABI.
 USER_HZ = 100.0

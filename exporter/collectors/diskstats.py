@@ -7,6 +7,7 @@ fixed 512-byte unit. Device identity comes from udev's database when it is reada
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._procfs import DeviceFilter, read_required, read_text, regex_problems
+from exporter.devicefilter import DeviceFilter
+from exporter.procfs import read_required, read_text
 
 DEFAULT_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
 UDEV_DATA = "/run/udev/data"
@@ -108,18 +110,15 @@ _ATA = (
     ),
 )
 
+_DEVICE_EXCLUDE = re.compile(DEFAULT_DEVICE_EXCLUDE)
+
 
 @dataclass
 class DiskstatsConfig:
     """`collectors.diskstats`: which block devices to report (include wins over exclude)."""
 
-    device_include: str = ""
-    device_exclude: str = DEFAULT_DEVICE_EXCLUDE
-
-    def validate(self) -> list[tuple[str, str]]:
-        return regex_problems(
-            {"device_include": self.device_include, "device_exclude": self.device_exclude}
-        )
+    device_include: re.Pattern[str] | None = None
+    device_exclude: re.Pattern[str] | None = _DEVICE_EXCLUDE
 
 
 def parse_udev(text: str) -> dict[str, str]:

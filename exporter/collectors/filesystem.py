@@ -14,14 +14,15 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
 
 import structlog
+from annotated_types import Gt
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._procfs import read_required, read_text, regex_problems
+from exporter.procfs import read_required, read_text
 from servicekit.values import Duration
 
 DEFAULT_MOUNT_POINTS_EXCLUDE = (
@@ -32,6 +33,8 @@ DEFAULT_FS_TYPES_EXCLUDE = (
     r"|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs"
     r"|squashfs|erofs|sysfs|tracefs)$"
 )
+_MOUNT_POINTS_EXCLUDE = re.compile(DEFAULT_MOUNT_POINTS_EXCLUDE)
+_FS_TYPES_EXCLUDE = re.compile(DEFAULT_FS_TYPES_EXCLUDE)
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _LABELS = ["device", "fstype", "mountpoint"]
 
@@ -42,20 +45,9 @@ log = structlog.get_logger(__name__)
 class FilesystemConfig:
     """`collectors.filesystem`: which mounts to report and how long statvfs may take."""
 
-    mount_points_exclude: str = DEFAULT_MOUNT_POINTS_EXCLUDE
-    fs_types_exclude: str = DEFAULT_FS_TYPES_EXCLUDE
-    mount_timeout: Duration = Duration(5.0)
-
-    def validate(self) -> list[tuple[str, str]]:
-        problems = regex_problems(
-            {
-                "mount_points_exclude": self.mount_points_exclude,
-                "fs_types_exclude": self.fs_types_exclude,
-            }
-        )
-        if self.mount_timeout <= 0:
-            problems.append(("mount_timeout", "expected a positive duration"))
-        return problems
+    mount_points_exclude: re.Pattern[str] = _MOUNT_POINTS_EXCLUDE
+    fs_types_exclude: re.Pattern[str] = _FS_TYPES_EXCLUDE
+    mount_timeout: Annotated[Duration, Gt(0)] = Duration(5.0)
 
 
 class Mount(NamedTuple):
@@ -124,8 +116,8 @@ class FilesystemCollector(Collector):
 
     def __init__(self, ctx: CollectorContext, statvfs: StatvfsFunc = os.statvfs) -> None:
         super().__init__(ctx)
-        self._mount_points_exclude = re.compile(self.config.mount_points_exclude)
-        self._fs_types_exclude = re.compile(self.config.fs_types_exclude)
+        self._mount_points_exclude = self.config.mount_points_exclude
+        self._fs_types_exclude = self.config.fs_types_exclude
         self._timeout = float(self.config.mount_timeout)
         self._statvfs = statvfs
         self._lock = threading.Lock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -9,20 +10,16 @@ from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors._procfs import DeviceFilter, read_required, read_text, regex_problems
+from exporter.devicefilter import DeviceFilter
+from exporter.procfs import read_required, read_text
 
 
 @dataclass
 class NetdevConfig:
     """`collectors.netdev`: which interfaces to report (include wins over exclude)."""
 
-    device_include: str = ""
-    device_exclude: str = ""
-
-    def validate(self) -> list[tuple[str, str]]:
-        return regex_problems(
-            {"device_include": self.device_include, "device_exclude": self.device_exclude}
-        )
+    device_include: re.Pattern[str] | None = None
+    device_exclude: re.Pattern[str] | None = None
 
 
 def parse_net_dev(text: str) -> dict[str, dict[str, float]]:

@@ -13,7 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
-from exporter.collectors._procfs import read_text
+from exporter.procfs import read_text
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
 _VERSION = re.compile(r"^[0-9]+\.?[0-9]*")

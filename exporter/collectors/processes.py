@@ -17,8 +17,10 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import structlog
+from annotated_types import Ge, Gt
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
@@ -86,18 +88,14 @@ class ProcessesConfig:
     """`collectors.processes`: the groups and how often to scan."""
 
     groups: list[ProcessGroup] = field(default_factory=list)
-    interval: Duration = Duration(15)
-    max_groups: int = 200
+    interval: Annotated[Duration, Gt(0)] = Duration(15)
+    max_groups: Annotated[int, Ge(1)] = 200
 
     def validate(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
+        # Here rather than a bound on the field: no `groups` key at all is wrong too.
         if not self.groups:
-            problems.append(("groups", "define at least one process group"))
-        if self.interval <= 0:
-            problems.append(("interval", "expected a positive duration"))
-        if self.max_groups < 1:
-            problems.append(("max_groups", "expected a positive integer"))
-        return problems
+            return [("groups", "define at least one process group")]
+        return []
 
 
 @dataclass

@@ -14,8 +14,10 @@ import os
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Annotated
 
 import structlog
+from annotated_types import Ge
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
@@ -35,7 +37,7 @@ class TextfileConfig:
 
     directory: str | None = None
     directories: list[str] = field(default_factory=list)
-    max_file_bytes: int = 64 << 20
+    max_file_bytes: Annotated[int, Ge(1)] = 64 << 20
 
     def all_directories(self) -> list[str]:
         """`directory` first, then `directories`, each once."""
@@ -43,12 +45,9 @@ class TextfileConfig:
         return list(dict.fromkeys([*found, *self.directories]))
 
     def validate(self) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        if self.max_file_bytes < 1:
-            problems.append(("max_file_bytes", "expected a positive integer"))
         if self.directory == "":
-            problems.append(("directory", "expected a directory path"))
-        return problems
+            return [("directory", "expected a directory path")]
+        return []
 
 
 @dataclass

@@ -37,7 +37,7 @@ def test_check_config(tmp_path: Path) -> None:
     )
     out = cli("check-config", str(bad))
     assert out.returncode == 1
-    assert "channels[0].url: required key is missing" in out.stderr
+    assert "channels[0].url: required key is missing (a string)" in out.stderr
     assert "routes[0].channels[0]: unknown channel 'nope'" in out.stderr
     assert "retention: expected a duration" in out.stderr
     assert str(bad) in out.stderr and "Traceback" not in out.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import threading
 import time
@@ -575,7 +576,9 @@ def test_cpu_counters_never_go_backwards_but_reset_on_hotplug(tmp_path: Path) ->
 
 
 def test_diskstats_include_overrides_default_exclude() -> None:
-    collector = build("diskstats", config=DiskstatsConfig(device_include="^(sda1|loop0)$"))
+    collector = build(
+        "diskstats", config=DiskstatsConfig(device_include=re.compile("^(sda1|loop0)$"))
+    )
     devices = {dict(k[1])["device"] for k in samples(collector)}
     assert devices == {"sda1", "loop0"}
 
@@ -591,13 +594,15 @@ def test_diskstats_without_udev_still_reports_info(tmp_path: Path) -> None:
 
 def test_netdev_device_exclude() -> None:
     collector = NetdevCollector(
-        CollectorContext(paths=FIXTURE_PATHS, config=NetdevConfig(device_exclude="^(lo|docker.*)$"))
+        CollectorContext(
+            paths=FIXTURE_PATHS, config=NetdevConfig(device_exclude=re.compile("^(lo|docker.*)$"))
+        )
     )
     assert {dict(k[1])["device"] for k in samples(collector)} == {"eth0"}
 
 
 def test_vmstat_fields_config() -> None:
-    collector = build("vmstat", config=VmstatConfig(fields="^nr_free_pages$"))
+    collector = build("vmstat", config=VmstatConfig(fields=re.compile("^nr_free_pages$")))
     assert samples(collector) == {("node_vmstat_nr_free_pages", ()): 977769.0}
 
 
@@ -750,9 +755,9 @@ def test_settings_load_from_the_config_file(tmp_path: Path) -> None:
     config = load_config(path, available())
     fs = config.collectors["filesystem"].config
     assert isinstance(fs, FilesystemConfig)
-    assert (fs.mount_points_exclude, fs.mount_timeout) == ("^/boot", 2.0)
-    assert config.collectors["diskstats"].config.device_include == "^sd"
-    assert config.collectors["netdev"].config.device_exclude == "^lo$"
+    assert (fs.mount_points_exclude.pattern, fs.mount_timeout) == ("^/boot", 2.0)
+    assert config.collectors["diskstats"].config.device_include.pattern == "^sd"
+    assert config.collectors["netdev"].config.device_exclude.pattern == "^lo$"
     vmstat = available()["vmstat"](
         CollectorContext(paths=FIXTURE_PATHS, config=config.collectors["vmstat"].config)
     )
@@ -777,3 +782,11 @@ def test_bad_settings_in_the_config_file_name_file_and_key(tmp_path: Path) -> No
         "collectors.diskstats.device_exclud",
     } <= keys
     assert all(p.file == str(path) for p in err.value.problems)
+
+
+def test_an_empty_device_pattern_means_not_set() -> None:
+    loader = Loader("exporter.yml")
+    config = loader.load(NetdevConfig, {"device_include": "", "device_exclude": "^lo$"})
+    assert loader.problems == [] and config is not None
+    collector = NetdevCollector(CollectorContext(paths=FIXTURE_PATHS, config=config))
+    assert "lo" not in {dict(k[1])["device"] for k in samples(collector)}

@@ -88,6 +88,10 @@ def test_basic_auth_checks_bcrypt_and_remembers_successes() -> None:
         ("Basic " + base64.b64encode(b"no-colon").decode(), None),
         ("Basic %%%", None),
         ("Basic " + base64.b64encode(b"\xff:x").decode(), None),
+        # Spaces around the credentials are ignored, as the hand-written parser did.
+        ("Basic  " + base64.b64encode(b"u:p").decode(), ("u", "p")),
+        ("Basic " + base64.b64encode(b"u:p").decode() + " ", ("u", "p")),
+        ("Basic", None),
     ],
 )
 def test_parse_authorization_header(header: str | None, expected: tuple[str, str] | None) -> None:

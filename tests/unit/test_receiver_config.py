@@ -218,3 +218,20 @@ def test_rate_limit_parse() -> None:
     assert RateLimit.parse("100/5m") == RateLimit(100, 300.0)
     with pytest.raises(ValueError):
         RateLimit.parse("0/s")
+
+
+def test_a_channel_s_common_keys_are_checked(tmp_path: Path) -> None:
+    found = _problems(
+        tmp_path,
+        """
+channels:
+  - {type: webhook, url: "http://127.0.0.1:1/"}
+  - {name: "", type: webhook, url: "http://127.0.0.1:1/"}
+  - {name: a, type: nope}
+  - {name: b, type: webhook, url: "http://127.0.0.1:1/", rate_limit: fast}
+""",
+    )
+    assert found["channels[0].name"] == "required key is missing (a non-empty string)"
+    assert found["channels[1].name"] == "expected a non-empty name"
+    assert found["channels[2].type"].startswith("expected one of discord, email, log,")
+    assert found["channels[3].rate_limit"] == "expected a rate such as 5/s or 20/m, got 'fast'"

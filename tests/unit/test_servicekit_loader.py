@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import pytest
-from annotated_types import Ge, Gt, Interval
+from annotated_types import Ge, Gt, Interval, MinLen, MultipleOf
 
-from servicekit.loader import Loader, load_file
+from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.sections import available, is_partial
 from servicekit.values import Duration
@@ -112,13 +112,22 @@ def test_partial_objects_expose_only_what_parsed() -> None:
     assert is_partial(item) and item.name == "a" and available(item, "size") is None
 
 
-def test_load_file_reports_duplicates_with_other_problems(tmp_path: Path) -> None:
+def test_read_reports_duplicates_with_other_problems(tmp_path: Path) -> None:
     path = tmp_path / "c.yml"
     path.write_text("limit: 1\nlimit: 99\nkind: a\n")
+    loader, data = Loader.read(path)
+    assert loader.load(Top, data) is None
+    assert {p.key for p in loader.problems} == {"limit"}
+    assert len(loader.problems) == 2  # duplicate key, and 99 out of range
+
+
+def test_read_gives_up_on_a_file_that_does_not_parse(tmp_path: Path) -> None:
+    path = tmp_path / "c.yml"
+    path.write_text("limit: [1\n")
     with pytest.raises(ConfigError) as err:
-        load_file(Top, path)
-    assert {p.key for p in err.value.problems} == {"limit"}
-    assert len(err.value.problems) == 2  # duplicate key, and 99 out of range
+        Loader.read(path)
+    assert [p.file for p in err.value.problems] == [str(path)]
+    assert err.value.problems[0].message.startswith("invalid YAML")
 
 
 @dataclass
@@ -141,3 +150,65 @@ def test_types_are_strict() -> None:
         "names": "expected a list, got a string ('abc')",
         "labels.a": "expected a string, got a number (1)",
     }
+
+
+@dataclass
+class Required:
+    name: str
+    size: Annotated[int, Ge(1)]
+    tags: list[str]
+    wait: Duration
+    labels: dict[str, str]
+
+
+def test_a_missing_key_says_what_was_expected() -> None:
+    loader = Loader("f.yml")
+    assert loader.load(Required, {}) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "name": "required key is missing (a string)",
+        "size": "required key is missing (an integer)",
+        "tags": "required key is missing (a list of a string)",
+        "wait": "required key is missing (a duration)",
+        "labels": "required key is missing (a mapping)",
+    }
+
+
+class Buggy(str):
+    @classmethod
+    def parse(cls, value: object) -> Buggy:
+        raise TypeError("a bug, not a config problem")
+
+
+@dataclass
+class WithBuggy:
+    value: Buggy
+
+
+def test_a_bug_in_a_hook_is_raised_not_reported_as_a_config_problem() -> None:
+    with pytest.raises(TypeError, match="a bug"):
+        Loader("f.yml").load(WithBuggy, {"value": "x"})
+
+
+@dataclass
+class NonEmpty:
+    name: Annotated[str, MinLen(1)] = "x"
+    channels: Annotated[list[str], MinLen(1)] = field(default_factory=lambda: ["a"])
+
+
+def test_length_bounds_are_worded_with_the_field() -> None:
+    loader = Loader("f.yml")
+    assert loader.load(NonEmpty, {"name": "", "channels": []}) is None
+    assert {p.key: p.message for p in loader.problems} == {
+        "name": "expected a non-empty name",
+        "channels": "expected at least one channel",
+    }
+
+
+@dataclass
+class Unchecked:
+    step: Annotated[int, MultipleOf(5)] = 5
+
+
+def test_metadata_the_converter_cannot_check_is_refused() -> None:
+    with pytest.raises(TypeError, match="MultipleOf"):
+        Loader("f.yml").load(Unchecked, {"step": 5})
