@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.channels.settings import load_config
+from receiver.commands.config_file import load_config
 from receiver.templates.check import check_templates
 from servicekit.problems import ConfigError
 

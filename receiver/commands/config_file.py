@@ -1,13 +1,25 @@
-"""Configuration loading for the commands that read it without serving."""
+"""Reading the receiver's configuration, for every command that needs it."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from receiver.channels.settings import default_config, load_config
+from receiver.channels.options import ChannelSettings
 from receiver.config import Config
+from receiver.config_reader import embedded_defaults, read_config
 from servicekit.problems import ConfigError
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file, channel options included; raises ConfigError
+    with every problem."""
+    return read_config(path, ChannelSettings())
+
+
+def default_config() -> Config:
+    """Embedded defaults: every alert to the `log` channel."""
+    return embedded_defaults(ChannelSettings())
 
 
 def load_or_report(path: Path | None) -> Config | None:

@@ -12,7 +12,7 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from receiver.channels.settings import default_config, load_config
+from receiver.commands.config_file import default_config, load_config
 from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
