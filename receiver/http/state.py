@@ -9,7 +9,7 @@ from aiohttp import web
 from receiver.config import Config
 from receiver.http.auth import Authenticator
 from receiver.http.eventhub import EventHub
-from receiver.pipeline.actions import Actor
+from receiver.model.actor import Actor
 from receiver.pipeline.context import Context
 from receiver.store.sqlite import SqliteStore
 
