@@ -11,13 +11,13 @@ from receiver.http.auth import Authenticator
 from receiver.http.eventhub import EventHub
 from receiver.model.actor import Actor
 from receiver.pipeline.context import Context
-from receiver.store.sqlite import SqliteStore
+from receiver.store.base import Store
 
 
 @dataclass(frozen=True)
 class AppState:
     config: Config
-    store: SqliteStore
+    store: Store
     ctx: Context
     auth: Authenticator
     hub: EventHub

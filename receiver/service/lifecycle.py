@@ -22,7 +22,7 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
 from receiver.store.backup import db_path
-from receiver.store.base import StoreError, Tx
+from receiver.store.base import Store, StoreError, Tx
 from receiver.store.metrics import StoreCollector
 from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
@@ -38,7 +38,7 @@ class Runtime:
     """The started receiver's parts."""
 
     config: Config
-    store: SqliteStore
+    store: Store
     ctx: Context
     worker: OutboxWorker
     auth: Authenticator

@@ -45,6 +45,9 @@ class Tx(Protocol):
 class Store(Protocol):
     """Durable storage with a group-committing writer and concurrent readers."""
 
+    # Why the last commit failed; None once one has succeeded (what readiness reports).
+    commit_error: str | None
+
     async def write(self, fn: Callable[[Tx], R], durable: bool = True) -> R: ...
 
     async def read(self, fn: Callable[[Tx], R]) -> R: ...
