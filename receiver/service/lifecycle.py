@@ -22,7 +22,7 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
 from receiver.store.backup import db_path
-from receiver.store.base import Store, StoreError, Tx
+from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
 from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
@@ -51,20 +51,6 @@ class Runtime:
         return AppState(self.config, self.store, self.ctx, self.auth, self.hub)
 
 
-def make_templates(config: Config) -> TemplateRenderer:
-    """The channel template renderer."""
-    return TemplateRenderer(config.templates_dir)
-
-
-def _anything_due(tx: Tx, now: float) -> bool:
-    esc = tx.one("SELECT 1 AS x FROM escalations WHERE active = 1 AND due_at <= ? LIMIT 1", (now,))
-    rep = tx.one(
-        "SELECT 1 AS x FROM incidents WHERE repeat_due_at <= ? AND state = 'firing' LIMIT 1",
-        (now,),
-    )
-    return esc is not None or rep is not None
-
-
 class Service:
     """The running receiver (without the HTTP server)."""
 
@@ -81,7 +67,7 @@ class Service:
         hub = EventHub()
         ctx = Context.from_config(cfg)
         ctx.publish = hub.publish
-        templates = make_templates(cfg)
+        templates = TemplateRenderer(cfg.templates_dir)
         types = channel_types()
         channels: dict[str, Channel] = {}
         for name, cc in cfg.channels.items():
@@ -135,7 +121,7 @@ class Service:
         while True:
             now = time.time()
             try:
-                if await rt.store.read(partial(_anything_due, now=now)):
+                if await rt.store.read(partial(escalate.anything_due, now=now)):
                     fired = await rt.store.write(partial(escalate.tick, ctx=rt.ctx, now=now))
                     if fired:
                         log.info("scheduled_notifications", count=fired)
