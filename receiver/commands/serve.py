@@ -23,8 +23,6 @@ from servicekit.values import Duration
 
 DEFAULT_LISTEN = "127.0.0.1:9878"
 DEFAULT_IDLE_TIMEOUT = 15.0
-# In-flight requests get this long after SIGTERM before they are cancelled; SSE streams
-# are ended at once. Kubernetes allows 30 s in all, and the inbox and outbox need some.
 
 
 def _duration(text: str) -> float:
