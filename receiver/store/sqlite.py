@@ -173,11 +173,6 @@ class SqliteStore:
             await self._syncs.drain()
         self._close_connections()
 
-    def close_sync(self) -> None:
-        """Close without an event loop (nothing may be queued)."""
-        self._open = False
-        self._close_connections()
-
     def _close_connections(self) -> None:
         self._checkpointer.close()
         self._writer.close()
