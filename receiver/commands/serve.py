@@ -85,6 +85,7 @@ def split_listen(address: str) -> tuple[str, int]:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or a loopback IP address (any other name is not)."""
     if host == "localhost":
         return True
     try:

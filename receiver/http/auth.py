@@ -50,6 +50,7 @@ class Authenticator:
 
     @property
     def enabled(self) -> bool:
+        """Whether any token is configured (without one, auth is off)."""
         return bool(self.entries)
 
     def identify(self, token: str) -> tuple[str, set[str]] | None:

@@ -16,6 +16,9 @@ from receiver.store.base import Store
 
 @dataclass(frozen=True)
 class AppState:
+    """The started receiver's parts the request handlers share: its configuration, the
+    store, the pipeline context, the authenticator and the event hub for SSE."""
+
     config: Config
     store: Store
     ctx: Context
@@ -27,6 +30,7 @@ APP_STATE = web.AppKey("app_state", AppState)
 
 
 def app_state(request: web.Request) -> AppState:
+    """The AppState of the application handling `request`."""
     return request.app[APP_STATE]
 
 

@@ -62,6 +62,8 @@ class Service:
         self._collector: StoreCollector | None = None
 
     async def start(self) -> Runtime:
+        """Open the store, start the channels, replay webhooks left unprocessed, register
+        the store's metrics, then run the outbox worker, scheduler and retention tasks."""
         cfg = self.config
         store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
         hub = EventHub()
@@ -99,6 +101,8 @@ class Service:
         return rt
 
     async def stop(self) -> None:
+        """Drain the inbox, stop the outbox worker and the tasks, close the channels and
+        then the store; nothing happens when not started."""
         rt = self.runtime
         if rt is None:
             return

@@ -22,6 +22,7 @@ class StoreCollector(Collector):
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The gauges, read in one read transaction; none while the store is closed."""
         if not self.store.is_open:
             return
         data = self.store.read_sync(_read)

@@ -119,6 +119,7 @@ class SqliteStore:
 
     @property
     def is_open(self) -> bool:
+        """Open and its writer task (once started) still running."""
         return self._open and (self._task is None or not self._task.done())
 
     def _ensure_writer(self) -> asyncio.Queue[_Job | None]:
@@ -149,6 +150,7 @@ class SqliteStore:
         return await asyncio.to_thread(self.read_sync, fn)
 
     def read_sync(self, fn: Callable[[Any], R]) -> R:
+        """`read` on the calling thread, with that thread's own reader connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, self.synchronous)
