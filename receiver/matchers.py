@@ -78,11 +78,6 @@ def parse_matcher(text: str) -> Matcher:
     return found[0]
 
 
-def parse_matchers(texts: list[str]) -> list[Matcher]:
-    """Parse a route's `matchers` list (all must hold); raises MatcherError."""
-    return [m for text in texts for m in split_matchers(text)]
-
-
 def split_matchers(text: str) -> list[Matcher]:
     """One string of comma-separated matchers, optionally in braces (`{a="1",b=~"x"}`),
     split as Alertmanager's ParseMatchers does; raises MatcherError."""

@@ -52,6 +52,8 @@ async def no_body(request: web.Request) -> None:
 
 
 def comment_of(body: dict[str, Any]) -> str:
+    """The body's optional `comment` ("" without one); 400 JSON errors for a non-string
+    or one longer than MAX_COMMENT_CHARS."""
     value = body.get("comment", "")
     if not isinstance(value, str):
         raise JSONHTTPError(400, "expected a string", field="comment")

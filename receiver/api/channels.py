@@ -13,9 +13,10 @@ from receiver.api.incidents import attempts_of
 from receiver.api.writes import act
 from receiver.http.errors import JSONHTTPError
 from receiver.http.state import app_state, require
+from receiver.model.actor import Actor
 from receiver.model.snapshot import iso
 from receiver.outbox.create import insert_notification
-from receiver.pipeline.actions import Actor, audit
+from receiver.pipeline.actions import audit
 from receiver.pipeline.context import Context
 from receiver.store.base import Tx
 

@@ -28,7 +28,8 @@ def add_client_args(p: argparse.ArgumentParser) -> None:
 
 
 class ApiError(Exception):
-    pass
+    """The API call failed: the server's error (with its HTTP status) or why it was not
+    reached; the message is what the command prints."""
 
 
 def _token(args: argparse.Namespace) -> str | None:
@@ -76,4 +77,5 @@ def run_call(args: argparse.Namespace, method: str, path: str, body: Any = None)
 
 
 def print_json(doc: Any) -> None:
+    """Print an API answer as indented JSON with sorted keys (the commands' `--json`)."""
     print(json.dumps(doc, indent=2, sort_keys=True))

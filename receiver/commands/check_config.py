@@ -6,9 +6,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.channels.settings import load_config
+from receiver.commands.config_file import load_config, print_problems
 from receiver.templates.check import check_templates
-from servicekit.problems import ConfigError
+from servicekit.problems import ConfigError, Problem
 
 COMMAND = "check-config"
 
@@ -25,18 +25,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         cfg = load_config(args.file)
     except ConfigError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
-        return 1
+        return _failed(exc.problems)
     template_problems = check_templates(cfg)
     if template_problems:
-        for problem in template_problems:
-            print(problem, file=sys.stderr)
-        print(f"{len(template_problems)} problem(s) found", file=sys.stderr)
-        return 1
+        return _failed(template_problems)
     print(
         f"{args.file}: OK ({len(cfg.channels)} channels, {len(cfg.routes)} routes,"
         f" {len(cfg.escalation_policies)} escalation policies, {len(cfg.auth.tokens)} tokens)"
     )
     return 0
+
+
+def _failed(problems: list[Problem]) -> int:
+    print_problems(problems)
+    print(f"{len(problems)} problem(s) found", file=sys.stderr)
+    return 1

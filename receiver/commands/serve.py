@@ -12,12 +12,11 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from receiver.channels.settings import default_config, load_config
+from receiver.commands.config_file import load_or_report
 from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
 from servicekit import logs
-from servicekit.problems import ConfigError
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
 from servicekit.values import Duration
@@ -26,8 +25,6 @@ COMMAND = "serve"
 
 DEFAULT_LISTEN = "127.0.0.1:9878"
 DEFAULT_IDLE_TIMEOUT = 15.0
-# In-flight requests get this long after SIGTERM before they are cancelled; SSE streams
-# are ended at once. Kubernetes allows 30 s in all, and the inbox and outbox need some.
 
 
 def _duration(text: str) -> float:
@@ -90,6 +87,7 @@ def split_listen(address: str) -> tuple[str, int]:
 
 
 def is_loopback(host: str) -> bool:
+    """Whether `host` is `localhost` or a loopback IP address (any other name is not)."""
     if host == "localhost":
         return True
     try:
@@ -101,11 +99,8 @@ def is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level, args.log_format, machine="json")
     log = structlog.get_logger("receiver")
-    try:
-        config: Config = load_config(args.config_file) if args.config_file else default_config()
-    except ConfigError as exc:
-        for problem in exc.problems:
-            print(f"config error: {problem}", file=sys.stderr)
+    config = load_or_report(args.config_file, prefix="config error: ")
+    if config is None:
         return 1
     add_secrets(secrets_in(config))
     try:

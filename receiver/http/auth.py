@@ -16,7 +16,7 @@ from aiohttp import web
 from receiver.config import TokenConfig
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
-from receiver.pipeline.actions import Actor
+from receiver.model.actor import Actor
 
 IMPLIED = {
     "ingest": {"ingest"},
@@ -50,6 +50,7 @@ class Authenticator:
 
     @property
     def enabled(self) -> bool:
+        """Whether any token is configured (without one, auth is off)."""
         return bool(self.entries)
 
     def identify(self, token: str) -> tuple[str, set[str]] | None:

@@ -17,11 +17,13 @@ class EventHub:
         self._subscribers: set[asyncio.Queue[tuple[str, dict[str, Any]]]] = set()
 
     def subscribe(self) -> asyncio.Queue[tuple[str, dict[str, Any]]]:
+        """A new subscriber's queue of `(kind, data)` events; `unsubscribe` it when done."""
         q: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(_QUEUE_SIZE)
         self._subscribers.add(q)
         return q
 
     def unsubscribe(self, q: asyncio.Queue[tuple[str, dict[str, Any]]]) -> None:
+        """Stop delivering to `q` (a queue no longer subscribed is ignored)."""
         self._subscribers.discard(q)
 
     def publish(self, kind: str, data: dict[str, Any]) -> None:

@@ -9,15 +9,18 @@ from aiohttp import web
 from receiver.config import Config
 from receiver.http.auth import Authenticator
 from receiver.http.eventhub import EventHub
-from receiver.pipeline.actions import Actor
+from receiver.model.actor import Actor
 from receiver.pipeline.context import Context
-from receiver.store.sqlite import SqliteStore
+from receiver.store.base import Store
 
 
 @dataclass(frozen=True)
 class AppState:
+    """The started receiver's parts the request handlers share: its configuration, the
+    store, the pipeline context, the authenticator and the event hub for SSE."""
+
     config: Config
-    store: SqliteStore
+    store: Store
     ctx: Context
     auth: Authenticator
     hub: EventHub
@@ -27,6 +30,7 @@ APP_STATE = web.AppKey("app_state", AppState)
 
 
 def app_state(request: web.Request) -> AppState:
+    """The AppState of the application handling `request`."""
     return request.app[APP_STATE]
 
 

@@ -44,6 +44,10 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class Alert:
+    """One alert of a webhook payload, validated: each timestamp as sent (`*_at`) and in
+    unix seconds (`*_ts`); no end (None) when `endsAt` is absent or the zero time, and
+    the fingerprint computed from the labels when none was sent."""
+
     status: str
     labels: dict[str, str]
     annotations: dict[str, str]
@@ -57,6 +61,8 @@ class Alert:
 
 @dataclass(frozen=True)
 class Payload:
+    """An Alertmanager webhook payload (version "4"), validated."""
+
     version: str
     receiver: str
     status: str

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
 
 from receiver.channels.base import channel_types
+from receiver.model.actor import Actor
 from receiver.model.snapshot import incident_snapshot
 from receiver.model.timeline import timeline
 from receiver.outbox.create import insert_notification
@@ -29,15 +29,6 @@ class ActionError(Exception):
         self.status = status
         self.message = message
         super().__init__(message)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who did it: a token name (or `anonymous` without auth) and the role it used."""
-
-    name: str
-    role: str
-    correlation_id: str = ""
 
 
 def audit(tx: Tx, actor: Actor, action: str, target: str, now: float, **detail: Any) -> None:

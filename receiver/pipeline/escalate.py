@@ -101,6 +101,16 @@ def fire_repeats(tx: Tx, ctx: Context, now: float) -> list[int]:
     return ids
 
 
+def anything_due(tx: Tx, now: float) -> bool:
+    """Whether an escalation step or a repeat is due, so `tick` has work (a cheap read)."""
+    esc = tx.one("SELECT 1 AS x FROM escalations WHERE active = 1 AND due_at <= ? LIMIT 1", (now,))
+    rep = tx.one(
+        "SELECT 1 AS x FROM incidents WHERE repeat_due_at <= ? AND state = 'firing' LIMIT 1",
+        (now,),
+    )
+    return esc is not None or rep is not None
+
+
 def tick(tx: Tx, ctx: Context, now: float) -> int:
     """One scheduler pass: due escalation steps and repeats."""
     return len(fire_due(tx, ctx, now)) + len(fire_repeats(tx, ctx, now))

@@ -15,6 +15,7 @@ from receiver.service.probes import PROBE, CommitProbe, healthy, ready
 
 
 async def metrics(_: web.Request) -> web.Response:
+    """`GET /metrics`: the receiver's registry in the Prometheus text format."""
     body = generate_latest(REGISTRY)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

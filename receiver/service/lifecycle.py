@@ -22,7 +22,7 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import escalate
 from receiver.pipeline.context import Context
 from receiver.store.backup import db_path
-from receiver.store.base import StoreError, Tx
+from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
 from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
@@ -38,7 +38,7 @@ class Runtime:
     """The started receiver's parts."""
 
     config: Config
-    store: SqliteStore
+    store: Store
     ctx: Context
     worker: OutboxWorker
     auth: Authenticator
@@ -49,20 +49,6 @@ class Runtime:
     def app_state(self) -> AppState:
         """What the request handlers use."""
         return AppState(self.config, self.store, self.ctx, self.auth, self.hub)
-
-
-def make_templates(config: Config) -> TemplateRenderer:
-    """The channel template renderer."""
-    return TemplateRenderer(config.templates_dir)
-
-
-def _anything_due(tx: Tx, now: float) -> bool:
-    esc = tx.one("SELECT 1 AS x FROM escalations WHERE active = 1 AND due_at <= ? LIMIT 1", (now,))
-    rep = tx.one(
-        "SELECT 1 AS x FROM incidents WHERE repeat_due_at <= ? AND state = 'firing' LIMIT 1",
-        (now,),
-    )
-    return esc is not None or rep is not None
 
 
 class Service:
@@ -76,12 +62,14 @@ class Service:
         self._collector: StoreCollector | None = None
 
     async def start(self) -> Runtime:
+        """Open the store, start the channels, replay webhooks left unprocessed, register
+        the store's metrics, then run the outbox worker, scheduler and retention tasks."""
         cfg = self.config
         store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
         hub = EventHub()
         ctx = Context.from_config(cfg)
         ctx.publish = hub.publish
-        templates = make_templates(cfg)
+        templates = TemplateRenderer(cfg.templates_dir)
         types = channel_types()
         channels: dict[str, Channel] = {}
         for name, cc in cfg.channels.items():
@@ -113,6 +101,8 @@ class Service:
         return rt
 
     async def stop(self) -> None:
+        """Drain the inbox, stop the outbox worker and the tasks, close the channels and
+        then the store; nothing happens when not started."""
         rt = self.runtime
         if rt is None:
             return
@@ -135,7 +125,7 @@ class Service:
         while True:
             now = time.time()
             try:
-                if await rt.store.read(partial(_anything_due, now=now)):
+                if await rt.store.read(partial(escalate.anything_due, now=now)):
                     fired = await rt.store.write(partial(escalate.tick, ctx=rt.ctx, now=now))
                     if fired:
                         log.info("scheduled_notifications", count=fired)

@@ -15,6 +15,7 @@ from receiver.store.base import StoreError, Tx
 
 
 async def healthy(_: web.Request) -> web.Response:
+    """`GET /-/healthy`: 200 while the process serves requests."""
     return web.Response(text="Healthy.\n")
 
 
@@ -51,6 +52,8 @@ PROBE_AFTER = 10.0
 
 @dataclass
 class CommitProbe:
+    """Readiness's own trial commits while the store cannot commit (one at a time)."""
+
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # When readiness first saw the current commit failure (or last probed it).
     since: float | None = None

@@ -53,6 +53,7 @@ class Checkpointer:
             conn.close()
 
     def close(self) -> None:
+        """Stop the checkpoint thread (waiting up to 10 s for a checkpoint in progress)."""
         self._stop = True
         self._event.set()
         self._thread.join(10)

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from receiver.store.base import Tx
-from receiver.store.sqlite import SqliteStore
+from receiver.store.base import Store, Tx
 
 STATES = ("firing", "acknowledged", "resolved")
 
@@ -19,10 +18,11 @@ STATES = ("firing", "acknowledged", "resolved")
 class StoreCollector(Collector):
     """Queries the store on each scrape (cheap, indexed counts)."""
 
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
+        """The gauges, read in one read transaction; none while the store is closed."""
         if not self.store.is_open:
             return
         data = self.store.read_sync(_read)

@@ -119,6 +119,7 @@ class SqliteStore:
 
     @property
     def is_open(self) -> bool:
+        """Open and its writer task (once started) still running."""
         return self._open and (self._task is None or not self._task.done())
 
     def _ensure_writer(self) -> asyncio.Queue[_Job | None]:
@@ -149,6 +150,7 @@ class SqliteStore:
         return await asyncio.to_thread(self.read_sync, fn)
 
     def read_sync(self, fn: Callable[[Any], R]) -> R:
+        """`read` on the calling thread, with that thread's own reader connection."""
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = connect(self.path, self.synchronous)
@@ -171,11 +173,6 @@ class SqliteStore:
             await self._task
         if self._syncs is not None:
             await self._syncs.drain()
-        self._close_connections()
-
-    def close_sync(self) -> None:
-        """Close without an event loop (nothing may be queued)."""
-        self._open = False
         self._close_connections()
 
     def _close_connections(self) -> None:

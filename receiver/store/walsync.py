@@ -27,6 +27,7 @@ class WalSync:
         self._inode = -1
 
     def sync(self) -> None:
+        """fdatasync the WAL (blocking); a new WAL file's directory is fsync'd first."""
         inode = os.stat(self.path).st_ino
         if self._fd is None or inode != self._inode:
             self.close()
@@ -41,6 +42,7 @@ class WalSync:
         os.fdatasync(self._fd)
 
     def close(self) -> None:
+        """Close the WAL file descriptor, if open."""
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -74,5 +76,6 @@ class SyncGroup:
         self._running = None
 
     async def drain(self) -> None:
+        """Wait until every requested sync has run."""
         while self._running is not None:
             await asyncio.shield(self._running)

@@ -140,20 +140,6 @@ class TemplateRenderer:
         except Exception as exc:
             raise TemplateError(template.name or names[0], _describe(exc)) from exc
 
-    def source_of(self, channel_type: str, kind: str, part: str) -> str:
-        """Where the template used for this part comes from: `user:NAME` or `builtin:NAME`."""
-        names = self.candidates(channel_type, kind, part)
-        if self.directory is not None:
-            for name in names:
-                if (self.directory / name).is_file():
-                    return f"user:{name}"
-                if (BUILTIN_DIR / name).is_file():
-                    return f"builtin:{name}"
-        for name in names:
-            if (BUILTIN_DIR / name).is_file():
-                return f"builtin:{name}"
-        return f"missing:{names[0]}"
-
     def _count_error(self, channel: str, template: str, exc: Exception) -> None:
         TEMPLATE_ERRORS.labels(channel=channel, template=template).inc()
         log.error(

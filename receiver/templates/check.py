@@ -9,12 +9,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from receiver.config import Config
+from receiver.model.notification import NotificationKind
 from receiver.templates import TemplateError, TemplateRenderer
 from receiver.templates.context import build_context
 from receiver.templates.sample import sample_notification
 from servicekit.problems import Problem
 
-KINDS = ("firing", "resolved", "escalation", "repeat", "acknowledged", "digest", "test")
+KINDS: tuple[NotificationKind, ...] = (
+    "firing",
+    "resolved",
+    "escalation",
+    "repeat",
+    "acknowledged",
+    "digest",
+    "test",
+)
 
 # The template parts each channel type renders.
 TEMPLATE_PARTS: dict[str, tuple[str, ...]] = {
@@ -62,7 +71,7 @@ def check_templates(config: Config) -> list[Problem]:
         for kind in KINDS:
             if not parts:
                 break
-            ctx = build_context(sample_notification(kind, name), name)  # type: ignore[arg-type]
+            ctx = build_context(sample_notification(kind, name), name)
             for part in parts:
                 try:
                     renderer.render_strict(channel.type, kind, part, ctx)

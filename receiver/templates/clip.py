@@ -29,19 +29,6 @@ def clip(text: str, limit: int, marker: str = ELLIPSIS) -> str:
     return kept + marker
 
 
-def utf8_clip(text: str, max_bytes: int, marker: str = ELLIPSIS) -> str:
-    """Like `clip`, but the limit is in UTF-8 bytes."""
-    if len(text.encode("utf-8")) <= max_bytes:
-        return text
-    limit = max_bytes
-    while limit > 0:
-        candidate = clip(text, limit, marker)
-        if len(candidate.encode("utf-8")) <= max_bytes:
-            return candidate
-        limit -= max(1, limit // 10)
-    return ""
-
-
 def split_paragraphs(text: str, limit: int) -> list[str]:
     """Pack blank-line-separated paragraphs into chunks of at most `limit` characters.
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from receiver.channels import discord, email, pagerduty, slack, teams, twilio
 from receiver.channels.budget import LIMITS, fit_alerts, json_size
 from receiver.templates import TemplateRenderer
-from receiver.templates.clip import clip, split_paragraphs, utf8_clip
+from receiver.templates.clip import clip, split_paragraphs
 from servicekit.values import Secret
 from tests.sinks.discord import message_problems
 from tests.sinks.notifications import huge_incident, notification
@@ -44,11 +44,6 @@ def test_clip_never_exceeds_and_keeps_a_prefix(text: str, limit: int) -> None:
         assert out == text
     else:
         assert text.startswith(out[:-1].rstrip())
-
-
-@given(st.text(max_size=300), st.integers(min_value=1, max_value=200))
-def test_utf8_clip_counts_bytes(text: str, limit: int) -> None:
-    assert len(utf8_clip(text, limit).encode("utf-8")) <= limit
 
 
 def test_split_paragraphs_packs_whole_paragraphs() -> None:

@@ -14,7 +14,7 @@ import yaml
 
 from exporter.config import load_config as load_exporter_config
 from exporter.discovery import available
-from receiver.channels.settings import load_config as load_receiver_config
+from receiver.commands.config_file import load_config as load_receiver_config
 
 REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.channels.settings import load_config
+from receiver.commands.config_file import load_config
 from receiver.config import RateLimit, TokenConfig
 from receiver.http.auth import Authenticator
 from servicekit.problems import ConfigError

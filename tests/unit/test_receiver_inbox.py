@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from receiver.channels.settings import default_config
+from receiver.commands.config_file import default_config
 from receiver.ingest import inbox as inbox_module
 from receiver.ingest.inbox import Inbox, is_transient, store_raw
 from receiver.metrics import REGISTRY

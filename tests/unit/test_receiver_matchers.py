@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.matchers import MatcherError, parse_matcher, parse_matchers
+from receiver.matchers import MatcherError, MatcherSet, parse_matcher
 from tests.conftest import require_binary
 
 ACCEPTED = [
@@ -73,7 +73,7 @@ def _amtool_accepts(amtool: str, tmp_path: Path, index: int, matcher: str) -> bo
 
 def _we_accept(matcher: str) -> bool:
     try:
-        parse_matchers([matcher])
+        MatcherSet.parse(matcher)
     except MatcherError:
         return False
     return True
@@ -102,7 +102,8 @@ def test_values_are_unescaped_as_alertmanager_does() -> None:
     assert value(r'a="x\qy"') == "x\\qy"  # unknown escapes stay literal
     assert value("a=b c") == "b c"
     assert value(' a  =  "x" ') == "x"
-    assert [str(m) for m in parse_matchers(['{a="1",b=~"x.*"}', 'c!="p,q"'])] == [
+    route_matchers = [MatcherSet.parse(text) for text in ['{a="1",b=~"x.*"}', 'c!="p,q"']]
+    assert [str(m) for entry in route_matchers for m in entry.matchers] == [
         'a="1"',
         'b=~"x.*"',
         'c!="p,q"',

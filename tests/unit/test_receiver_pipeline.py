@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from receiver.channels.settings import default_config
+from receiver.commands.config_file import default_config
 from receiver.model.payload import parse_payload
 from receiver.model.snapshot import incident_snapshot, incident_snapshot_text
 from receiver.pipeline.context import Context

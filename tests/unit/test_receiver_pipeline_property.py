@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from receiver.channels.settings import default_config
+from receiver.commands.config_file import default_config
 from receiver.http.errors import JSONHTTPError
 from receiver.ingest.inbox import apply_stored, store_raw
 from receiver.ingest.webhook import decode_body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from receiver.channels.settings import load_config
+from receiver.commands.config_file import load_config
 from receiver.config import RateLimit
 from receiver.pipeline.router import Router
 

@@ -87,9 +87,9 @@ async def test_backup_and_restore(tmp_path: Path) -> None:
         restore(tmp_path / "junk.db", tmp_path / "other")
 
 
-def test_migrations_are_recorded(tmp_path: Path) -> None:
+async def test_migrations_are_recorded(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "receiver.db")
-    store.close_sync()
+    await store.close()
     conn = sqlite3.connect(tmp_path / "receiver.db")
     assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] >= 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

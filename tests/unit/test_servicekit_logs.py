@@ -12,7 +12,7 @@ import structlog
 from aiohttp.http_exceptions import BadHttpMessage
 
 from exporter.webconfig import WebConfig
-from receiver.channels.settings import default_config
+from receiver.commands.config_file import default_config
 from servicekit import logs, redaction
 from servicekit.values import Secret
 
