@@ -3,7 +3,7 @@
 
 Reading a file into these (every problem in one pass, cross-references between
 sections) is `receiver.config_reader`'s job; a channel's own options are validated by
-its type's `Config` in the channels layer (`receiver.channels.settings`).
+its type's `Config` in the channels layer (`receiver.channels.options`).
 """
 
 from __future__ import annotations

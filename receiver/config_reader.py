@@ -2,7 +2,7 @@
 
 Channel sections are validated in two steps: the common keys (`name`, `type`,
 `rate_limit`) here, the rest by the channel type's own `Config` dataclass, which only
-the channels layer knows (`ChannelOptions`, implemented in `receiver.channels.settings`).
+the channels layer knows (`ChannelOptions`, implemented in `receiver.channels.options`).
 Cross-references (routes and escalation steps to channels and policies) are checked
 against every *defined* name, so a channel or policy with problems of its own is never
 also reported as unknown.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-# Long enough for in-flight scrapes and webhooks to finish, short enough for systemd.
+# In-flight requests get this long after SIGTERM before they are cancelled (SSE streams
+# end at once). Kubernetes allows 30 s in all, and the receiver's inbox and outbox need some.
 SHUTDOWN_TIMEOUT = 5.0
 
 
