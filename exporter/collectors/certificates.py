@@ -55,6 +55,9 @@ class CertificatesConfig:
 
 @dataclass
 class _FileState:
+    """What one certificate file held when last read. `key` (inode, size, mtime) says
+    whether it changed since; a file that failed is read again after `retry_interval`."""
+
     key: tuple[int, int, int] | None = None
     certs: list[CertInfo] = field(default_factory=list)
     failed_at: float | None = None

@@ -60,6 +60,8 @@ class FileIntegrityConfig:
 
 @dataclass
 class _Seen:
+    """A watched file as last hashed; a new `key` (inode, size, mtimes) means hash again."""
+
     key: tuple[int, int, int, int] | None = None
     digest: str | None = None
     mtime: float = 0.0
