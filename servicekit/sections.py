@@ -8,6 +8,8 @@ field that failed raises `Unavailable`, which aborts only the check that read it
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from typing import Any, get_args, get_type_hints
 
 from servicekit.values import Secret
@@ -22,8 +24,12 @@ def key_name(field_name: str) -> str:
     return field_name[:-1] if field_name.endswith("_") else field_name
 
 
-def secret_file_keys(cls: type) -> dict[str, str]:
-    """`<name>_file` key -> field name, for every field of `cls` that holds a secret."""
+@functools.cache
+def secret_file_keys(cls: type) -> Mapping[str, str]:
+    """`<name>_file` key -> field name, for every field of `cls` that holds a secret.
+
+    Cached per class: it is asked for every section instance structured and for every
+    unknown-key message, and the answer depends on the class alone."""
     hints = get_type_hints(cls)
     secret = [n for n, tp in hints.items() if tp is Secret or Secret in get_args(tp)]
     return {f"{key_name(n)}_file": n for n in secret}
