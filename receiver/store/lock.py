@@ -56,7 +56,7 @@ class DatabaseLock:
 
     def __init__(self, database: Path) -> None:
         self.database = database
-        self.path = lock_path(database).absolute()
+        self.path = lock_path(database).resolve()
         self._held = False
 
     def acquire(self) -> DatabaseLock:
