@@ -161,3 +161,20 @@ async def test_restore_is_refused_while_a_receiver_runs_and_works_once_it_stops(
         assert await groups(restarted) == {"before"}
     finally:
         restarted.stop()
+
+
+async def test_a_killed_receiver_leaves_no_lock_behind(tmp_path: Path) -> None:
+    receiver = await ReceiverProcess(tmp_path).start()
+    snapshot = tmp_path / "snapshot.db"
+    try:
+        await post(receiver, "before-kill")
+        out = await asyncio.to_thread(
+            cli, "backup", "--to", str(snapshot), "--storage.path", str(receiver.storage)
+        )
+        assert out.returncode == 0, out.stderr
+    finally:
+        receiver.kill()  # SIGKILL: no clean shutdown, the kernel drops the flock
+    out = cli(
+        "restore", "--from", str(snapshot), "--storage.path", str(receiver.storage), "--force"
+    )
+    assert out.returncode == 0, out.stderr
