@@ -67,3 +67,20 @@ EVENTS_DROPPED = Counter(
     " queue was full (a slow client loses events rather than slowing the receiver).",
     registry=REGISTRY,
 )
+AUTH_FAILURES = Counter(
+    "tocsin_receiver_auth_failures",
+    "Requests whose credentials were wrong (an invalid token or a malformed Authorization"
+    " header; a missing header is not counted).",
+    registry=REGISTRY,
+)
+AUTH_THROTTLED_REQUESTS = Counter(
+    "tocsin_receiver_auth_throttled_requests",
+    "Requests answered 429 because their client address failed to authenticate too often.",
+    registry=REGISTRY,
+)
+AUTH_THROTTLED_ADDRESSES = Counter(
+    "tocsin_receiver_auth_throttled_addresses",
+    "Times a client address (an IPv6 /64) was blocked for failed authentications: once per"
+    " address and window.",
+    registry=REGISTRY,
+)

@@ -1,4 +1,10 @@
-"""`tocsin-receiver restore --from FILE`: install a backup (receiver stopped)."""
+"""`tocsin-receiver restore --from FILE`: install a verified backup (receiver stopped).
+
+Exit status: 0 restored; 1 failed otherwise (a database exists without --force, I/O);
+3 refused because a receiver (or another restore) holds the database, --force or not;
+4 refused because the backup failed verification (its FILE.sha256 is missing or does
+not match, or it is not an intact receiver database). Nothing is changed unless 0.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.store.backup import restore
+from receiver.store.backup import InvalidBackup
+from receiver.store.checksum import ChecksumError, MissingChecksum
+from receiver.store.lock import StoreLocked
+from receiver.store.restore import restore
 
 COMMAND = "restore"
+EXIT_LOCKED = 3
+EXIT_UNVERIFIED = 4
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -17,14 +28,44 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
     )
     p.add_argument("--from", dest="source", type=Path, required=True)
     p.add_argument("--storage.path", dest="storage", type=Path, default=Path("tocsin-data"))
-    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing database (never one a running receiver holds)",
+    )
+    p.add_argument(
+        "--no-checksum",
+        dest="checksum",
+        action="store_false",
+        help="restore a backup that has no FILE.sha256 (SQLite's integrity check still runs)",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        target = restore(args.source, args.storage, args.force)
-    except (OSError, ValueError) as exc:
+        target = restore(args.source, args.storage, args.force, args.checksum)
+    except StoreLocked as exc:
+        print(
+            f"restore refused: {exc}. Stop the receiver first; --force does not override"
+            " this, since a running receiver would keep using the replaced file.",
+            file=sys.stderr,
+        )
+        return EXIT_LOCKED
+    except MissingChecksum as exc:
+        print(
+            f"restore refused: {exc}; nothing was changed. A backup made before backups had"
+            " checksums: check it yourself, then pass --no-checksum",
+            file=sys.stderr,
+        )
+        return EXIT_UNVERIFIED
+    except ChecksumError as exc:
+        print(f"restore refused: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    except InvalidBackup as exc:
+        print(f"restore refused: {exc}; nothing was changed", file=sys.stderr)
+        return EXIT_UNVERIFIED
+    except OSError as exc:
         print(f"restore failed: {exc}", file=sys.stderr)
         return 1
     print(f"restored {args.source} to {target}")

@@ -3,6 +3,7 @@
 Roles: `ingest` (post webhooks) stands alone; `admin` ⊇ `operator` ⊇ `viewer`.
 With no tokens configured, auth is off (the server then refuses non-loopback
 addresses unless started with --web.insecure) and every caller acts as `anonymous`.
+Failed authentications are throttled per client address (`receiver.http.throttle`).
 """
 
 from __future__ import annotations
@@ -11,11 +12,14 @@ import hashlib
 import hmac
 import re
 
+import structlog
 from aiohttp import web
 
 from receiver.config import TokenConfig
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
+from receiver.http.throttle import FailureThrottle, client_key
+from receiver.metrics import AUTH_FAILURES, AUTH_THROTTLED_ADDRESSES, AUTH_THROTTLED_REQUESTS
 from receiver.model.actor import Actor
 
 IMPLIED = {
@@ -25,14 +29,16 @@ IMPLIED = {
     "admin": {"admin", "operator", "viewer"},
 }
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
+log = structlog.get_logger("receiver.http")
 
 
 class Authenticator:
     """Checks `Authorization: Bearer <token>` against the configured tokens."""
 
-    def __init__(self, tokens: list[TokenConfig]) -> None:
+    def __init__(self, tokens: list[TokenConfig], throttle: FailureThrottle | None = None) -> None:
         """Raises ValueError for a token without a secret or sharing another's secret
         (config validation reports both; this guards other callers)."""
+        self.throttle = throttle or FailureThrottle()
         self.entries: list[tuple[bytes, str, set[str]]] = []
         for t in tokens:
             digest = t.digest()
@@ -63,13 +69,28 @@ class Authenticator:
         return found
 
     def require(self, request: web.Request, role: str) -> Actor:
-        """The caller as an Actor holding `role`; raises 401/403 JSON errors otherwise."""
+        """The caller as an Actor holding `role`; raises 401/403 JSON errors otherwise, and
+        429 while the caller's address is throttled for failed authentications."""
         correlation_id = str(request.get(REQUEST_ID_KEY, ""))
         if not self.enabled:
             return Actor("anonymous", role, correlation_id)
+        client = client_key(request.remote)
+        wait = self.throttle.retry_after(client)
+        if wait is not None:
+            AUTH_THROTTLED_REQUESTS.inc()
+            error = JSONHTTPError(
+                429,
+                "too many failed authentications from this address",
+                field="Authorization",
+                hint=f"retry after {wait} s",
+            )
+            error.headers["Retry-After"] = str(wait)
+            raise error
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
+            if header.strip():
+                self._failed(client)
             raise JSONHTTPError(
                 401,
                 "missing bearer token",
@@ -80,8 +101,21 @@ class Authenticator:
         # RFC 6750 tokens are printable ASCII; raw header bytes arrive as surrogate escapes.
         who = self.identify(token) if _PRINTABLE_ASCII.fullmatch(token) else None
         if who is None:
+            self._failed(client)
             raise JSONHTTPError(401, "invalid token", field="Authorization")
         name, roles = who
         if role not in roles:
             raise JSONHTTPError(403, f"token {name!r} lacks the {role!r} role")
         return Actor(name, role, correlation_id)
+
+    def _failed(self, client: str) -> None:
+        """Count a failed authentication (an absent header is not one: nothing was tried)."""
+        AUTH_FAILURES.inc()
+        if self.throttle.failed(client):
+            AUTH_THROTTLED_ADDRESSES.inc()
+            log.warning(
+                "auth_throttled",
+                client=client,
+                failures=self.throttle.max_failures,
+                window_seconds=self.throttle.window,
+            )

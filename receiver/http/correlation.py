@@ -33,6 +33,10 @@ async def correlation(request: web.Request, handler: Handler) -> web.StreamRespo
                 resp = web.Response(status=exc.status, text=exc.text, content_type=exc.content_type)
             else:
                 resp = json_error(exc.status, exc.reason)
+            # The error's own headers (Retry-After of a 429, Allow of a 405) go along.
+            for name, value in exc.headers.items():
+                if name.lower() not in ("content-type", "content-length"):
+                    resp.headers.add(name, value)
         except Exception:
             log.exception("unhandled_error", path=request.path)
             resp = json_error(500, "internal error; see the receiver log", correlation_id=cid)

@@ -33,6 +33,7 @@ import structlog
 from receiver.store.base import Row, StoreError
 from receiver.store.checkpoint import Checkpointer
 from receiver.store.connection import connect, migrate
+from receiver.store.lock import DatabaseLock
 from receiver.store.walsync import SyncGroup, WalSync
 
 R = TypeVar("R")
@@ -95,16 +96,23 @@ Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
 
 
 class SqliteStore:
-    """The embedded store: `receiver.db` under the storage path."""
+    """The embedded store: `receiver.db` under the storage path, locked while open
+    (StoreLocked when another process holds it)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path
         self.synchronous = synchronous
         path.parent.mkdir(parents=True, exist_ok=True)
         explicit = synchronous in ("FULL", "EXTRA")
-        self._writer = connect(path, "NORMAL" if explicit else synchronous)
-        migrate(self._writer)
-        self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        # Held until close, so `restore` cannot swap the file under a running receiver.
+        self._lock = DatabaseLock(path).acquire()
+        try:
+            self._writer = connect(path, "NORMAL" if explicit else synchronous)
+            migrate(self._writer)
+            self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        except BaseException:
+            self._lock.release()
+            raise
         self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"))) if explicit else None
         self._checkpointer = Checkpointer(path)
         self._queue: asyncio.Queue[_Job | None] | None = None
@@ -184,6 +192,7 @@ class SqliteStore:
             for conn in self._readers:
                 conn.close()
             self._readers.clear()
+        self._lock.release()
 
     async def _run(self) -> None:
         assert self._queue is not None
