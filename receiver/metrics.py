@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-from prometheus_client import Counter, Histogram  # noqa: E402
+from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 
 WEBHOOKS = Counter(
     "tocsin_receiver_webhooks",
@@ -65,5 +65,18 @@ EVENTS_DROPPED = Counter(
     "tocsin_receiver_events_dropped",
     "Incident change events not given to a Server-Sent Events subscriber because its"
     " queue was full (a slow client loses events rather than slowing the receiver).",
+    registry=REGISTRY,
+)
+HEARTBEAT_LAST_SEEN = Gauge(
+    "tocsin_receiver_heartbeat_last_seen_timestamp_seconds",
+    "When a configured heartbeat last arrived (unix seconds), by heartbeat name; read from"
+    " the store, so every replica reports the same.",
+    ["heartbeat"],
+    registry=REGISTRY,
+)
+HEARTBEAT_MISSED = Counter(
+    "tocsin_receiver_heartbeat_missed",
+    "Times a configured heartbeat stopped arriving (each paged once), by heartbeat name.",
+    ["heartbeat"],
     registry=REGISTRY,
 )
