@@ -13,8 +13,10 @@ import pytest
 
 from receiver.commands.config_file import load_config
 from receiver.config import Config
+from receiver.model.actor import Actor
 from receiver.model.payload import parse_payload
 from receiver.pipeline import timers
+from receiver.pipeline.actions import ack
 from receiver.pipeline.context import Context
 from receiver.pipeline.stages import process
 from receiver.pipeline.work import Outcome
@@ -144,6 +146,31 @@ async def test_a_never_seen_heartbeat_pages_one_interval_after_watching_began(
     # Neither channels nor escalation: the routing tree decides (here the default route).
     assert await _tick(store, ctx, t0 + 301) == 1
     assert await _notifications(store) == [("team", "firing", "tocsin-heartbeats")]
+
+
+async def test_an_escalated_page_can_be_acknowledged_and_still_resolves(
+    tmp_path: Path, store: SqliteStore
+) -> None:
+    text = CONFIG.replace(
+        "default_route: {channels: [team]}\n",
+        "default_route: {channels: [team]}\nescalation_policies:\n"
+        "  - {name: oncall, steps: [{channels: [pager]}, {after: 10m, channels: [team]}]}\n",
+    ).replace("channels: [pager]\n", "escalation: oncall\n")
+    ctx = Context.from_config(_config(tmp_path, text))
+    t0 = time.time()
+    await _send(store, ctx, am_payload("wd", [_watchdog()]), t0)
+    assert await _tick(store, ctx, t0 + 301) == 1
+    assert await _notifications(store) == [("pager", "firing", "tocsin-heartbeats")]
+    # Ten minutes on, the policy's second step fires, as for any incident.
+    assert await _tick(store, ctx, t0 + 905) == 1
+    assert (await _notifications(store))[1] == ("team", "escalation", "tocsin-heartbeats")
+    (page,) = await store.read(lambda tx: tx.all("SELECT id FROM incidents"))
+    await store.write(lambda tx: ack(tx, ctx, page["id"], Actor("ops", "operator"), "", t0 + 906))
+    await _send(store, ctx, am_payload("wd", [_watchdog()]), t0 + 1000)
+    assert sorted((await _notifications(store))[2:]) == [
+        ("pager", "resolved", "tocsin-heartbeats"),
+        ("team", "resolved", "tocsin-heartbeats"),
+    ]
 
 
 def test_the_heartbeats_section_is_validated(tmp_path: Path) -> None:
