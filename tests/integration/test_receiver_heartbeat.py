@@ -135,7 +135,8 @@ async def test_stopping_alertmanager_pages_and_its_return_resolves(
         )
         page = _pages(sink, "firing")[-1]
         last_seen = await receiver.metric(LAST_SEEN)
-        assert stopped - interval - 3 <= last_seen <= stopped
+        # (A webhook answered just before Alertmanager exited may be applied just after.)
+        assert stopped - interval - 3 <= last_seen <= stopped + 1
         # Paged once the interval had passed since the last watchdog, and within the
         # interval (plus a scheduler tick and a delivery) of Alertmanager stopping.
         assert last_seen + interval <= page.at <= stopped + interval + 2
