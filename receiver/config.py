@@ -107,6 +107,57 @@ class EscalationPolicy:
         return []
 
 
+HEARTBEAT_ALERTNAME = "TocsinHeartbeatMissed"
+_LABEL_NAME_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
+
+
+@dataclass
+class HeartbeatConfig:
+    """A dead man's switch: an always-firing alert (picked by `matchers`) that must
+    arrive at least every `interval`. When it stops, the receiver opens an incident of
+    its own (`missed_labels`) for `channels` or `escalation`, or, with neither, for
+    whatever the routing tree picks for those labels."""
+
+    name: Annotated[str, MinLen(1)]
+    matchers: Annotated[list[MatcherSet], MinLen(1)]
+    interval: Annotated[Duration, Gt(0)]
+    channels: list[str] = field(default_factory=list)
+    escalation: str | None = None
+    repeat_interval: Annotated[Duration, Gt(0)] | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def parsed_matchers(self) -> list[Matcher]:
+        """Every matcher of every entry, as parsed when the config was read."""
+        return [m for entry in self.matchers for m in entry.matchers]
+
+    def missed_labels(self) -> dict[str, str]:
+        """The labels of the incident opened when this heartbeat stops arriving."""
+        labels = {"severity": "critical", **self.labels}
+        return {**labels, "alertname": HEARTBEAT_ALERTNAME, "heartbeat": self.name}
+
+    def route(self) -> RouteConfig | None:
+        """The route of its missed incident; None leaves it to the routing tree."""
+        if not self.channels and not self.escalation:
+            return None
+        return RouteConfig(
+            channels=list(self.channels),
+            escalation=self.escalation,
+            repeat_interval=self.repeat_interval,
+        )
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.channels and self.escalation:
+            problems.append(("", "set either channels or escalation, not both"))
+        for key in self.labels:
+            if not _LABEL_NAME_RE.fullmatch(key):
+                problems.append((f"labels.{key}", "expected a label name ([a-zA-Z_][a-zA-Z0-9_]*)"))
+            elif key in ("alertname", "heartbeat"):
+                problems.append((f"labels.{key}", "set by the receiver; choose another label"))
+        return problems
+
+
 @dataclass
 class TokenConfig:
     """An API token: its SHA-256 (hex) or the token itself (`token`/`token_file`)."""
@@ -208,6 +259,7 @@ class RawConfig:
     # positive duration is required (write e.g. 10y to keep them for good).
     retention: Annotated[Duration, Gt(0)] = Duration(30 * 86400)
     templates_dir: Path | None = None
+    heartbeats: list[HeartbeatConfig] = field(default_factory=list)
 
 
 @dataclass
@@ -226,3 +278,4 @@ class Config:
     retention: Duration
     templates_dir: Path | None
     source: str = "<embedded defaults>"
+    heartbeats: list[HeartbeatConfig] = field(default_factory=list)

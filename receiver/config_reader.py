@@ -20,10 +20,12 @@ from receiver.config import (
     ChannelConfig,
     Config,
     EscalationPolicy,
+    HeartbeatConfig,
     RawConfig,
     RouteConfig,
     TokenConfig,
 )
+from receiver.matchers import matches_all
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.sections import Unavailable, available, is_partial, key_name
@@ -87,6 +89,8 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
     if default is not None:
         _check_route(default, "default_route", loader, names)
     _check_tokens(available(available(raw, "auth"), "tokens") or [], loader)
+    heartbeats = available(raw, "heartbeats") or []
+    _check_heartbeats(heartbeats, loader, names)
     if loader.problems or is_partial(raw):
         return None
     return Config(
@@ -102,6 +106,7 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
         retention=raw.retention,
         templates_dir=raw.templates_dir,
         source=loader.file,
+        heartbeats=heartbeats,
     )
 
 
@@ -197,6 +202,42 @@ def _check_route(route: RouteConfig, key: str, loader: Loader, names: _Names) ->
     escalation = available(route, "escalation")
     if escalation is not None and escalation not in names.policies:
         loader.problem(f"{key}.escalation", f"unknown escalation policy {escalation!r}")
+
+
+def _check_heartbeats(heartbeats: list[HeartbeatConfig], loader: Loader, names: _Names) -> None:
+    """Unique names; channels and policies that exist; and no heartbeat's matchers may
+    pick a missed-heartbeat incident's alert, which would then count as the heartbeat."""
+    first: dict[str, str] = {}
+    missed: list[tuple[str, dict[str, str]]] = []
+    for i, hb in enumerate(heartbeats):
+        key = f"heartbeats[{i}]"
+        name = available(hb, "name")
+        if name is not None:
+            if name in first:
+                loader.problem(
+                    f"{key}.name", f"duplicate heartbeat name {name!r} (first in {first[name]})"
+                )
+            else:
+                first[name] = key
+        for j, channel in enumerate(available(hb, "channels") or []):
+            if channel not in names.channels:
+                loader.problem(f"{key}.channels[{j}]", f"unknown channel {channel!r}")
+        escalation = available(hb, "escalation")
+        if escalation is not None and escalation not in names.policies:
+            loader.problem(f"{key}.escalation", f"unknown escalation policy {escalation!r}")
+        if not is_partial(hb):
+            missed.append((key, hb.missed_labels()))
+    for i, hb in enumerate(heartbeats):
+        if is_partial(hb):
+            continue
+        for other, labels in missed:
+            if matches_all(hb.parsed_matchers, labels):
+                loader.problem(
+                    f"heartbeats[{i}].matchers",
+                    f"also matches the alert of {other}'s missed-heartbeat incident"
+                    f' ({labels["alertname"]}); narrow the matchers, e.g. alertname="..."',
+                )
+                break
 
 
 def _check_tokens(tokens: list[TokenConfig], loader: Loader) -> None:

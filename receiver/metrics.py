@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-from prometheus_client import Counter, Histogram  # noqa: E402
+from prometheus_client import Counter, Gauge, Histogram  # noqa: E402
 
 WEBHOOKS = Counter(
     "tocsin_receiver_webhooks",
@@ -82,5 +82,18 @@ AUTH_THROTTLED_ADDRESSES = Counter(
     "tocsin_receiver_auth_throttled_addresses",
     "Times a client address (an IPv6 /64) was blocked for failed authentications: once per"
     " address and window.",
+    registry=REGISTRY,
+)
+HEARTBEAT_LAST_SEEN = Gauge(
+    "tocsin_receiver_heartbeat_last_seen_timestamp_seconds",
+    "When a configured heartbeat last arrived (unix seconds), by heartbeat name; read from"
+    " the store, so every replica reports the same.",
+    ["heartbeat"],
+    registry=REGISTRY,
+)
+HEARTBEAT_MISSED = Counter(
+    "tocsin_receiver_heartbeat_missed",
+    "Times a configured heartbeat stopped arriving (each paged once), by heartbeat name.",
+    ["heartbeat"],
     registry=REGISTRY,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from receiver.config import Config, RouteConfig
+from receiver.config import HEARTBEAT_ALERTNAME, Config, HeartbeatConfig, RouteConfig
 from receiver.matchers import Matcher, matches_all
 
 
@@ -26,7 +26,10 @@ class Router:
 
     @classmethod
     def from_config(cls, cfg: Config) -> Router:
-        return cls([(r.parsed_matchers, r) for r in cfg.routes], cfg.default_route)
+        # A heartbeat naming its own channels or policy routes its missed incident
+        # ahead of the configured tree; one naming neither leaves it to the tree.
+        own = [(_missed(hb), r) for hb in cfg.heartbeats if (r := hb.route()) is not None]
+        return cls([*own, *((r.parsed_matchers, r) for r in cfg.routes)], cfg.default_route)
 
     def route(self, labels: dict[str, str]) -> Target:
         """First matching route, plus following ones while `continue` is set."""
@@ -48,3 +51,8 @@ class Router:
             if r.repeat_interval is not None:
                 repeat = r.repeat_interval if repeat is None else min(repeat, r.repeat_interval)
         return Target(tuple(channels), tuple(policies), repeat)
+
+
+def _missed(hb: HeartbeatConfig) -> list[Matcher]:
+    """Matchers picking the incident opened when `hb` stops arriving."""
+    return [Matcher("alertname", "=", HEARTBEAT_ALERTNAME), Matcher("heartbeat", "=", hb.name)]

@@ -5,6 +5,7 @@
 what it owns and passing the `Webhook` on (a stage returning False ends the run):
 
     ingest    count the alerts; key the group and find its latest incident
+    heartbeat take out heartbeat alerts (they move a deadline, never notify)
     dedup     drop events seen before; decide whether a new incident opens
     route     a new incident: where the routing tree sends it
     storm     a new, non-critical incident opened during a storm folds into digests
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from receiver.model.payload import Payload
 from receiver.pipeline import dedup, escalate, incident, ingest, outbox, route, storm
 from receiver.pipeline.context import Context
+from receiver.pipeline.heartbeat import seen
 from receiver.pipeline.work import Outcome, Webhook
 from receiver.store.base import Tx
 
@@ -32,6 +34,7 @@ Stage = Callable[[Tx, Context, Webhook], bool]
 
 STAGES: tuple[Stage, ...] = (
     ingest.receive,
+    seen.consume,
     dedup.drop_seen,
     route.route,
     storm.check,

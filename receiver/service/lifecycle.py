@@ -19,7 +19,7 @@ from receiver.http.state import AppState
 from receiver.ingest.inbox import Inbox
 from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
-from receiver.pipeline import escalate
+from receiver.pipeline import timers
 from receiver.pipeline.context import Context
 from receiver.store.backup import db_path
 from receiver.store.base import Store, StoreError
@@ -125,8 +125,8 @@ class Service:
         while True:
             now = time.time()
             try:
-                if await rt.store.read(partial(escalate.anything_due, now=now)):
-                    fired = await rt.store.write(partial(escalate.tick, ctx=rt.ctx, now=now))
+                if await rt.store.read(partial(timers.anything_due, ctx=rt.ctx, now=now)):
+                    fired = await rt.store.write(partial(timers.tick, ctx=rt.ctx, now=now))
                     if fired:
                         log.info("scheduled_notifications", count=fired)
                         continue

@@ -138,4 +138,19 @@ MIGRATIONS: list[list[str]] = [
             correlation_id TEXT NOT NULL
         )""",
     ],
+    # Heartbeats (dead man's switches): the stored deadline is what makes a heartbeat
+    # missed while the receiver was down page once on start, and only once.
+    [
+        """CREATE TABLE heartbeats (
+            name TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            since REAL NOT NULL,
+            last_seen_at REAL,
+            due_at REAL NOT NULL,
+            missed_since REAL,
+            incident_id INTEGER,
+            missed_count INTEGER NOT NULL,
+            updated_at REAL NOT NULL
+        )""",
+    ],
 ]
