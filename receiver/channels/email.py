@@ -7,6 +7,7 @@ incident's firing, escalation and resolved messages as one conversation.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ssl
 from dataclasses import dataclass
@@ -125,6 +126,18 @@ class EmailChannel(Channel):
     Config = EmailConfig
     config: EmailConfig
 
+    def secrets(self) -> list[str]:
+        """The password, and the AUTH PLAIN and LOGIN lines it is sent in: a server's
+        error reply may quote the line it refused."""
+        found = super().secrets()
+        if self.config.password is not None and self.config.username is not None:
+            user, password = self.config.username, self.config.password.reveal()
+            found += [
+                base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+                base64.b64encode(password.encode()).decode(),
+            ]
+        return found
+
     def _tls_context(self) -> ssl.SSLContext:
         if self.config.ca_file is not None:
             return ssl.create_default_context(cafile=str(self.config.ca_file))
@@ -138,7 +151,7 @@ class EmailChannel(Channel):
             lines += ["", f"--- {part.get_content_type()} ---", str(part.get_content()).rstrip()]
         return "\n".join(lines)
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         config = self.config
         message = build_message(self, notification, config)
         try:
@@ -178,4 +191,4 @@ class EmailChannel(Channel):
         return SendResult.delivered(status="250", response=detail)
 
     def _describe(self, exc: BaseException) -> str:
-        return "email: " + describe_exception(exc, [self.config.password])
+        return "email: " + describe_exception(exc, self.secrets())

@@ -25,7 +25,7 @@ class LogChannel(Channel):
     type = "log"
     Config = LogChannelConfig
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         inc = notification.incident
         fields = {
             "channel": self.name,

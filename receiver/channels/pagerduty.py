@@ -267,7 +267,7 @@ class PagerDutyChannel(Channel):
         ]
         return json_preview(events)
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         await self.start()
         keys: list[str] = []
         for action, key, properties in self.plan(notification):
@@ -279,7 +279,7 @@ class PagerDutyChannel(Channel):
 
     def _send_event(self, action: str, key: str, properties: dict[str, Any]) -> SendResult:
         assert self._client is not None
-        secrets = [self.config.routing_key]
+        secrets = self.secrets()
         try:
             returned = self._client.send_event(action, dedup_key=key, **properties)
         except _HandBack as exc:

@@ -22,7 +22,7 @@ from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour, hex_colour
 from receiver.channels.http_outcome import classify_status, parse_retry_after
 from receiver.channels.preview import json_preview
-from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.redact import describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip, split_paragraphs
 from receiver.templates.context import build_context
@@ -133,10 +133,6 @@ class SlackChannel(Channel):
         self._webhook: AsyncWebhookClient | None = None
         self._web: AsyncWebClient | None = None
 
-    def _secrets(self) -> list[str | Secret | None]:
-        url = self.config.webhook_url
-        return [*(secret_url_parts(url.reveal()) if url else []), self.config.token]
-
     async def start(self) -> None:
         timeout = max(1, round(self.config.timeout))
         if self.config.webhook_url is not None:
@@ -172,7 +168,7 @@ class SlackChannel(Channel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(self.message(notification))
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         if self._webhook is None and self._web is None:
             await self.start()
         message = self.message(notification)
@@ -181,7 +177,7 @@ class SlackChannel(Channel):
                 return await self._send_webhook(message)
             return await self._send_web(message)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return SendResult.retryable(f"slack: {describe_exception(exc, self._secrets())}")
+            return SendResult.retryable(f"slack: {describe_exception(exc, self.secrets())}")
 
     async def _send_webhook(self, message: dict[str, Any]) -> SendResult:
         assert self._webhook is not None

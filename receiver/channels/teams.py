@@ -15,9 +15,9 @@ import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, json_size, message_fitter
-from receiver.channels.http_outcome import classify_status
+from receiver.channels.http_outcome import classify_status, read_answer
 from receiver.channels.preview import json_preview
-from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.redact import describe_exception
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import split_paragraphs
@@ -145,7 +145,7 @@ class TeamsChannel(SessionChannel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(fitted_message(self, notification))
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         session = await self.session()
         message = fitted_message(self, notification)
         try:
@@ -156,8 +156,7 @@ class TeamsChannel(SessionChannel):
                 data=body_bytes,
                 headers={"Content-Type": "application/json; charset=utf-8"},
             ) as resp:
-                body = await resp.text()
+                body = await read_answer(resp)
                 return classify_status(resp.status, body, resp.headers, "teams")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            secrets = secret_url_parts(self.config.webhook_url.reveal())
-            return SendResult.retryable(f"teams: {describe_exception(exc, secrets)}")
+            return SendResult.retryable(f"teams: {describe_exception(exc, self.secrets())}")

@@ -19,7 +19,7 @@ from twilio.rest import Client
 
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, fit_alerts
-from receiver.channels.redact import describe_exception
+from receiver.channels.redact import basic_auth, describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
@@ -120,6 +120,11 @@ class TwilioChannel(Channel):
         # Recipients already reached per notification, so retries skip them.
         self._reached: dict[str, set[str]] = {}
 
+    def secrets(self) -> list[str]:
+        """The auth token, and the Basic credentials it is sent in."""
+        token = self.config.auth_token.reveal()
+        return [*super().secrets(), basic_auth(self.config.account_sid, token)]
+
     async def start(self) -> None:
         if self._client is not None:
             return
@@ -138,7 +143,7 @@ class TwilioChannel(Channel):
         head = f"From: {sender}\nTo: {', '.join(self.config.to)}\nLength: {len(body)}/1600\n"
         return f"{head}\n{body}"
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         await self.start()
         assert self._client is not None
         body = fitted_body(self, notification)
@@ -176,7 +181,7 @@ class TwilioChannel(Channel):
         except TwilioRestException as exc:
             return classify_twilio_error(exc), ""
         except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
-            text = describe_exception(exc, [self.config.auth_token])
+            text = describe_exception(exc, self.secrets())
             return SendResult.retryable(f"twilio: {text}"), ""
         return SendResult.delivered(), str(message.sid)
 
