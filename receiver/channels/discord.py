@@ -9,6 +9,7 @@ A 429 carries `retry_after` (seconds) in the JSON body and a Retry-After header.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -24,6 +25,7 @@ from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 
@@ -38,12 +40,17 @@ class DiscordConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.webhook_url.startswith(("https://", "http://")):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if self.username is not None and not 1 <= len(self.username) <= 80:
-            problems.append(("username", "expected 1 to 80 characters"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.webhook_url.startswith(("https://", "http://")):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.username is not None and not 1 <= len(self.username) <= 80:
+                problems.append(("username", "expected 1 to 80 characters"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 

@@ -9,6 +9,7 @@ with `retry_after`, so the worker waits instead of the client sleeping in place.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -26,6 +27,7 @@ from receiver.channels.redact import describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip, split_paragraphs
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 # Slack API errors worth retrying; every other `error` code is a configuration problem.
@@ -58,18 +60,27 @@ class SlackConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if (self.webhook_url is None) == (self.token is None):
-            problems.append(("", "set exactly one of webhook_url (or webhook_url_file) or token"))
-        if self.token is not None and not self.channel:
-            problems.append(("channel", "required with token (a channel ID or #name)"))
-        if self.webhook_url is not None and not self.webhook_url.startswith(
-            ("https://", "http://")
-        ):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if not self.base_url.startswith(("https://", "http://")):
-            problems.append(("base_url", "expected an http(s) URL"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if (self.webhook_url is None) == (self.token is None):
+                problems.append(
+                    ("", "set exactly one of webhook_url (or webhook_url_file) or token")
+                )
+        with suppress(Unavailable):
+            if self.token is not None and not self.channel:
+                problems.append(("channel", "required with token (a channel ID or #name)"))
+        with suppress(Unavailable):
+            if self.webhook_url is not None and not self.webhook_url.startswith(
+                ("https://", "http://")
+            ):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if not self.base_url.startswith(("https://", "http://")):
+                problems.append(("base_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 

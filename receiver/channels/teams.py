@@ -8,6 +8,7 @@ rejects messages over about 28 KB, so the card shows as many alerts as fit ("+N 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,6 +23,7 @@ from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import split_paragraphs
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -38,10 +40,14 @@ class TeamsConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.webhook_url.startswith(("https://", "http://")):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.webhook_url.startswith(("https://", "http://")):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 

@@ -9,6 +9,7 @@ a failure is worth retrying.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -23,6 +24,7 @@ from receiver.channels.redact import basic_auth, describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 # Twilio error codes that a later attempt can succeed on (rate limits, queue overflow,
@@ -59,19 +61,25 @@ class TwilioConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.account_sid.startswith("AC"):
-            problems.append(("account_sid", "expected an account SID starting with AC"))
-        if not self.to:
-            problems.append(("to", "expected at least one phone number"))
-        for i, number in enumerate(self.to):
-            if not (number.startswith("+") and number[1:].isdigit()):
-                problems.append(
-                    (f"to[{i}]", f"expected an E.164 number like +15551234567, got {number!r}")
-                )
-        if (self.from_number is None) == (self.messaging_service_sid is None):
-            problems.append(("", "set exactly one of from_number or messaging_service_sid"))
-        if not self.base_url.startswith(("https://", "http://")):
-            problems.append(("base_url", "expected an http(s) URL"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.account_sid.startswith("AC"):
+                problems.append(("account_sid", "expected an account SID starting with AC"))
+        with suppress(Unavailable):
+            if not self.to:
+                problems.append(("to", "expected at least one phone number"))
+            for i, number in enumerate(self.to):
+                if not (number.startswith("+") and number[1:].isdigit()):
+                    problems.append(
+                        (f"to[{i}]", f"expected an E.164 number like +15551234567, got {number!r}")
+                    )
+        with suppress(Unavailable):
+            if (self.from_number is None) == (self.messaging_service_sid is None):
+                problems.append(("", "set exactly one of from_number or messaging_service_sid"))
+        with suppress(Unavailable):
+            if not self.base_url.startswith(("https://", "http://")):
+                problems.append(("base_url", "expected an http(s) URL"))
         return problems
 
 
