@@ -1,10 +1,12 @@
 """Providers that echo the request in a 500 error page: no secret of any channel (webhook
 URL paths and query tokens, userinfo, bearer tokens, API-key headers, Twilio's Basic
 credentials, PagerDuty's routing key) comes back out in stored attempts, dead letters,
-channel-test answers (read with a viewer or admin token) or the receiver's JSON log."""
+channel-test answers (read with a viewer or admin token) or the receiver's JSON log; nor
+the SMTP password from a mail server that echoes the AUTH line in a temporary failure."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from pathlib import Path
@@ -12,6 +14,8 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from tests.integration.receiver_harness import (
     ReceiverProcess,
@@ -20,6 +24,7 @@ from tests.integration.receiver_harness import (
     post_webhook,
     wait_for,
 )
+from tests.procs import free_port
 from tests.sinks.echo import EchoSink
 from tests.sinks.tls import make_self_signed
 
@@ -191,3 +196,103 @@ async def test_echoed_secrets_are_redacted_everywhere(tmp_path: Path) -> None:
     ]:
         assert not _leaks(text), (where, _leaks(text))
     assert "notification_dead_letter" in receiver.log()
+
+
+SMTP_USER = "tocsin"
+SMTP_PASSWORD = "SmtpPasswordSecret42"
+SMTP_SECRETS = [
+    SMTP_PASSWORD,
+    base64.b64encode(f"\0{SMTP_USER}\0{SMTP_PASSWORD}".encode()).decode(),
+    base64.b64encode(SMTP_PASSWORD.encode()).decode(),
+]
+
+
+class EchoingMailServer:
+    """Accepts any AUTH, then refuses the message (451, temporary) quoting the AUTH line."""
+
+    def __init__(self) -> None:
+        self.credentials = ""
+        self.replies: list[str] = []
+
+    def authenticator(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        assert isinstance(auth_data, LoginPassword)
+        user, password = auth_data.login.decode(), auth_data.password.decode()
+        plain = base64.b64encode(f"\0{user}\0{password}".encode()).decode()
+        self.credentials = f"AUTH {mechanism} {plain} (login {user}, password {password})"
+        return AuthResult(success=True)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = f"451 4.3.0 cannot queue now; you sent {self.credentials}"
+        self.replies.append(reply)
+        return reply
+
+
+async def test_smtp_echo_of_the_auth_line_is_redacted(tmp_path: Path) -> None:
+    tls = make_self_signed(tmp_path)
+    mail = EchoingMailServer()
+    controller = Controller(
+        mail,
+        hostname="127.0.0.1",
+        port=free_port(),
+        authenticator=mail.authenticator,
+        auth_required=True,
+        tls_context=tls.server_context(),
+        require_starttls=True,
+    )
+    await asyncio.to_thread(controller.start)
+    channel = {
+        "name": "mail",
+        "type": "email",
+        "host": "127.0.0.1",
+        "port": controller.port,
+        "sender": "alerts@tocsin.example",
+        "to": ["oncall@example.com"],
+        "username": SMTP_USER,
+        "password": SMTP_PASSWORD,
+        "ca_file": str(tls.cert_file),
+    }
+    cfg = {
+        "channels": [channel],
+        "default_route": {"channels": ["mail"]},
+        "outbox": {"max_attempts": 1},
+        "auth": {"tokens": _tokens()},
+    }
+    receiver = await ReceiverProcess(tmp_path, cfg).start()
+    try:
+        async with aiohttp.ClientSession() as s:
+            status, _ = await post_webhook(
+                s,
+                receiver.url,
+                am_payload("smtp", [am_alert("m1")]),
+                {"Authorization": f"Bearer {TOKENS['ingest']}"},
+            )
+        assert status == 200
+        dead: dict[str, Any] = {}
+
+        async def is_dead() -> bool:
+            status, doc = await receiver.api("GET", "/api/v1/deadletters", TOKENS["admin"])
+            dead.update(doc)
+            return status == 200 and int(doc["count"]) == 1
+
+        await wait_for(is_dead, 60, what="the mail dead-lettered")
+        incident = await receiver.incident_id("smtp", TOKENS["viewer"])
+        _, detail = await receiver.api("GET", f"/api/v1/incidents/{incident}", TOKENS["viewer"])
+        _, test = await receiver.api("POST", "/api/v1/channels/mail/test", TOKENS["admin"])
+    finally:
+        receiver.stop()
+        await asyncio.to_thread(controller.stop)
+    # The password and the AUTH PLAIN line were echoed (AUTH LOGIN's form is never sent).
+    assert all(any(x in r for r in mail.replies) for x in SMTP_SECRETS[:2]), mail.replies
+    [attempt] = detail["notifications"][0]["attempt_log"]
+    assert attempt["status"] == "451" and "<redacted>" in attempt["error"], attempt
+    assert "<redacted>" in str(test["error"]), test
+    for where, text in [
+        ("attempts", json.dumps(detail)),
+        ("dead letters", json.dumps(dead)),
+        ("channel test", json.dumps(test)),
+        ("log", receiver.log()),
+    ]:
+        leaks = [x for x in SMTP_SECRETS if x in text]
+        assert not leaks, (where, leaks)
