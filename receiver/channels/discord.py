@@ -9,6 +9,7 @@ A 429 carries `retry_after` (seconds) in the JSON body and a Retry-After header.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -17,13 +18,14 @@ import aiohttp
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour
-from receiver.channels.http_outcome import classify_status
+from receiver.channels.http_outcome import classify_status, read_answer
 from receiver.channels.preview import json_preview
-from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.redact import describe_exception
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 
@@ -38,12 +40,17 @@ class DiscordConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.webhook_url.startswith(("https://", "http://")):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if self.username is not None and not 1 <= len(self.username) <= 80:
-            problems.append(("username", "expected 1 to 80 characters"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.webhook_url.startswith(("https://", "http://")):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.username is not None and not 1 <= len(self.username) <= 80:
+                problems.append(("username", "expected 1 to 80 characters"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 
@@ -107,9 +114,6 @@ class DiscordChannel(SessionChannel):
     Config = DiscordConfig
     config: DiscordConfig
 
-    def _secrets(self) -> list[str]:
-        return secret_url_parts(self.config.webhook_url.reveal())
-
     def message(self, notification: Notification) -> dict[str, Any]:
         """The exact JSON body that would be posted."""
         message = fitted_message(self, notification)
@@ -123,16 +127,16 @@ class DiscordChannel(SessionChannel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(self.message(notification))
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         session = await self.session()
         message = self.message(notification)
         url = self.config.webhook_url.reveal()
         try:
             async with session.post(url, params={"wait": "true"}, json=message) as resp:
-                body = await resp.text()
+                body = await read_answer(resp)
                 result = classify_status(resp.status, body, resp.headers, "discord")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return SendResult.retryable(f"discord: {describe_exception(exc, self._secrets())}")
+            return SendResult.retryable(f"discord: {describe_exception(exc, self.secrets())}")
         if resp.status == 429:
             # The JSON body's retry_after is more precise than the header (fractions).
             retry_after = _json_retry_after(body)

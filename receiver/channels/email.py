@@ -7,8 +7,10 @@ incident's firing, escalation and resolved messages as one conversation.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ssl
+from contextlib import suppress
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -23,6 +25,7 @@ from receiver.channels.redact import describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 
@@ -44,23 +47,34 @@ class EmailConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if "@" not in parseaddr(self.sender)[1]:
-            problems.append(("sender", "expected an email address"))
-        if not self.to:
-            problems.append(("to", "expected at least one address"))
-        for i, address in enumerate(self.to):
-            if "@" not in parseaddr(address)[1]:
-                problems.append((f"to[{i}]", f"expected an email address, got {address!r}"))
-        if (self.username is None) != (self.password is None):
-            problems.append(("", "set both username and password (or password_file), or neither"))
-        if self.password is not None and self.tls == "none":
-            problems.append(("tls", "refusing to send a password without TLS"))
-        if self.port is not None and not 0 < self.port < 65536:
-            problems.append(("port", "expected a port number"))
-        if self.max_alerts < 1:
-            problems.append(("max_alerts", "expected at least 1"))
-        if self.ca_file is not None and not self.ca_file.is_file():
-            problems.append(("ca_file", f"no such file: {self.ca_file}"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if "@" not in parseaddr(self.sender)[1]:
+                problems.append(("sender", "expected an email address"))
+        with suppress(Unavailable):
+            if not self.to:
+                problems.append(("to", "expected at least one address"))
+            for i, address in enumerate(self.to):
+                if "@" not in parseaddr(address)[1]:
+                    problems.append((f"to[{i}]", f"expected an email address, got {address!r}"))
+        with suppress(Unavailable):
+            if (self.username is None) != (self.password is None):
+                problems.append(
+                    ("", "set both username and password (or password_file), or neither")
+                )
+        with suppress(Unavailable):
+            if self.password is not None and self.tls == "none":
+                problems.append(("tls", "refusing to send a password without TLS"))
+        with suppress(Unavailable):
+            if self.port is not None and not 0 < self.port < 65536:
+                problems.append(("port", "expected a port number"))
+        with suppress(Unavailable):
+            if self.max_alerts < 1:
+                problems.append(("max_alerts", "expected at least 1"))
+        with suppress(Unavailable):
+            if self.ca_file is not None and not self.ca_file.is_file():
+                problems.append(("ca_file", f"no such file: {self.ca_file}"))
         return problems
 
     @property
@@ -125,6 +139,18 @@ class EmailChannel(Channel):
     Config = EmailConfig
     config: EmailConfig
 
+    def secrets(self) -> list[str]:
+        """The password, and the AUTH PLAIN and LOGIN lines it is sent in: a server's
+        error reply may quote the line it refused."""
+        found = super().secrets()
+        if self.config.password is not None and self.config.username is not None:
+            user, password = self.config.username, self.config.password.reveal()
+            found += [
+                base64.b64encode(f"\0{user}\0{password}".encode()).decode(),
+                base64.b64encode(password.encode()).decode(),
+            ]
+        return found
+
     def _tls_context(self) -> ssl.SSLContext:
         if self.config.ca_file is not None:
             return ssl.create_default_context(cafile=str(self.config.ca_file))
@@ -138,7 +164,7 @@ class EmailChannel(Channel):
             lines += ["", f"--- {part.get_content_type()} ---", str(part.get_content()).rstrip()]
         return "\n".join(lines)
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         config = self.config
         message = build_message(self, notification, config)
         try:
@@ -178,4 +204,4 @@ class EmailChannel(Channel):
         return SendResult.delivered(status="250", response=detail)
 
     def _describe(self, exc: BaseException) -> str:
-        return "email: " + describe_exception(exc, [self.config.password])
+        return "email: " + describe_exception(exc, self.secrets())

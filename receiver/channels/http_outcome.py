@@ -8,7 +8,21 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
+
 from receiver.channels.base import SendResult
+
+# What is read of a provider's answer: enough for any JSON reply and for an error page's
+# start; a hostile or broken endpoint streaming gigabytes costs no more. The answer is
+# clipped for storage only after redaction (`SendResult.scrubbed`), so a secret on the
+# clipping boundary cannot be left half shown.
+MAX_ANSWER_CHARS = 64 * 1024
+
+
+async def read_answer(resp: aiohttp.ClientResponse) -> str:
+    """The start of a provider's answer body (at most MAX_ANSWER_CHARS bytes), decoded."""
+    raw = await resp.content.read(MAX_ANSWER_CHARS)
+    return raw.decode(resp.get_encoding() if resp.charset else "utf-8", errors="replace")
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -31,7 +45,7 @@ def classify_status(
     status: int, body: str, headers: Mapping[str, Any] | None = None, what: str = "provider"
 ) -> SendResult:
     """Turn a provider's HTTP answer into a SendResult: 2xx ok, 429/5xx retry, 4xx permanent."""
-    snippet = body[:500]
+    snippet = body[:MAX_ANSWER_CHARS]
     if 200 <= status < 300:
         return SendResult.delivered(status=str(status), response=snippet)
     retry_after = parse_retry_after(_header(headers, "Retry-After"))

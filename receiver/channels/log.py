@@ -1,8 +1,15 @@
-"""The `log` channel: one structured log line per notification (the embedded default)."""
+"""The `log` channel: one structured log line per notification (the embedded default).
+
+The line's level follows the incident's severity (critical → error, warning → warning,
+info → info), so a log pipeline can alert on errors without paging on every info
+notice; a recovery (resolved) is logged at info and a digest at the level of its most
+severe incident. `level` fixes one level for every line; `severity_levels` changes
+the mapping, and `default_level` is used for a severity it does not name.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import structlog
@@ -12,10 +19,43 @@ from receiver.model.notification import Notification
 
 log = structlog.get_logger("receiver.notify")
 
+Level = Literal["debug", "info", "warning", "error"]
+LEVELS: tuple[Level, ...] = ("debug", "info", "warning", "error")
+DEFAULT_SEVERITY_LEVELS: dict[str, Level] = {
+    "critical": "error",
+    "page": "error",
+    "error": "error",
+    "warning": "warning",
+    "warn": "warning",
+    "info": "info",
+    "none": "info",
+}
+
 
 @dataclass
 class LogChannelConfig:
-    level: Literal["debug", "info", "warning", "error"] = "warning"
+    """`level` fixes the level of every line; otherwise the severity picks it."""
+
+    level: Level | None = None
+    severity_levels: dict[str, Level] = field(default_factory=dict)
+    default_level: Level = "warning"
+
+    def level_for(self, severity: object) -> Level:
+        """The level for an incident of `severity` (before `level` and kind are applied)."""
+        mapping = {**DEFAULT_SEVERITY_LEVELS, **self.severity_levels}
+        return mapping.get(str(severity or "").lower(), self.default_level)
+
+
+def notification_level(config: LogChannelConfig, notification: Notification) -> Level:
+    """The level the notification's line is logged at."""
+    if config.level is not None:
+        return config.level
+    if notification.kind == "resolved":
+        return "info"
+    if notification.kind == "digest" and notification.digest:
+        levels = [config.level_for(d.get("severity")) for d in notification.digest]
+        return max(levels, key=LEVELS.index)
+    return config.level_for(notification.incident.get("severity"))
 
 
 @register
@@ -24,8 +64,9 @@ class LogChannel(Channel):
 
     type = "log"
     Config = LogChannelConfig
+    config: LogChannelConfig
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         inc = notification.incident
         fields = {
             "channel": self.name,
@@ -46,6 +87,5 @@ class LogChannel(Channel):
             fields["digest_incidents"] = sorted(
                 {d.get("id") for d in notification.digest if d.get("id") is not None}
             )
-        level = getattr(self.config, "level", "warning")
-        getattr(log, level)("notification", **fields)
+        getattr(log, notification_level(self.config, notification))("notification", **fields)
         return SendResult.delivered(status="logged")

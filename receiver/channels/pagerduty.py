@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ssl
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -29,6 +30,7 @@ from receiver.channels.redact import describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_alerts
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 PD_SEVERITIES = ("critical", "error", "warning", "info")
@@ -60,17 +62,26 @@ class PagerDutyConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if len(self.routing_key) != 32:
-            problems.append(("routing_key", "expected a 32-character Events API v2 routing key"))
-        if not self.base_url.startswith("https://"):
-            problems.append(("base_url", "expected an https:// URL (the client refuses http)"))
-        for key, value in self.severity_map.items():
-            if value not in PD_SEVERITIES:
-                problems.append((f"severity_map.{key}", f"expected one of {PD_SEVERITIES}"))
-        if self.default_severity not in PD_SEVERITIES:
-            problems.append(("default_severity", f"expected one of {PD_SEVERITIES}"))
-        if self.ca_file is not None and not self.ca_file.is_file():
-            problems.append(("ca_file", f"no such file: {self.ca_file}"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if len(self.routing_key) != 32:
+                problems.append(
+                    ("routing_key", "expected a 32-character Events API v2 routing key")
+                )
+        with suppress(Unavailable):
+            if not self.base_url.startswith("https://"):
+                problems.append(("base_url", "expected an https:// URL (the client refuses http)"))
+        with suppress(Unavailable):
+            for key, value in self.severity_map.items():
+                if value not in PD_SEVERITIES:
+                    problems.append((f"severity_map.{key}", f"expected one of {PD_SEVERITIES}"))
+        with suppress(Unavailable):
+            if self.default_severity not in PD_SEVERITIES:
+                problems.append(("default_severity", f"expected one of {PD_SEVERITIES}"))
+        with suppress(Unavailable):
+            if self.ca_file is not None and not self.ca_file.is_file():
+                problems.append(("ca_file", f"no such file: {self.ca_file}"))
         return problems
 
 
@@ -267,7 +278,7 @@ class PagerDutyChannel(Channel):
         ]
         return json_preview(events)
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         await self.start()
         keys: list[str] = []
         for action, key, properties in self.plan(notification):
@@ -279,7 +290,7 @@ class PagerDutyChannel(Channel):
 
     def _send_event(self, action: str, key: str, properties: dict[str, Any]) -> SendResult:
         assert self._client is not None
-        secrets = [self.config.routing_key]
+        secrets = self.secrets()
         try:
             returned = self._client.send_event(action, dedup_key=key, **properties)
         except _HandBack as exc:

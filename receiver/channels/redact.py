@@ -1,7 +1,9 @@
-"""Errors and URLs with their secrets taken out, for logs and stored attempts."""
+"""Errors and provider answers with a channel's secrets taken out, for logs and stored
+attempts: a provider, or a proxy in front of it, may echo the request in an error page."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterable
 
 from servicekit.redaction import replace_secrets
@@ -14,12 +16,6 @@ def describe_exception(exc: BaseException, secrets: Iterable[str | Secret | None
     return replace_secrets(f"{type(exc).__name__}: {message}", secrets)
 
 
-def secret_url_parts(url: str) -> list[str]:
-    """The parts of a webhook URL that carry its secret: the whole URL and its path+query."""
-    parts = [url]
-    scheme_end = url.find("://")
-    if scheme_end >= 0:
-        path_start = url.find("/", scheme_end + 3)
-        if path_start >= 0 and len(url) - path_start > 1:
-            parts.append(url[path_start:])
-    return parts
+def basic_auth(user: str, password: str) -> str:
+    """The credentials of an `Authorization: Basic` header, as an echo would show them."""
+    return base64.b64encode(f"{user}:{password}".encode()).decode()

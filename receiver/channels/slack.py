@@ -9,6 +9,7 @@ with `retry_after`, so the worker waits instead of the client sleeping in place.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -22,10 +23,11 @@ from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour, hex_colour
 from receiver.channels.http_outcome import classify_status, parse_retry_after
 from receiver.channels.preview import json_preview
-from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.redact import describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip, split_paragraphs
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 # Slack API errors worth retrying; every other `error` code is a configuration problem.
@@ -58,18 +60,27 @@ class SlackConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if (self.webhook_url is None) == (self.token is None):
-            problems.append(("", "set exactly one of webhook_url (or webhook_url_file) or token"))
-        if self.token is not None and not self.channel:
-            problems.append(("channel", "required with token (a channel ID or #name)"))
-        if self.webhook_url is not None and not self.webhook_url.startswith(
-            ("https://", "http://")
-        ):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if not self.base_url.startswith(("https://", "http://")):
-            problems.append(("base_url", "expected an http(s) URL"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if (self.webhook_url is None) == (self.token is None):
+                problems.append(
+                    ("", "set exactly one of webhook_url (or webhook_url_file) or token")
+                )
+        with suppress(Unavailable):
+            if self.token is not None and not self.channel:
+                problems.append(("channel", "required with token (a channel ID or #name)"))
+        with suppress(Unavailable):
+            if self.webhook_url is not None and not self.webhook_url.startswith(
+                ("https://", "http://")
+            ):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if not self.base_url.startswith(("https://", "http://")):
+                problems.append(("base_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 
@@ -133,10 +144,6 @@ class SlackChannel(Channel):
         self._webhook: AsyncWebhookClient | None = None
         self._web: AsyncWebClient | None = None
 
-    def _secrets(self) -> list[str | Secret | None]:
-        url = self.config.webhook_url
-        return [*(secret_url_parts(url.reveal()) if url else []), self.config.token]
-
     async def start(self) -> None:
         timeout = max(1, round(self.config.timeout))
         if self.config.webhook_url is not None:
@@ -172,7 +179,7 @@ class SlackChannel(Channel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(self.message(notification))
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         if self._webhook is None and self._web is None:
             await self.start()
         message = self.message(notification)
@@ -181,7 +188,7 @@ class SlackChannel(Channel):
                 return await self._send_webhook(message)
             return await self._send_web(message)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            return SendResult.retryable(f"slack: {describe_exception(exc, self._secrets())}")
+            return SendResult.retryable(f"slack: {describe_exception(exc, self.secrets())}")
 
     async def _send_webhook(self, message: dict[str, Any]) -> SendResult:
         assert self._webhook is not None

@@ -8,6 +8,7 @@ rejects messages over about 28 KB, so the card shows as many alerts as fit ("+N 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -15,13 +16,14 @@ import aiohttp
 
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, json_size, message_fitter
-from receiver.channels.http_outcome import classify_status
+from receiver.channels.http_outcome import classify_status, read_answer
 from receiver.channels.preview import json_preview
-from receiver.channels.redact import describe_exception, secret_url_parts
+from receiver.channels.redact import describe_exception
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
 from receiver.templates.clip import split_paragraphs
 from receiver.templates.context import build_context
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
@@ -38,10 +40,14 @@ class TeamsConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.webhook_url.startswith(("https://", "http://")):
-            problems.append(("webhook_url", "expected an http(s) URL"))
-        if self.timeout <= 0:
-            problems.append(("timeout", "expected a positive duration"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.webhook_url.startswith(("https://", "http://")):
+                problems.append(("webhook_url", "expected an http(s) URL"))
+        with suppress(Unavailable):
+            if self.timeout <= 0:
+                problems.append(("timeout", "expected a positive duration"))
         return problems
 
 
@@ -145,7 +151,7 @@ class TeamsChannel(SessionChannel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(fitted_message(self, notification))
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         session = await self.session()
         message = fitted_message(self, notification)
         try:
@@ -156,8 +162,7 @@ class TeamsChannel(SessionChannel):
                 data=body_bytes,
                 headers={"Content-Type": "application/json; charset=utf-8"},
             ) as resp:
-                body = await resp.text()
+                body = await read_answer(resp)
                 return classify_status(resp.status, body, resp.headers, "teams")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            secrets = secret_url_parts(self.config.webhook_url.reveal())
-            return SendResult.retryable(f"teams: {describe_exception(exc, secrets)}")
+            return SendResult.retryable(f"teams: {describe_exception(exc, self.secrets())}")

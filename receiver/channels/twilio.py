@@ -9,6 +9,7 @@ a failure is worth retrying.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -19,10 +20,11 @@ from twilio.rest import Client
 
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, fit_alerts
-from receiver.channels.redact import describe_exception
+from receiver.channels.redact import basic_auth, describe_exception
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
+from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
 
 # Twilio error codes that a later attempt can succeed on (rate limits, queue overflow,
@@ -59,19 +61,25 @@ class TwilioConfig:
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
-        if not self.account_sid.startswith("AC"):
-            problems.append(("account_sid", "expected an account SID starting with AC"))
-        if not self.to:
-            problems.append(("to", "expected at least one phone number"))
-        for i, number in enumerate(self.to):
-            if not (number.startswith("+") and number[1:].isdigit()):
-                problems.append(
-                    (f"to[{i}]", f"expected an E.164 number like +15551234567, got {number!r}")
-                )
-        if (self.from_number is None) == (self.messaging_service_sid is None):
-            problems.append(("", "set exactly one of from_number or messaging_service_sid"))
-        if not self.base_url.startswith(("https://", "http://")):
-            problems.append(("base_url", "expected an http(s) URL"))
+        # Each check on its own: one reading a key that failed to parse is skipped (that
+        # key's problem is reported already) and the others still run.
+        with suppress(Unavailable):
+            if not self.account_sid.startswith("AC"):
+                problems.append(("account_sid", "expected an account SID starting with AC"))
+        with suppress(Unavailable):
+            if not self.to:
+                problems.append(("to", "expected at least one phone number"))
+            for i, number in enumerate(self.to):
+                if not (number.startswith("+") and number[1:].isdigit()):
+                    problems.append(
+                        (f"to[{i}]", f"expected an E.164 number like +15551234567, got {number!r}")
+                    )
+        with suppress(Unavailable):
+            if (self.from_number is None) == (self.messaging_service_sid is None):
+                problems.append(("", "set exactly one of from_number or messaging_service_sid"))
+        with suppress(Unavailable):
+            if not self.base_url.startswith(("https://", "http://")):
+                problems.append(("base_url", "expected an http(s) URL"))
         return problems
 
 
@@ -120,6 +128,11 @@ class TwilioChannel(Channel):
         # Recipients already reached per notification, so retries skip them.
         self._reached: dict[str, set[str]] = {}
 
+    def secrets(self) -> list[str]:
+        """The auth token, and the Basic credentials it is sent in."""
+        token = self.config.auth_token.reveal()
+        return [*super().secrets(), basic_auth(self.config.account_sid, token)]
+
     async def start(self) -> None:
         if self._client is not None:
             return
@@ -138,7 +151,7 @@ class TwilioChannel(Channel):
         head = f"From: {sender}\nTo: {', '.join(self.config.to)}\nLength: {len(body)}/1600\n"
         return f"{head}\n{body}"
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         await self.start()
         assert self._client is not None
         body = fitted_body(self, notification)
@@ -176,7 +189,7 @@ class TwilioChannel(Channel):
         except TwilioRestException as exc:
             return classify_twilio_error(exc), ""
         except (TimeoutError, TwilioException, aiohttp.ClientError, OSError) as exc:
-            text = describe_exception(exc, [self.config.auth_token])
+            text = describe_exception(exc, self.secrets())
             return SendResult.retryable(f"twilio: {text}"), ""
         return SendResult.delivered(), str(message.sid)
 

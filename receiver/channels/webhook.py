@@ -9,18 +9,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 
 from receiver import __version__
 from receiver.channels.base import SendResult, register
+from receiver.channels.http_outcome import read_answer
+from receiver.channels.redact import basic_auth
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
+from servicekit.redaction import url_secret_parts
 from servicekit.values import Duration, Secret
+
+# Custom headers whose value is a credential (`X-Api-Key`, `X-Auth-Token`, `Cookie`).
+_CREDENTIAL_HEADER = re.compile(r"(?i)auth|token|key|secret|passw|cookie|signature")
 
 
 @dataclass
@@ -33,8 +41,9 @@ class WebhookChannelConfig:
     timeout: Duration = Duration(10)
 
     def validate(self) -> list[tuple[str, str]]:
+        # The URL is not shown: it may carry a password or a token.
         if not self.url.startswith(("http://", "https://")):
-            return [("url", f"expected an http:// or https:// URL, got {self.url!r}")]
+            return [("url", "expected an http:// or https:// URL")]
         return []
 
 
@@ -80,6 +89,17 @@ class WebhookChannel(SessionChannel):
         super().__init__(name, config, templates)
         self.config: WebhookChannelConfig = config
 
+    def secrets(self) -> list[str]:
+        """The bearer token, the URL's userinfo password (and the Basic credentials aiohttp
+        sends it in), its long query values (tokens passed as `?token=...`), and the values
+        of credential headers."""
+        found = [*super().secrets(), *url_secret_parts(self.config.url, whole=False)]
+        url = urlsplit(self.config.url)
+        if url.password:
+            found.append(basic_auth(unquote(url.username or ""), unquote(url.password)))
+        found += [v for k, v in self.config.headers.items() if _CREDENTIAL_HEADER.search(k)]
+        return found
+
     def session_options(self) -> dict[str, Any]:
         return {
             **super().session_options(),
@@ -99,14 +119,14 @@ class WebhookChannel(SessionChannel):
             headers[self.config.signature_header] = f"sha256={mac.hexdigest()}"
         return headers
 
-    async def send(self, notification: Notification) -> SendResult:
+    async def deliver(self, notification: Notification) -> SendResult:
         session = await self.session()
         body = body_of(notification)
         try:
             async with session.post(
                 self.config.url, data=body, headers=self.headers_for(notification, body)
             ) as resp:
-                text = (await resp.text(errors="replace"))[:500]
+                text = await read_answer(resp)
                 status = str(resp.status)
                 if 200 <= resp.status < 300:
                     return SendResult.delivered(status=status, response=text)

@@ -16,8 +16,10 @@ from typing import Any
 from receiver.channels.base import Channel, channel_types
 from receiver.commands.config_file import load_or_report
 from receiver.config import Config
+from receiver.model.digest import digest_entry, digest_snapshot
 from receiver.model.notification import Notification
 from receiver.model.payload import PayloadError, parse_payload
+from receiver.outbox.send import to_notification
 from receiver.templates import TemplateRenderer
 from receiver.templates.check import KINDS
 from receiver.templates.sample import sample_incident
@@ -138,15 +140,25 @@ def run(args: argparse.Namespace) -> int:
     except LookupError as exc:
         print(str(exc.args[0]), file=sys.stderr)
         return 1
-    notification = Notification(
-        id=0,
-        channel=channel.name,
-        kind=args.kind,
-        idempotency_key=f"render:{channel.name}:{args.kind}",
-        correlation_id="render",
-        incident=incident,
-        escalation_step=1 if args.kind == "escalation" else None,
-        digest=[incident] if args.kind == "digest" else [],
-    )
-    print(preview(channel, notification))
+    print(preview(channel, rendered_notification(channel.name, args.kind, incident)))
     return 0
+
+
+def rendered_notification(channel: str, kind: str, incident: dict[str, Any]) -> Notification:
+    """The notification `render` previews, read from an outbox row the way the outbox
+    worker reads the rows it sends; a digest is built as the outbox builds one, with the
+    incident as its only folded entry, so the preview has the ids and links it would."""
+    snapshot = incident
+    if kind == "digest":
+        snapshot = digest_snapshot([digest_entry(0, "firing", incident, "rate_limit")])
+    row = {
+        "id": 0,
+        "channel": channel,
+        "kind": kind,
+        "idempotency_key": f"render:{channel}:{kind}",
+        "correlation_id": "render",
+        "snapshot": json.dumps(snapshot),
+        "escalation_step": 1 if kind == "escalation" else None,
+        "attempts": 0,
+    }
+    return to_notification(row)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from typing import Any
 
 from receiver.metrics import DIGESTS
+from receiver.model.digest import digest_entry, digest_snapshot
 from receiver.outbox.create import insert_notification
 from receiver.store.base import Tx
 
@@ -23,28 +23,17 @@ def make_digest(tx: Tx, channel: str, now: float) -> int | None:
     )
     if not rows:
         return None
-    entries: list[dict[str, Any]] = []
-    for r in rows:
-        snap = json.loads(r["snapshot"])
-        snap["notification_id"] = r["id"]
-        snap["notification_kind"] = r["kind"]
-        snap["folded_reason"] = r["folded_reason"]
-        entries.append(snap)
-    incidents = sorted({r["incident_id"] for r in rows if r["incident_id"] is not None})
-    summary = {
-        "digest": True,
-        "count": len(rows),
-        "incident_ids": incidents,
-        "state": "digest",
-        "alerts": [],
-    }
+    entries = [
+        digest_entry(r["id"], r["kind"], json.loads(r["snapshot"]), r["folded_reason"])
+        for r in rows
+    ]
     digest_id = insert_notification(
         tx,
         incident_id=None,
         channel=channel,
         kind="digest",
         correlation_id=f"digest-{uuid.uuid4().hex[:16]}",
-        snapshot={**summary, "digest": entries},
+        snapshot=digest_snapshot(entries),
         now=now,
     )
     tx.executemany(

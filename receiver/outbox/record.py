@@ -1,4 +1,10 @@
-"""Record one delivery attempt and decide: delivered, retry later, or dead letter."""
+"""Record one delivery attempt and decide: delivered, retry later, or dead letter.
+
+What is stored (the attempt's error and response, the dead letter's last error) is read
+back by viewers through the API, so it passes the redactor once more on the way in: the
+channel took its own secrets out, this takes out every configured secret and credential
+shape, whatever produced the text (a channel that raised, a plug-in channel).
+"""
 
 from __future__ import annotations
 
@@ -26,6 +32,7 @@ def record_attempt(
     )
     if row is None:
         return "stale"
+    result = result.scrubbed(None)
     _insert_attempt(tx, notification_id, started, duration, result)
     attempts = int(row["attempts"]) + 1
     return _next_state(tx, notification_id, attempts, float(row["window_start"]), result, cfg, now)

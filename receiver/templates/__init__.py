@@ -6,7 +6,8 @@ is used. A user template directory is searched before the built-ins, so a file w
 same name overrides one. A user template that fails to render (syntax error, missing
 variable, refused by the sandbox) falls back to the built-in of the same name, counts
 `tocsin_receiver_template_errors_total{channel,template}` and is logged: a notification
-is never lost to a template.
+is never lost to a template. Templates, includes and imports are read from inside the
+user directory only (`receiver.templates.loader`): a link out of it is an error.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from prometheus_client import Counter
 
 from receiver.metrics import REGISTRY
 from receiver.templates.filters import FILTERS
+from receiver.templates.loader import ConfinedLoader
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "builtin"
 
@@ -77,9 +79,7 @@ class TemplateRenderer:
         self._builtin = _environment(builtin_loader, strict=False)
         self._builtin_strict = _environment(builtin_loader, strict=True)
         if self.directory is not None:
-            user_loader = jinja2.ChoiceLoader(
-                [jinja2.FileSystemLoader(str(self.directory)), builtin_loader]
-            )
+            user_loader = jinja2.ChoiceLoader([ConfinedLoader(self.directory), builtin_loader])
             self._user = _environment(user_loader, strict=False)
             self._user_strict = _environment(user_loader, strict=True)
         else:
@@ -135,6 +135,8 @@ class TemplateRenderer:
             raise TemplateError(names[0], "no such template") from exc
         except jinja2.TemplateSyntaxError as exc:
             raise TemplateError(exc.name or names[0], _describe(exc)) from exc
+        except jinja2.TemplateError as exc:  # outside templates_dir, not a file, too big
+            raise TemplateError(names[0], str(exc)) from exc
         try:
             return template.render(context).strip()
         except Exception as exc:

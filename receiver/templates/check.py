@@ -34,6 +34,14 @@ TEMPLATE_PARTS: dict[str, tuple[str, ...]] = {
     "twilio": ("body.txt",),
     "pagerduty": ("summary.txt",),
 }
+# Kinds a channel type never renders under their own name: PagerDuty sends each entry of
+# a digest as its own `firing` event, so a `pagerduty/digest.*` template is never used.
+UNRENDERED_KINDS: dict[str, tuple[str, ...]] = {"pagerduty": ("digest",)}
+
+
+def rendered_kinds(channel_type: str) -> tuple[NotificationKind, ...]:
+    """The kinds whose templates channel type `channel_type` renders."""
+    return tuple(k for k in KINDS if k not in UNRENDERED_KINDS.get(channel_type, ()))
 
 
 def known_name(name: str) -> bool:
@@ -44,7 +52,7 @@ def known_name(name: str) -> bool:
     if len(parts) != 2 or parts[0] not in TEMPLATE_PARTS:
         return False
     kind, _, part = parts[1].partition(".")
-    return kind in (*KINDS, "default") and part in TEMPLATE_PARTS[parts[0]]
+    return kind in (*rendered_kinds(parts[0]), "default") and part in TEMPLATE_PARTS[parts[0]]
 
 
 def check_templates(config: Config) -> list[Problem]:
@@ -68,7 +76,7 @@ def check_templates(config: Config) -> list[Problem]:
     renderer = TemplateRenderer(directory)
     for name, channel in config.channels.items():
         parts = TEMPLATE_PARTS.get(channel.type, ())
-        for kind in KINDS:
+        for kind in rendered_kinds(channel.type):
             if not parts:
                 break
             ctx = build_context(sample_notification(kind, name), name)

@@ -117,7 +117,8 @@ def build_context(
 
     `alerts` is the (possibly shortened) list to show and `more` how many were left out,
     including alerts the core already dropped when it stored the incident. For a digest
-    the limit applies to the folded incidents in `digest` instead.
+    the limit applies to the folded incidents in `digest` instead. `incident_ids` are
+    the ids of every incident the message is about (a digest has none of its own).
     """
     ctx = incident_context(notification.incident, notification.kind)
     relevant: list[dict[str, Any]] = ctx["relevant"]
@@ -131,7 +132,13 @@ def build_context(
         shown_digest = [incident_context(i, "digest") for i in notification.digest]
         shown = relevant if limit is None else relevant[: max(limit, 0)]
         more += len(relevant) - len(shown)
+    if notification.kind == "digest":
+        incident_ids = list(notification.incident.get("incident_ids") or [])
+        incident_ids = incident_ids or [i.get("id") for i in notification.digest]
+    else:
+        incident_ids = [ctx["id"]]
     ctx.update(
+        incident_ids=[i for i in incident_ids if i is not None and i != ""],
         kind=notification.kind,
         channel=channel,
         correlation_id=notification.correlation_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from receiver.model.digest import digest_entry, digest_summary
 from receiver.model.notification import Notification, NotificationKind
 
 _EXTERNAL_URL = "http://alertmanager.example:9093"
@@ -62,6 +63,13 @@ def sample_incident() -> dict[str, Any]:
 def sample_notification(kind: NotificationKind, channel: str = "sample") -> Notification:
     """A notification of `kind` built on the sample incident."""
     incident = sample_incident()
+    digest: list[dict[str, Any]] = []
+    if kind == "digest":
+        # Shaped as the outbox stores a digest: a summary with no incident of its own.
+        resolved = {**incident, "id": 43, "state": "resolved"}
+        digest = [digest_entry(1, "firing", incident, "storm")]
+        digest.append(digest_entry(2, "resolved", resolved, "storm"))
+        incident = digest_summary(digest)
     return Notification(
         id=1,
         channel=channel,
@@ -70,5 +78,5 @@ def sample_notification(kind: NotificationKind, channel: str = "sample") -> Noti
         correlation_id="sample-correlation-id",
         incident=incident,
         escalation_step=1 if kind == "escalation" else None,
-        digest=[incident, {**incident, "id": 43, "state": "resolved"}] if kind == "digest" else [],
+        digest=digest,
     )

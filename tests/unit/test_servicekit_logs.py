@@ -21,13 +21,14 @@ from servicekit.values import Secret
 def restore() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
-    saved = set(redaction._secrets)
+    saved, pattern = set(redaction._secrets), redaction._pattern
     yield
     structlog.reset_defaults()
     root.handlers[:] = handlers
     root.setLevel(level)
     redaction._secrets.clear()
     redaction._secrets.update(saved)
+    redaction._pattern = pattern
 
 
 def _lines(capsys: pytest.CaptureFixture[str]) -> list[dict[str, object]]:
@@ -100,6 +101,36 @@ def test_configured_secrets_are_redacted_everywhere(capsys: pytest.CaptureFixtur
     assert first["event"] == "saw <redacted>" and first["detail"] == {"k": ["x <redacted> y"]}
     # Values too short to be secrets are left alone rather than blanking ordinary words.
     assert second["event"] == "raw b'<redacted>\\xc3' ab"
+
+
+def test_a_secret_url_is_redacted_in_the_forms_an_echo_shows_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url = "https://hooks.example/services/T0/B0/SlackPathToken0123456?sig=QuerySig0123"
+    redaction.add_secrets([Secret(url)])
+    logs.setup("info", "json")
+    echoes = [
+        url,
+        "POST /services/T0/B0/SlackPathToken0123456?sig=QuerySig0123 HTTP/1.1",
+        '{"url": "https:\\/\\/hooks.example\\/services\\/T0\\/B0\\/SlackPathToken0123456"}',
+        "unknown webhook token SlackPathToken0123456",
+        "sig%3DQuerySig0123 and %2Fservices%2FT0%2FB0%2FSlackPathToken0123456",
+    ]
+    for echo in echoes:
+        structlog.get_logger("t").warning("provider answered", error=echo)
+    for line in _lines(capsys):
+        error = str(line["error"])
+        assert "SlackPathToken" not in error and "QuerySig" not in error, error
+        assert "<redacted>" in error
+    # The short, public parts of the URL are still shown.
+    assert redaction.redact_text("GET /services/x") == "GET /services/x"
+
+
+def test_url_secret_parts_of_a_plain_url_are_its_credentials() -> None:
+    url = "http://user:pa%40ss-word@host:8080/hook?token=QueryToken123&v=1"
+    parts = redaction.url_secret_parts(url, whole=False)
+    assert parts == ["pa%40ss-word", "pa@ss-word", "QueryToken123"]
+    assert "/hook" not in redaction.url_secret_parts(url, whole=True)
 
 
 @pytest.mark.parametrize(

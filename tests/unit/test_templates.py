@@ -32,8 +32,11 @@ def errors(channel: str, template: str) -> float:
     return value or 0.0
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("channel_type", sorted(PARTS))
+@pytest.mark.parametrize(
+    ("channel_type", "kind"),
+    # PagerDuty sends each digest entry as a `firing` event: it renders no digest template.
+    [(t, k) for t in sorted(PARTS) for k in KINDS if (t, k) != ("pagerduty", "digest")],
+)
 def test_every_builtin_renders_strictly(channel_type: str, kind: str) -> None:
     renderer = TemplateRenderer()
     ctx = build_context(sample_notification(kind), "sample")  # type: ignore[arg-type]
