@@ -1,0 +1,47 @@
+"""What one read of a followed file hands on: its complete lines, each cut to a cap.
+
+A line longer than the cap is garbage or an attack: holding it whole would let one
+writer fill memory, and parsing it whole costs time for nothing. Its first `cap` bytes go
+on as a line; the rest is skipped up to its newline, even across many reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class Taken:
+    """The part of a read that is consumed."""
+
+    end: int  # bytes of the read consumed (a partial last line is left for later)
+    text: str  # complete lines for the sink, "" for none
+    skipping: bool  # the read ended inside an over-long line whose rest is to be skipped
+    cut: int  # over-long lines cut short in this read
+
+
+def take_lines(data: bytes, skipping: bool, cap: int) -> Taken | None:
+    """The complete lines of `data`, a read that starts inside a skipped line when
+    `skipping`; None when `data` is only the start of a line short enough to wait for."""
+    if skipping:
+        end = data.find(b"\n") + 1
+        return Taken(end or len(data), "", not end, 0)
+    end = data.rfind(b"\n") + 1
+    if end:
+        text, cut = _cut(data[:end], cap)
+        return Taken(end, text, False, cut)
+    if len(data) >= cap:
+        return Taken(len(data), data[:cap].decode("utf-8", "replace") + "\n", True, 1)
+    return None
+
+
+def _cut(data: bytes, cap: int) -> tuple[str, int]:
+    """Complete lines as text, each cut to `cap` bytes, and how many were cut."""
+    if len(data) <= cap:
+        return data.decode("utf-8", "replace"), 0
+    # One split is cheap next to parsing; the common case (no long line) ends here.
+    lines = data.split(b"\n")
+    if max(map(len, lines)) <= cap:
+        return data.decode("utf-8", "replace"), 0
+    cut = sum(1 for line in lines if len(line) > cap)
+    return b"\n".join(line[:cap] for line in lines).decode("utf-8", "replace"), cut
