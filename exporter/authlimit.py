@@ -1,8 +1,9 @@
 """Per-address limits on failed logins, so wrong passwords cannot buy unbounded bcrypt.
 
-Each client address has a bucket of `burst` failures that refills at `per_second`; a
-failure takes one. While its bucket is empty an address gets 429 Too Many Requests with
-`Retry-After` (the seconds until it may try again) before any bcrypt runs. A credential
+Each client address has a bucket of `burst` tokens that refills at `per_second`; a
+password check takes one before bcrypt runs and a right password gives it back, so only
+failures (and checks in flight) use the bucket up. While it is empty an address gets 429
+Too Many Requests with `Retry-After` (the seconds until it may try again). A credential
 that was verified before keeps its cached fast path and is never limited, so a
 Prometheus behind the same address as an attacker keeps scraping.
 
@@ -55,16 +56,13 @@ class FailureLimiter:
             return None
         return bucket
 
-    def retry_after(self, address: str) -> int | None:
-        """Whole seconds until `address` may try a password again; None when it may now."""
-        with self._lock:
-            bucket = self._refilled(address, self._clock())
-            if bucket is None or bucket.tokens >= 1:
-                return None
-            return max(1, math.ceil((1 - bucket.tokens) / self.per_second))
+    def take(self, address: str) -> int | None:
+        """Take a token for one password check by `address`: None when taken, else the
+        whole seconds until one is available.
 
-    def failed(self, address: str) -> bool:
-        """Count a failure for `address`; True when this one emptied its bucket."""
+        Taken before bcrypt runs, so concurrent attempts cannot overshoot the burst;
+        `refund` gives it back when the password was right.
+        """
         with self._lock:
             now = self._clock()
             bucket = self._refilled(address, now)
@@ -73,5 +71,20 @@ class FailureLimiter:
                     self._buckets.popitem(last=False)
                 bucket = self._buckets[address] = _Bucket(float(self.burst), now)
             self._buckets.move_to_end(address)
-            bucket.tokens = max(0.0, bucket.tokens - 1)
-            return bucket.tokens < 1
+            if bucket.tokens < 1:
+                return max(1, math.ceil((1 - bucket.tokens) / self.per_second))
+            bucket.tokens -= 1
+            return None
+
+    def refund(self, address: str) -> None:
+        """Give back the token of a check that succeeded."""
+        with self._lock:
+            bucket = self._refilled(address, self._clock())
+            if bucket is not None:
+                bucket.tokens = min(self.burst, bucket.tokens + 1)
+
+    def exhausted(self, address: str) -> bool:
+        """True when `address` has no token left (its next check would be refused)."""
+        with self._lock:
+            bucket = self._refilled(address, self._clock())
+            return bucket is not None and bucket.tokens < 1

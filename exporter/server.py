@@ -136,14 +136,15 @@ def auth_middleware(auth: BasicAuth, limiter: FailureLimiter) -> Any:
         if creds is None:
             return _unauthorized()
         remote = request.remote or ""
-        wait = limiter.retry_after(remote)
+        wait = limiter.take(remote)
         ok = None if wait is not None else await auth.verify(*creds)
         if ok is None:
             return _too_many(wait or 1)
         if ok:
+            limiter.refund(remote)
             return await handler(request)
         log.info("auth_failed", user=creds[0], remote=remote)
-        if limiter.failed(remote):
+        if limiter.exhausted(remote):
             log.warning(
                 "auth_rate_limited",
                 remote=remote,
