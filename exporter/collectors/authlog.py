@@ -349,6 +349,14 @@ class AuthLogCollector(Collector):
             "Failed attempts to persist the read position (or journal cursor).",
             value=self.follower.state_write_errors,
         )
+        follower = self.follower
+        yield CounterMetricFamily(
+            "tocsin_auth_log_long_lines",
+            "Lines over 64 KiB cut before parsing, or journal entries over 1 MiB dropped.",
+            value=(
+                follower.long_lines if isinstance(follower, FileFollower) else follower.long_entries
+            ),
+        )
         if isinstance(self.follower, FileFollower):
             yield GaugeMetricFamily(
                 "tocsin_auth_log_file_present",

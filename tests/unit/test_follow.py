@@ -311,6 +311,32 @@ async def test_journalctl_failure_is_reported_and_retried(tmp_path: Path) -> Non
     assert j.read_errors >= 2
 
 
+async def test_oversized_journal_entry_is_dropped_not_held(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    # A stand-in for journalctl (an external program): two entries around a 3 MiB one.
+    script = tmp_path / "journalctl"
+    entry = '{"SYSLOG_IDENTIFIER": "su", "MESSAGE": "%s", "__CURSOR": "c%d"}'
+    script.write_text(
+        f"#!{sys.executable}\nimport sys, time\nw = sys.stdout.write\n"
+        f"w({entry % ('a', 1)!r} + '\\n')\n"
+        f"w({entry % ('x' * (3 << 20), 2)!r} + '\\n')\n"
+        f"w({entry % ('b', 3)!r} + '\\n')\nsys.stdout.flush()\ntime.sleep(60)\n"
+    )
+    script.chmod(0o755)
+    sink = Sink()
+    j = JournalFollower(sink, None, journalctl=str(script), max_entry_bytes=1 << 20)
+    await j.start()
+    for _ in range(400):
+        if j.cursor == "c3":
+            break
+        await asyncio.sleep(0.05)
+    await j.stop()
+    assert sink.lines == ["su: a", "su: b"]
+    assert j.long_entries == 1
+
+
 def events(logs: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
     return [e for e in logs if e["event"] == name]
 
