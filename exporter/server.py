@@ -16,6 +16,7 @@ import structlog
 from aiohttp import web
 
 from exporter import __version__, memory
+from exporter.authlimit import FailureLimiter
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, HostPaths
 from exporter.config import EnabledCollector
 from exporter.exposition import (
@@ -25,6 +26,7 @@ from exporter.exposition import (
     wants_openmetrics,
 )
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
+from exporter.tlssite import ListenSite
 from exporter.webconfig import BasicAuth, WebConfig
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
@@ -118,36 +120,76 @@ class MetricsHandlers:
         return web.Response(text=page, content_type="text/html")
 
 
-def auth_middleware(auth: BasicAuth) -> Any:
-    """Require a valid Basic Authorization header on every path (as exporter-toolkit does)."""
+def auth_middleware(auth: BasicAuth, limiter: FailureLimiter) -> Any:
+    """Require a valid Basic Authorization header on every path (as exporter-toolkit does).
+
+    A credential verified before takes the cached path and is never limited. Otherwise an
+    address whose failures used up its `limiter` bucket, or a request that finds every
+    bcrypt slot taken, gets 429 with Retry-After before bcrypt runs.
+    """
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         creds = BasicAuth.parse(request.headers.get("Authorization"))
-        ok = False
-        if creds is not None:
-            cached = auth.check_cached(*creds)
-            ok = cached if cached is not None else await asyncio.to_thread(auth.check, *creds)
-        if not ok:
-            if creds is not None:
-                log.info("auth_failed", user=creds[0], remote=request.remote)
-            return web.Response(
-                status=401,
-                text="Unauthorized\n",
-                headers={"WWW-Authenticate": BasicAuth.realm},
+        if creds is not None and auth.check_cached(*creds):
+            return await handler(request)
+        if creds is None:
+            return _unauthorized()
+        remote = request.remote or ""
+        wait = limiter.take(remote)
+        ok = None if wait is not None else await auth.verify(*creds)
+        if ok is None:
+            return _too_many(wait or 1)
+        if ok:
+            limiter.refund(remote)
+            return await handler(request)
+        log.info("auth_failed", user=creds[0], remote=remote)
+        if limiter.exhausted(remote):
+            log.warning(
+                "auth_rate_limited",
+                remote=remote,
+                burst=limiter.burst,
+                per_second=limiter.per_second,
+                hint="further passwords from this address get 429 until its bucket refills",
             )
-        return await handler(request)
+        return _unauthorized()
 
     return middleware
+
+
+def _unauthorized() -> web.Response:
+    return web.Response(
+        status=401, text="Unauthorized\n", headers={"WWW-Authenticate": BasicAuth.realm}
+    )
+
+
+def _too_many(retry_after: int) -> web.Response:
+    return web.json_response(
+        {
+            "error": "too many failed authentications from this address; retry later",
+            "field": "Authorization",
+            "retry_after_seconds": retry_after,
+        },
+        status=429,
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
     """The aiohttp application; auth and extra headers cost nothing when not configured."""
     middlewares = []
+    app_cleanup = []
     web_cfg = settings.web
     if web_cfg is not None and web_cfg.basic_auth_users:
-        middlewares.append(auth_middleware(BasicAuth(web_cfg.basic_auth_users)))
+        auth = BasicAuth(web_cfg.basic_auth_users)
+        middlewares.append(auth_middleware(auth, FailureLimiter()))
+
+        async def close_auth(_: web.Application) -> None:
+            auth.close()
+
+        app_cleanup.append(close_auth)
     app = web.Application(middlewares=middlewares, client_max_size=64 * 1024)
+    app.on_cleanup.extend(app_cleanup)
     handlers = MetricsHandlers(cache, settings.telemetry_path)
     app.router.add_get(settings.telemetry_path, handlers.metrics)
     app.router.add_get("/-/healthy", handlers.healthy)
@@ -188,7 +230,13 @@ async def serve(settings: ServerSettings) -> int:
     code = 0
     try:
         for host, port in settings.listen:
-            site = web.TCPSite(runner, host, port, ssl_context=settings.ssl_context)
+            site = ListenSite(
+                runner,
+                host,
+                port,
+                ssl_context=settings.ssl_context,
+                handshake_timeout=settings.idle_timeout,
+            )
             await site.start()
         log.info(
             "listening",

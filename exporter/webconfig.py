@@ -13,11 +13,13 @@ Relative paths are resolved against the web config file's directory, as exporter
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
 import ssl
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -44,6 +46,8 @@ _TLS_VERSIONS = {
     "TLS12": ssl.TLSVersion.TLSv1_2,
     "TLS13": ssl.TLSVersion.TLSv1_3,
 }
+# bcrypt takes a core while it runs; two bound what a wrong-password flood can take.
+BCRYPT_WORKERS = 2
 # A valid hash of a random password: unknown users cost as much time as known ones.
 _DUMMY_HASH = b"$2b$10$wXjzh2aB6RKvHmfPm0LkLeHBlNAxqiic6A2YDggD2/fcN22GKXB0C"
 
@@ -139,15 +143,39 @@ class BasicAuth:
 
     bcrypt is slow on purpose (tens of milliseconds), so a verified password is remembered
     per user as a SHA-256 digest and later requests compare digests in constant time.
-    `check` is blocking; call it from a thread when `check_cached` says it must.
+    Uncached checks run in this object's own small pool (`workers` threads), never in the
+    pool metric collection uses, and at most `max_pending` wait for it: a flood of wrong
+    passwords queues behind itself, not in front of scrapes.
     """
 
     realm = 'Basic realm="tocsin-exporter", charset="UTF-8"'
 
-    def __init__(self, users: dict[str, Secret]) -> None:
+    def __init__(
+        self, users: dict[str, Secret], workers: int = BCRYPT_WORKERS, max_pending: int = 16
+    ) -> None:
         self._hashes = {user: hashed.reveal().encode() for user, hashed in users.items()}
         self._verified: dict[str, bytes] = {}
         self._lock = threading.Lock()
+        # Threads start on first use: a server whose scrapers all hit the cache has none.
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        self.max_pending = max_pending
+        self._pending = 0
+
+    async def verify(self, user: str, password: str) -> bool | None:
+        """`check` in the bcrypt pool; None, without checking, when `max_pending` checks
+        are already waiting."""
+        if self._pending >= self.max_pending:
+            return None
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            return await loop.run_in_executor(self._pool, self.check, user, password)
+        finally:
+            self._pending -= 1
+
+    def close(self) -> None:
+        """Stop the bcrypt pool (checks not started yet are dropped)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
     @staticmethod
     def parse(header: str | None) -> tuple[str, str] | None:
@@ -173,7 +201,7 @@ class BasicAuth:
         return None
 
     def check(self, user: str, password: str) -> bool:
-        """Verify with bcrypt (blocking) and remember a success."""
+        """Verify with bcrypt (blocking; `verify` runs it in the pool) and remember a success."""
         # Imported on first use: only a server with basic auth pays its ~0.4 MB of RSS.
         import bcrypt
 

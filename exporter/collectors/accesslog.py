@@ -30,8 +30,9 @@ from prometheus_client.metrics_core import Metric
 from exporter.accessformats import Batch, Parser
 from exporter.cardinality import OTHER, LabelLimiter, overflow_family
 from exporter.collector import Collector, CollectorContext, register
-from exporter.follow.files import FileFollower, StartAt
+from exporter.follow.files import DEFAULT_MAX_LINE_BYTES, FileFollower, StartAt
 from exporter.follow.positions import state_path
+from exporter.linearregex import compile_linear
 from servicekit.values import Duration
 
 NAME = "accesslog"
@@ -90,6 +91,10 @@ class LogConfig:
                 problems.append(("regex", "expected a named group (?P<status>...)"))
         elif self.regex is not None:
             problems.append(("regex", "only used when format is regex"))
+        if self.regex is not None:
+            problems.extend(_linear_problems("regex", self.regex))
+        for i, route in enumerate(self.routes):
+            problems.extend(_linear_problems(f"routes[{i}].match", route.match))
         if any(b <= 0 for b in self.buckets) or self.buckets != sorted(set(self.buckets)):
             problems.append(("buckets", "expected positive numbers in increasing order"))
         if self.routes and not self.route_label:
@@ -105,6 +110,8 @@ class AccessLogConfig:
     label_limit: Annotated[int, Ge(1)] = 100
     poll_interval: Annotated[Duration, Gt(0)] = Duration(0.25)
     rotate_wait: Duration = Duration(5.0)
+    # Longer lines are cut here before parsing and the rest of the line skipped.
+    max_line_bytes: Annotated[int, Ge(256)] = DEFAULT_MAX_LINE_BYTES
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -113,6 +120,15 @@ class AccessLogConfig:
             if names.index(n) != i:
                 problems.append((f"logs[{i}].name", f"duplicate log name {n!r}"))
         return problems
+
+
+def _linear_problems(key: str, pattern: re.Pattern[str]) -> list[tuple[str, str]]:
+    """A problem for `key` when RE2 cannot run `pattern` (it would need backtracking)."""
+    try:
+        compile_linear(pattern.pattern)
+    except ValueError as exc:
+        return [(key, str(exc))]
+    return []
 
 
 def normalise_path(path: str) -> str:
@@ -151,6 +167,7 @@ class LogMetrics:
         self.duration_sum = 0.0
         self.parsed = 0
         self.unparsed = 0
+        self._routes = [(compile_linear(r.match.pattern).search, r.name) for r in cfg.routes]
         self._routes_cache: dict[str, str] = {}
         self._lock = threading.Lock()
 
@@ -160,9 +177,9 @@ class LogMetrics:
         if cached is not None:
             return cached
         route = None
-        for r in self.cfg.routes:
-            if r.match.search(path):
-                route = r.name
+        for search, name in self._routes:
+            if search(path):
+                route = name
                 break
         if route is None:
             route = normalise_path(path)
@@ -227,6 +244,7 @@ class LogPipeline:
             start_at=cfg.start_at,
             poll_interval=float(top.poll_interval),
             rotate_wait=float(top.rotate_wait),
+            max_line_bytes=top.max_line_bytes,
         )
 
     def consume(self, text: str) -> None:
@@ -303,8 +321,8 @@ class AccessLogCollector(Collector):
 
 
 def _follower_families(pipelines: list[LogPipeline]) -> list[Metric]:
-    """What each log's follower counts: rotations, truncations, read errors, presence and
-    failed position writes."""
+    """What each log's follower counts: rotations, truncations, read errors, presence, cut
+    lines and failed position writes."""
     rotations = CounterMetricFamily(
         "tocsin_log_rotations",
         "Times the followed file was replaced (rotated, moved or recreated).",
@@ -324,6 +342,11 @@ def _follower_families(pipelines: list[LogPipeline]) -> list[Metric]:
         "cannot be opened (nothing is counted from it meanwhile).",
         labels=["log"],
     )
+    long_lines = CounterMetricFamily(
+        "tocsin_log_long_lines",
+        "Lines longer than max_line_bytes: cut there before parsing, the rest skipped.",
+        labels=["log"],
+    )
     state_errors = CounterMetricFamily(
         "tocsin_log_state_write_errors",
         "Failed attempts to persist the read position in the state directory.",
@@ -335,8 +358,9 @@ def _follower_families(pipelines: list[LogPipeline]) -> list[Metric]:
         truncations.add_metric([name], follower.truncations)
         errors.add_metric([name], follower.read_errors)
         present.add_metric([name], 1.0 if follower.present else 0.0)
+        long_lines.add_metric([name], follower.long_lines)
         state_errors.add_metric([name], follower.state_write_errors)
-    return [rotations, truncations, errors, present, state_errors]
+    return [rotations, truncations, errors, present, long_lines, state_errors]
 
 
 def _le(bound: float) -> str:

@@ -66,9 +66,10 @@ EVENTS: dict[str, tuple[str, ...]] = {
     "su": ("success", "auth_failure", "failed"),
 }
 
-_PROGRAM = re.compile(
-    r"(?:^|\s)(sshd(?:-session)?|sudo|su(?:-l)?)(?:\[\d+\])?: (.*?)\s*$", re.ASCII
-)
+# The message runs to the end of the line; its trailing blanks are stripped in code, since
+# `(.*?)\s*$` re-scans a run of blanks from every position (quadratic in the line).
+_PROGRAM = re.compile(r"(?:^|\s)(sshd(?:-session)?|sudo|su(?:-l)?)(?:\[\d+\])?: (.*)", re.ASCII)
+_BLANKS = " \t\r\f\v"
 _REPEATED = re.compile(r"^message repeated (\d+) times: \[ ?(.*?) ?\]$")
 _PORT = r" port \d+"
 
@@ -156,7 +157,7 @@ def parse_line(line: str) -> AuthEvent | None:
     m = _PROGRAM.search(line)
     if m is None:
         return None
-    prog, msg = m[1], m[2]
+    prog, msg = m[1], m[2].rstrip(_BLANKS)
     count = 1
     rep = _REPEATED.match(msg)
     if rep is not None:
@@ -347,6 +348,14 @@ class AuthLogCollector(Collector):
             "tocsin_auth_log_state_write_errors",
             "Failed attempts to persist the read position (or journal cursor).",
             value=self.follower.state_write_errors,
+        )
+        follower = self.follower
+        yield CounterMetricFamily(
+            "tocsin_auth_log_long_lines",
+            "Lines over 64 KiB cut before parsing, or journal entries over 1 MiB dropped.",
+            value=(
+                follower.long_lines if isinstance(follower, FileFollower) else follower.long_entries
+            ),
         )
         if isinstance(self.follower, FileFollower):
             yield GaugeMetricFamily(

@@ -9,6 +9,10 @@ glob that stopped matching) would otherwise make its certificates' series vanish
 expiry alerts with them: `tocsin_cert_pattern_files{pattern}` says how many files each one
 found (0 = none), and `certificate_path_unmatched` is logged when it drops to none
 (`certificate_path_matched` when it finds files again), not on every collection.
+
+Only regular files of at most `max_file_bytes` are read (`exporter.regularfile`): a FIFO,
+device, socket or directory that a glob or directory yields is skipped, reported in
+`tocsin_cert_file_skipped{path,reason}` and logged once, and the other files are served.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated
 
 import structlog
@@ -29,6 +32,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.certs import CertificateError, CertInfo, parse_certificates
 from exporter.collector import Collector, CollectorContext, register
+from exporter.regularfile import Skipped, SkippedFiles, read_regular
 from servicekit.values import Duration
 
 log = structlog.get_logger(__name__)
@@ -44,6 +48,8 @@ class CertificatesConfig:
     extensions: list[str] = field(default_factory=lambda: [".pem", ".crt", ".cer"])
     retry_interval: Annotated[Duration, Gt(0)] = Duration(300)
     max_files: Annotated[int, Ge(1)] = 1000
+    # A CA bundle is a few hundred KiB; far more is not a certificate file.
+    max_file_bytes: Annotated[int, Ge(1)] = 4 << 20
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -62,6 +68,7 @@ class _FileState:
     certs: list[CertInfo] = field(default_factory=list)
     failed_at: float | None = None
     errors: int = 0
+    skipped: Skipped | None = None
 
 
 @register
@@ -79,6 +86,7 @@ class CertificatesCollector(Collector):
         self._files: dict[str, _FileState] = {}
         self._unmatched: dict[str, str] = {}
         self._over_limit = False
+        self._skipped = SkippedFiles(self.name, "tocsin_cert_file_skipped")
         self._lock = threading.Lock()
 
     def _expand(self) -> tuple[list[str], dict[str, int]]:
@@ -105,7 +113,8 @@ class CertificatesCollector(Collector):
                     why = f"no file ending in {', '.join(exts)} in the directory"
                     for entry in entries:
                         full = os.path.join(match, entry)
-                        if entry.lower().endswith(exts) and os.path.isfile(full):
+                        # Not only regular files: the others are reported when skipped.
+                        if entry.lower().endswith(exts):
                             found[full[len(root) :]] = None
                             count += 1
                 else:
@@ -144,7 +153,7 @@ class CertificatesCollector(Collector):
 
     def _refresh(self, path: str, now: float) -> _FileState:
         state = self._files.setdefault(path, _FileState())
-        local = self.paths.root(path)
+        local = str(self.paths.root(path))
         try:
             st = os.stat(local)
             key = (st.st_ino, st.st_size, st.st_mtime_ns)
@@ -160,10 +169,16 @@ class CertificatesCollector(Collector):
         if key == state.key and not retry_due:
             return state
         state.key = key
+        state.skipped = None
         if error is None:
             try:
-                state.certs = parse_certificates(Path(local).read_bytes())
+                data, _ = read_regular(local, self.config.max_file_bytes)
+                state.certs = parse_certificates(data)
                 state.failed_at = None
+                return state
+            except Skipped as exc:
+                # Reported by SkippedFiles (once per change), not as a read error.
+                state.certs, state.skipped = [], exc
                 return state
             except OSError as exc:
                 error = exc.strerror or str(exc)
@@ -185,6 +200,10 @@ class CertificatesCollector(Collector):
                     del self._files[gone]
             states = {p: self._refresh(p, now) for p in paths}
             errors = {p: s.errors for p, s in self._files.items()}
+            for path, state in states.items():
+                if state.skipped is not None:
+                    self._skipped.skip(path, state.skipped)
+            skipped = self._skipped.finish()
 
         not_after = GaugeMetricFamily(
             "tocsin_cert_not_after_timestamp_seconds",
@@ -231,3 +250,4 @@ class CertificatesCollector(Collector):
         yield expired
         yield read_errors
         yield pattern_files
+        yield skipped

@@ -3,7 +3,10 @@
 The baseline digest of a file is the one given in the config, or else the one recorded the
 first time the file was seen; recorded baselines are persisted in the state directory, so
 a restart compares against the old baseline instead of silently accepting a changed file.
-Files are hashed again only when their inode, size, mtime or ctime changes.
+Files are hashed again only when their inode, size, mtime or ctime changes. Only regular
+files of at most `max_file_bytes` are hashed (`exporter.regularfile`); a watched path that
+is a FIFO, device, socket or directory, or is larger, is reported in
+`tocsin_file_skipped{path,reason}` and logged once, and the other paths are still checked.
 
 A state directory that cannot be written does not stop the checks: baselines stay in memory,
 the write is retried every collection, failures count in
@@ -22,12 +25,15 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
 
 import structlog
+from annotated_types import Ge
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.regularfile import Skipped, SkippedFiles, open_regular
 from exporter.statefile import StateWriter
 
 log = structlog.get_logger(__name__)
@@ -42,6 +48,7 @@ class FileIntegrityConfig:
 
     paths: list[str] = field(default_factory=list)
     expected_sha256: dict[str, str] = field(default_factory=dict)
+    max_file_bytes: Annotated[int, Ge(1)] = 1 << 30
 
     def validate(self) -> list[tuple[str, str]]:
         problems: list[tuple[str, str]] = []
@@ -64,7 +71,9 @@ class _Seen:
 
     key: tuple[int, int, int, int] | None = None
     digest: str | None = None
-    mtime: float = 0.0
+    mtime: float | None = None
+    # Not hashed because it is not a regular file or is too large; kept until `key` changes.
+    skipped: Skipped | None = None
 
 
 @register
@@ -89,6 +98,7 @@ class FileIntegrityCollector(Collector):
             hint="baselines are kept in memory only; a restart would record new ones",
             indent=1,
         )
+        self._skipped = SkippedFiles(self.name, "tocsin_file_skipped")
         self._lock = threading.Lock()
 
     def _load_baselines(self) -> dict[str, str]:
@@ -106,10 +116,15 @@ class FileIntegrityCollector(Collector):
         return {str(k): str(v) for k, v in baselines.items() if _SHA256.match(str(v))}
 
     def _hash(self, local: Path) -> str:
+        """SHA-256 of a regular file within `max_file_bytes`; raises Skipped or OSError."""
         digest = hashlib.sha256()
-        with local.open("rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
+        with open_regular(str(local), self.config.max_file_bytes) as (fd, st):
+            # No further than the size it had when opened: a growing file cannot keep
+            # the hash going.
+            left = st.st_size
+            while left > 0 and (chunk := os.read(fd, min(left, 1 << 20))):
                 digest.update(chunk)
+                left -= len(chunk)
         return digest.hexdigest()
 
     def _check(self, path: str) -> _Seen | None:
@@ -120,13 +135,23 @@ class FileIntegrityCollector(Collector):
         except FileNotFoundError:
             self._seen.pop(path, None)
             return None
+        except OSError as exc:
+            # It may exist (a symlink loop, a parent we may not search): not missing, but
+            # nothing is known about it.
+            self._seen.pop(path, None)
+            self._read_errors[path] = self._read_errors.get(path, 0) + 1
+            log.warning("file_integrity_read_failed", path=path, error=exc.strerror or str(exc))
+            return _Seen()
         seen = self._seen.setdefault(path, _Seen())
         key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         seen.mtime = st.st_mtime
-        if key != seen.key or seen.digest is None:
+        if key != seen.key or (seen.digest is None and seen.skipped is None):
             seen.key = key
+            seen.skipped = None
             try:
                 seen.digest = self._hash(local)
+            except Skipped as exc:
+                seen.digest, seen.skipped = None, exc
             except OSError as exc:
                 seen.digest = None
                 self._read_errors[path] = self._read_errors.get(path, 0) + 1
@@ -163,7 +188,10 @@ class FileIntegrityCollector(Collector):
                 missing.add_metric([path], 0.0 if seen else 1.0)
                 if seen is None:
                     continue
-                mtime.add_metric([path], seen.mtime)
+                if seen.mtime is not None:
+                    mtime.add_metric([path], seen.mtime)
+                if seen.skipped is not None:
+                    self._skipped.skip(path, seen.skipped)
                 if seen.digest is None:
                     continue
                 baseline = self.config.expected_sha256.get(path, "").lower() or self._baselines.get(
@@ -179,6 +207,7 @@ class FileIntegrityCollector(Collector):
                 self._state.write({"baselines": self._baselines})
             for path, count in self._read_errors.items():
                 errors.add_metric([path], float(count))
+            skipped = self._skipped.finish()
             state_errors = CounterMetricFamily(
                 "tocsin_file_state_write_errors",
                 "Failed attempts to persist recorded baselines in the state directory.",
@@ -188,4 +217,5 @@ class FileIntegrityCollector(Collector):
         yield changed
         yield missing
         yield errors
+        yield skipped
         yield state_errors

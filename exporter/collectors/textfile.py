@@ -6,12 +6,16 @@ type or repeats a series already read, is skipped whole, logged, and turns
 `node_textfile_scrape_error` to 1; the other files are still exported. Each file read
 successfully gets `node_textfile_mtime_seconds{file}` (the full path, whole seconds, as
 node_exporter 1.5 does). Families without HELP get "Metric read from PATH".
+
+A `*.prom` entry that is not a regular file (a FIFO would block the open for good, a device
+never ends) or is over `max_file_bytes` is never read: it is skipped like a broken file,
+and also reported in `tocsin_textfile_skipped{file,reason}` and logged once when it starts
+being skipped, instead of on every scrape.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Annotated
@@ -22,7 +26,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.collector import Collector, register
+from exporter.collector import Collector, CollectorContext, register
+from exporter.regularfile import Skipped, SkippedFiles, read_regular
 
 log = structlog.get_logger(__name__)
 
@@ -58,27 +63,17 @@ class _Family:
 
 
 def read_prom_file(path: str, max_bytes: int) -> tuple[list[Metric], float]:
-    """Parse one file into families with samples; returns them and the file's mtime."""
+    """Parse one file into families with samples; returns them and the file's mtime.
+
+    Raises Skipped for what is not a regular file within `max_bytes` (never opened, or
+    opened without blocking) and TextfileError for the rest.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        raise TextfileError(f"failed to open textfile data file {path!r}: {exc.strerror}") from exc
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise TextfileError(f"{path!r} is not a regular file")
-        if st.st_size > max_bytes:
-            raise TextfileError(f"{path!r} is larger than max_file_bytes ({max_bytes})")
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-        data = b"".join(chunks)
-        # Stat after reading so a file replaced mid-read does not look fresh when broken.
-        mtime = float(os.fstat(fd).st_mtime_ns // 1_000_000_000)
+        data, st = read_regular(path, max_bytes)
     except OSError as exc:
         raise TextfileError(f"failed to read {path!r}: {exc.strerror}") from exc
-    finally:
-        os.close(fd)
+    # fstat after reading, so a file replaced mid-read does not look fresh when broken.
+    mtime = float(st.st_mtime_ns // 1_000_000_000)
     try:
         families = list(text_string_to_metric_families(data.decode("utf-8")))
     except (ValueError, UnicodeDecodeError, IndexError, KeyError) as exc:
@@ -103,6 +98,10 @@ class TextfileCollector(Collector):
     Config = TextfileConfig
     config: TextfileConfig
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        self._skipped = SkippedFiles(self.name, "tocsin_textfile_skipped", label="file")
+
     def collect(self) -> Iterable[Metric]:
         families: dict[str, _Family] = {}
         series: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
@@ -122,6 +121,10 @@ class TextfileCollector(Collector):
                 try:
                     parsed, mtime = read_prom_file(path, self.config.max_file_bytes)
                     _merge(families, series, parsed, path)
+                except Skipped as exc:
+                    errored = True
+                    self._skipped.skip(path, exc)
+                    continue
                 except TextfileError as exc:
                     errored = True
                     log.error("textfile_failed", file=path, error=str(exc))
@@ -140,6 +143,7 @@ class TextfileCollector(Collector):
             for path in sorted(mtimes):
                 mtime_family.add_metric([path], mtimes[path])
             yield mtime_family
+        yield self._skipped.finish()
         yield GaugeMetricFamily(
             "node_textfile_scrape_error",
             "1 if there was an error opening or reading a file, 0 otherwise",

@@ -10,6 +10,10 @@ survives:
 - copytruncate: the file shrinks below the read offset, or its first bytes change
   (truncated and regrown past the offset), so reading restarts at 0;
 - a file absent at start, or deleted and recreated: a file that appears is read from 0;
+- a path that is not a regular file (a FIFO, device, socket or directory): it is never
+  opened (a FIFO would block, a device never ends) and is reported as unreadable;
+- a line longer than `max_line_bytes`: its head is handed on, cut there, and the rest of
+  it skipped up to its newline (`long_lines` counts them);
 - a restart: the position (device, inode, offset and a hash of the first bytes) is
   persisted after every read, atomically (temp file + rename), and restored on start. If
   the file was rotated while we were down, the rotated file is found by its inode in the
@@ -28,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import hashlib
 import os
 import stat
 import threading
@@ -39,8 +42,15 @@ from typing import Any, Literal
 
 import structlog
 
-from exporter.follow.positions import STATE_VERSION, position_writer
+from exporter.follow.chunks import take_lines
+from exporter.follow.positions import (
+    STATE_VERSION,
+    end_of_last_line,
+    head_hash,
+    position_writer,
+)
 from exporter.follow.sink import LineSink
+from exporter.regularfile import file_kind
 from exporter.statefile import read_json
 
 log = structlog.get_logger(__name__)
@@ -48,6 +58,9 @@ log = structlog.get_logger(__name__)
 StartAt = Literal["beginning", "end"]
 
 HEAD_BYTES = 1024
+# nginx and Apache refuse request lines over 8 KiB by default; a log line several times
+# that is garbage or an attack, and is cut here rather than held and parsed whole.
+DEFAULT_MAX_LINE_BYTES = 64 << 10
 _MISSING_ERRNOS = frozenset([errno.ENOENT, errno.ENOTDIR])
 
 
@@ -62,6 +75,8 @@ class _Open:
     head_len: int = 0
     head_hash: str = ""
     last_data: float = 0.0
+    # Inside an over-long line whose head was handed on: drop bytes up to its newline.
+    skipping: bool = False
 
 
 class FileFollower:
@@ -77,7 +92,7 @@ class FileFollower:
         poll_interval: float = 0.25,
         rotate_wait: float = 5.0,
         chunk_bytes: int = 1 << 20,
-        max_line_bytes: int = 1 << 20,
+        max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
     ) -> None:
         self.path = path
         self.sink = sink
@@ -90,6 +105,7 @@ class FileFollower:
         self.rotations = 0
         self.truncations = 0
         self.read_errors = 0
+        self.long_lines = 0
         self._state = position_writer(state_file)
         self._problem: str | None = None
         self._open_problem: str | None = None
@@ -163,6 +179,11 @@ class FileFollower:
         consumed = 0
         st, stat_error = _stat_or_error(self.path)
         problem = self._stat_problem(stat_error, now)
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            # Never opened: a FIFO would block the open, a device never ends.
+            self.read_errors += 1
+            problem = f"unreadable: not a regular file but a {file_kind(st.st_mode)}"
+            st = None
         cur = self._cur
         if cur is None:
             if st is not None:
@@ -242,7 +263,7 @@ class FileFollower:
         opened = self._open_at(0, now)
         # Only a file that was already there at our very first look counts as history.
         if opened is not None and self._first_poll and self.start_at == "end":
-            opened.offset = _end_of_last_line(opened.fd, st.st_size)
+            opened.offset = end_of_last_line(opened.fd, st.st_size)
             self._update_head(opened)
         return 0
 
@@ -252,7 +273,7 @@ class FileFollower:
         if not isinstance(offset, int) or not isinstance(head_len, int) or offset > size:
             self.truncations += 1
             return False
-        if _head_hash(o.fd, head_len) != saved.get("head_hash"):
+        if head_hash(o.fd, head_len) != saved.get("head_hash"):
             self.truncations += 1
             return False
         o.offset = offset
@@ -271,7 +292,7 @@ class FileFollower:
             if st is None or (st.st_dev, st.st_ino) != (dev, ino):
                 continue
             try:
-                fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(candidate, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             except OSError:
                 return 0
             o = _Open(fd=fd, dev=st.st_dev, ino=st.st_ino, offset=0, last_data=now)
@@ -287,18 +308,18 @@ class FileFollower:
 
     def _open_at(self, offset: int, now: float) -> _Open | None:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: a FIFO put in place after the stat cannot block the open.
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK | os.O_NOCTTY)
         except OSError as exc:
             self.read_errors += 1
             # Reported by _report() when the problem starts, not on every poll.
             self._open_problem = f"unreadable: {exc.strerror or exc}"
             return None
         fst = os.fstat(fd)
-        if stat.S_ISDIR(fst.st_mode):
-            # Opening a directory succeeds; every read of it would then fail, once per poll.
+        if not stat.S_ISREG(fst.st_mode):
             os.close(fd)
             self.read_errors += 1
-            self._open_problem = "unreadable: is a directory"
+            self._open_problem = f"unreadable: not a regular file but a {file_kind(fst.st_mode)}"
             return None
         # The path may have been replaced between stat and open; trust the descriptor.
         self._cur = _Open(fd=fd, dev=fst.st_dev, ino=fst.st_ino, offset=offset, last_data=now)
@@ -306,7 +327,7 @@ class FileFollower:
 
     def _check_truncated(self, o: _Open) -> None:
         size = os.fstat(o.fd).st_size
-        if size < o.offset or (o.head_len and _head_hash(o.fd, o.head_len) != o.head_hash):
+        if size < o.offset or (o.head_len and head_hash(o.fd, o.head_len) != o.head_hash):
             log.info("follow_truncated", path=str(self.path), offset=o.offset, size=size)
             self.truncations += 1
             o.offset = 0
@@ -325,28 +346,26 @@ class FileFollower:
                 break
             if not data:
                 break
-            end = data.rfind(b"\n") + 1
-            if end:
-                text = data[:end].decode("utf-8", "replace")
-            elif len(data) >= self.max_line_bytes:
-                # A line longer than we are willing to hold: hand it on cut short.
-                end = len(data)
-                text = data.decode("utf-8", "replace") + "\n"
-            else:
+            taken = take_lines(data, o.skipping, self.max_line_bytes)
+            if taken is None:
                 break
-            self.sink(text)
+            end, text, o.skipping = taken.end, taken.text, taken.skipping
+            self.long_lines += taken.cut
+            if text:
+                self.sink(text)
             o.offset += end
             consumed += end
             o.last_data = now
             if o.head_len < HEAD_BYTES:
                 self._update_head(o)
-            if len(data) < self.chunk_bytes:
+            # The end of a skipped line may be followed by more lines in this same read.
+            if len(data) < self.chunk_bytes and (o.skipping or end == len(data) or text):
                 break
         return consumed
 
     def _update_head(self, o: _Open) -> None:
         o.head_len = min(o.offset, HEAD_BYTES)
-        o.head_hash = _head_hash(o.fd, o.head_len)
+        o.head_hash = head_hash(o.fd, o.head_len)
 
     def _save(self) -> None:
         if self._cur is None:
@@ -374,22 +393,3 @@ def _stat_or_error(path: Path) -> tuple[os.stat_result | None, OSError | None]:
         return os.stat(path), None
     except OSError as exc:
         return None, exc
-
-
-def _head_hash(fd: int, length: int) -> str:
-    if length <= 0:
-        return ""
-    return hashlib.sha256(os.pread(fd, length, 0)).hexdigest()
-
-
-def _end_of_last_line(fd: int, size: int) -> int:
-    """Offset just past the last newline at or before `size` (0 when there is none)."""
-    pos = size
-    while pos > 0:
-        start = max(0, pos - 65536)
-        block = os.pread(fd, pos - start, start)
-        idx = block.rfind(b"\n")
-        if idx >= 0:
-            return start + idx + 1
-        pos = start
-    return 0

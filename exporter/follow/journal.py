@@ -1,7 +1,8 @@
 """Follow the systemd journal through `journalctl -o json -f`.
 
 A `JournalFollower` persists the cursor of the last entry it handed on, so a restart
-resumes with `--after-cursor`.
+resumes with `--after-cursor`. An entry over `max_entry_bytes` of JSON is dropped
+(`long_entries` counts them) and a message is cut where the file follower cuts lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from exporter.follow.files import DEFAULT_MAX_LINE_BYTES
 from exporter.follow.positions import STATE_VERSION, position_writer
 from exporter.follow.sink import LineSink
 from exporter.statefile import read_json
@@ -39,6 +41,7 @@ class JournalFollower:
         journalctl: str = "journalctl",
         directory: str | None = None,
         restart_delay: float = 5.0,
+        max_entry_bytes: int = 1 << 20,
     ) -> None:
         self.sink = sink
         self.state_file = state_file
@@ -48,6 +51,9 @@ class JournalFollower:
         self.restart_delay = restart_delay
         self.cursor: str | None = None
         self.read_errors = 0
+        # An entry's JSON is a few KiB; one larger than this is dropped, not held whole.
+        self.max_entry_bytes = max_entry_bytes
+        self.long_entries = 0
         self._state = position_writer(state_file)
         self._proc: asyncio.subprocess.Process | None = None
         self._task: asyncio.Task[None] | None = None
@@ -101,15 +107,28 @@ class JournalFollower:
         )
         self._proc = proc
         assert proc.stdout is not None
-        pending = b""
+        pending: list[bytes] = []
+        held = 0
+        skipping = False
         while True:
             chunk = await proc.stdout.read(1 << 16)
             if not chunk:
                 break
+            head, *lines = chunk.split(b"\n")
+            if not lines:
+                # Still inside one entry: held in pieces (no quadratic joining), up to a cap.
+                if not skipping:
+                    pending.append(head)
+                    held += len(head)
+                    if held > self.max_entry_bytes:
+                        pending, held, skipping = [], 0, True
+                        self.long_entries += 1
+                continue
+            complete = [] if skipping else [b"".join([*pending, head])]
+            *rest, tail = lines
+            pending, held, skipping = [tail], len(tail), False
             # Whatever is buffered becomes one batch: one cursor write per burst.
-            *lines, pending = (pending + chunk).split(b"\n")
-            if lines:
-                self.feed(lines)
+            self.feed([*complete, *rest])
         err = b""
         if proc.stderr is not None:
             err = await proc.stderr.read()
@@ -159,8 +178,9 @@ def journal_line(entry: dict[str, Any]) -> str | None:
     ident = _journal_text(entry.get("SYSLOG_IDENTIFIER")) or _journal_text(entry.get("_COMM"))
     pid = _journal_text(entry.get("SYSLOG_PID")) or _journal_text(entry.get("_PID"))
     prefix = f"{ident}[{pid}]: " if ident and pid else f"{ident}: " if ident else ""
-    # One entry is one line: embedded newlines would split it into several.
-    return prefix + message.replace("\n", " ")
+    # One entry is one line: embedded newlines would split it into several. It is cut
+    # where the file follower cuts lines, so parsers see the same bound from both.
+    return prefix + message[:DEFAULT_MAX_LINE_BYTES].replace("\n", " ")
 
 
 def _journal_text(value: Any) -> str | None:

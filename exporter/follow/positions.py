@@ -7,6 +7,7 @@ is logged as `follow_state_write_failed` when it starts, not on every read).
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 from exporter.statefile import StateWriter
@@ -28,3 +29,23 @@ def position_writer(path: Path | None) -> StateWriter:
         topic="follow",
         hint="the read position is kept in memory only; a restart re-reads or skips",
     )
+
+
+def head_hash(fd: int, length: int) -> str:
+    """SHA-256 of the first `length` bytes: tells a copytruncated file from the same one."""
+    if length <= 0:
+        return ""
+    return hashlib.sha256(os.pread(fd, length, 0)).hexdigest()
+
+
+def end_of_last_line(fd: int, size: int) -> int:
+    """Offset just past the last newline at or before `size` (0 when there is none)."""
+    pos = size
+    while pos > 0:
+        start = max(0, pos - 65536)
+        block = os.pread(fd, pos - start, start)
+        idx = block.rfind(b"\n")
+        if idx >= 0:
+            return start + idx + 1
+        pos = start
+    return 0

@@ -207,6 +207,65 @@ def test_config_problems_name_the_key() -> None:
     assert "logs[2].format" in keys
 
 
+def test_backtracking_regexes_are_refused_at_config_time() -> None:
+    loader = Loader("x.yml")
+    loader.load(
+        AccessLogConfig,
+        {
+            "logs": [
+                {"name": "a", "path": "/a", "format": "regex", "regex": r"(?P<status>\d+)(?=x)"},
+                {
+                    "name": "b",
+                    "path": "/b",
+                    "route_label": True,
+                    "routes": [{"match": r"^/(\w+)/\1", "name": "x"}],
+                },
+            ]
+        },
+    )
+    problems = {p.key: p.message for p in loader.problems}
+    assert set(problems) == {"logs[0].regex", "logs[1].routes[0].match"}
+    assert all("RE2" in m for m in problems.values()), problems
+
+
+# Each line of these took time quadratic in its length (seconds at 8 KiB) before the
+# built-in patterns were made possessive; 1 MiB each must now be instant.
+HOSTILE_TAILS = [
+    '" 2000 12 "-" "-"',  # a 4-digit status
+    "",  # the request's quote never closes
+    ' 200 12 "-',  # the referer's quote never closes
+    '" 200 "' + "\\" * 1000,  # escapes where the bytes should be
+]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("tail", HOSTILE_TAILS)
+@pytest.mark.parametrize("fmt", ["combined", "common"])
+def test_unmatched_megabyte_lines_parse_in_linear_time(fmt: str, tail: str) -> None:
+    import time
+
+    line = '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "GET /' + "a " * (1 << 19) + tail
+    good = '1.2.3.4 - - [t] "GET / HTTP/1.1" 200 5 "-" "-"\n'
+    started = time.monotonic()
+    s = run(LogConfig(name="h", path="/x", format=fmt), good + line + "\n" + good).snapshot()
+    assert time.monotonic() - started < 10
+    assert (s["parsed"], s["unparsed"]) == (2, 1)
+
+
+@pytest.mark.timeout(60)
+def test_user_regex_runs_in_linear_time() -> None:
+    import time
+
+    # Exponential on Python's re for a line of `a`s that does not end in `b`.
+    cfg = LogConfig(
+        name="r", path="/x", format="regex", regex=re.compile(r"^(a+)+b (?P<status>\d+)")
+    )
+    started = time.monotonic()
+    s = run(cfg, "a" * 100_000 + "\n" + "aab 200\n").snapshot()
+    assert time.monotonic() - started < 10
+    assert (s["parsed"], s["unparsed"]) == (1, 1)
+
+
 def test_missing_log_and_unwritable_state_are_exported(tmp_path: Path) -> None:
     from structlog.testing import capture_logs
 

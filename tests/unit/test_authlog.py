@@ -142,3 +142,19 @@ def test_journal_source_has_no_file_presence(tmp_path: Path) -> None:
     out = exposition(collector)
     assert "tocsin_auth_log_file_present" not in out
     assert "\ntocsin_auth_log_state_write_errors_total 0.0\n" in out
+
+
+@pytest.mark.timeout(120)
+def test_long_hostile_lines_parse_in_linear_time() -> None:
+    import time
+
+    # `(.*?)\s*$` once re-scanned a run of blanks from every position: 16 KiB took 1.7 s,
+    # and the follower hands on lines of up to 64 KiB.
+    lines = [
+        "Dec  1 10:00:00 h sshd[1]: " + " " * (64 << 10) + "y",
+        "Dec  1 10:00:00 h sshd[1]: message repeated 2 times: [ " + " " * (64 << 10) + "x",
+        "Dec  1 10:00:00 h sshd[1]: Failed password for " + " from x" * (9 << 10),
+    ]
+    started = time.monotonic()
+    assert [parse_line(line) for line in lines] == [None, None, None]
+    assert time.monotonic() - started < 5

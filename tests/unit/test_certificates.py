@@ -6,6 +6,7 @@ import datetime as dt
 import os
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
@@ -197,3 +198,48 @@ def test_files_past_max_files_are_logged_once(tmp_path: Path) -> None:
     assert len(matching(found, "tocsin_cert_expired")) == 2
     [over] = [e for e in logs if e["event"] == "certificate_files_over_limit"]
     assert over["found"] == 3 and over["max_files"] == 2
+
+
+def test_special_files_in_a_glob_are_skipped_and_reported_once(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    day = dt.timedelta(days=1)
+    (tmp_path / "good.pem").write_bytes(cert_pem("good.example", NOW - day, NOW + day))
+    (tmp_path / "zero.pem").symlink_to("/dev/zero")  # never ends: would fill memory
+    os.mkfifo(tmp_path / "pipe.pem")  # opening it would block for good
+    (tmp_path / "huge.pem").write_bytes(b"x" * 4096)
+    cfg = CertificatesConfig(paths=[str(tmp_path / "*.pem")], max_file_bytes=2048)
+    c = collector(tmp_path, cfg)
+    with capture_logs() as logs:
+        for _ in range(3):
+            found = samples(c)
+    not_after = matching(found, "tocsin_cert_not_after_timestamp_seconds")
+    assert [dict(k)["subject_cn"] for k in not_after] == ["good.example"]
+    skipped = {
+        dict(k)["path"]: dict(k)["reason"] for k in matching(found, "tocsin_cert_file_skipped")
+    }
+    assert skipped == {
+        str(tmp_path / "zero.pem"): "character device",
+        str(tmp_path / "pipe.pem"): "fifo",
+        str(tmp_path / "huge.pem"): "too large",
+    }
+    assert sorted(e["path"] for e in logs if e["event"] == "file_skipped") == sorted(skipped)
+    assert set(matching(found, "tocsin_cert_read_errors_total").values()) == {0.0}
+    (tmp_path / "huge.pem").unlink()
+    with capture_logs() as logs:
+        found = samples(c)
+    assert [e["path"] for e in logs if e["event"] == "file_no_longer_skipped"] == [
+        str(tmp_path / "huge.pem")
+    ]
+
+
+@pytest.mark.timeout(60)
+def test_begin_markers_without_end_are_refused_in_linear_time() -> None:
+    import time
+
+    # The lazy BEGIN.+?END regex this replaced took 13 s on 224 KB of such lines.
+    data = b"-----BEGIN CERTIFICATE-----\n" * 150_000
+    started = time.monotonic()
+    with pytest.raises(CertificateError):
+        parse_certificates(data)
+    assert time.monotonic() - started < 5

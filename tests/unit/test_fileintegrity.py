@@ -13,7 +13,7 @@ from exporter.collector import Collector, CollectorContext, HostPaths
 from exporter.collectors import fileintegrity
 from exporter.collectors.fileintegrity import FileIntegrityCollector, FileIntegrityConfig
 from servicekit.loader import Loader
-from tests.metrics import by_label
+from tests.metrics import by_label, matching
 from tests.registry import exposition, registry, samples
 
 
@@ -92,9 +92,8 @@ def test_hashes_only_when_stat_changes(tmp_path: Path, monkeypatch: pytest.Monke
 
 def test_unreadable_file_counts_an_error(tmp_path: Path) -> None:
     if os.geteuid() == 0:
-        d = tmp_path / "dir"
-        d.mkdir()
-        target = d  # reading a directory fails even for root
+        target = tmp_path / "loop"
+        target.symlink_to(target)  # stat fails (ELOOP) even for root
     else:
         target = tmp_path / "secret"
         target.write_text("x")
@@ -103,6 +102,28 @@ def test_unreadable_file_counts_an_error(tmp_path: Path) -> None:
     assert values(c, "tocsin_file_read_errors_total") == {str(target): 1.0}
     assert values(c, "tocsin_file_missing") == {str(target): 0.0}
     assert values(c, "tocsin_file_checksum_changed") == {}
+
+
+def test_special_and_oversized_files_are_skipped(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    zero = tmp_path / "zero"
+    zero.symlink_to("/dev/zero")
+    big = tmp_path / "big"
+    big.write_bytes(b"x" * 2048)
+    ok = tmp_path / "ok"
+    ok.write_text("fine\n")
+    paths = [str(p) for p in (fifo, zero, tmp_path, big, ok)]
+    c = make(tmp_path, FileIntegrityConfig(paths=paths, max_file_bytes=1024))
+    skipped = matching(samples(c), "tocsin_file_skipped")
+    assert {dict(k)["path"]: dict(k)["reason"] for k in skipped} == {
+        str(fifo): "fifo",
+        str(zero): "character device",
+        str(tmp_path): "directory",
+        str(big): "too large",
+    }
+    assert values(c, "tocsin_file_checksum_changed") == {str(ok): 0.0}
+    assert set(values(c, "tocsin_file_read_errors_total").values()) == {0.0}
 
 
 def test_rootfs_and_damaged_state(tmp_path: Path) -> None:

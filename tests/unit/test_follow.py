@@ -224,17 +224,28 @@ def test_restart_with_replaced_file_of_same_size_is_read_from_start(
     assert sink.lines == ["z" * 20, "w" * 20]
 
 
-def test_overlong_line_is_cut_not_held_forever(log: Path) -> None:
+def test_overlong_line_is_cut_and_its_rest_skipped(log: Path) -> None:
     log.parent.mkdir()
     log.write_text("x" * 5000)
     sink = Sink()
     f = follower(log, sink, max_line_bytes=1024, chunk_bytes=1024)
     f.poll()
-    assert [len(line) for line in sink.lines] == [1024] * 4
+    assert sink.lines == ["x" * 1024]
     with log.open("a") as fh:
-        fh.write("\nok\n")
+        fh.write("x" * 3000 + "\nok\n")
     f.poll()
-    assert sink.lines[-2:] == ["x" * (5000 - 4096), "ok"]
+    assert sink.lines == ["x" * 1024, "ok"]
+    assert f.long_lines == 1
+
+
+def test_overlong_line_between_short_ones_is_cut(log: Path) -> None:
+    log.parent.mkdir()
+    write(log, "a", "y" * 3000, "b")
+    sink = Sink()
+    f = follower(log, sink, max_line_bytes=1024, chunk_bytes=1 << 20)
+    f.poll()
+    assert sink.lines == ["a", "y" * 1024, "b"]
+    assert f.long_lines == 1
 
 
 async def test_background_follow_and_stop_persists(log: Path, tmp_path: Path) -> None:
@@ -300,6 +311,32 @@ async def test_journalctl_failure_is_reported_and_retried(tmp_path: Path) -> Non
     assert j.read_errors >= 2
 
 
+async def test_oversized_journal_entry_is_dropped_not_held(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    # A stand-in for journalctl (an external program): two entries around a 3 MiB one.
+    script = tmp_path / "journalctl"
+    entry = '{"SYSLOG_IDENTIFIER": "su", "MESSAGE": "%s", "__CURSOR": "c%d"}'
+    script.write_text(
+        f"#!{sys.executable}\nimport sys, time\nw = sys.stdout.write\n"
+        f"w({entry % ('a', 1)!r} + '\\n')\n"
+        f"w({entry % ('x' * (3 << 20), 2)!r} + '\\n')\n"
+        f"w({entry % ('b', 3)!r} + '\\n')\nsys.stdout.flush()\ntime.sleep(60)\n"
+    )
+    script.chmod(0o755)
+    sink = Sink()
+    j = JournalFollower(sink, None, journalctl=str(script), max_entry_bytes=1 << 20)
+    await j.start()
+    for _ in range(400):
+        if j.cursor == "c3":
+            break
+        await asyncio.sleep(0.05)
+    await j.stop()
+    assert sink.lines == ["su: a", "su: b"]
+    assert j.long_entries == 1
+
+
 def events(logs: Sequence[Mapping[str, Any]], name: str) -> list[Mapping[str, Any]]:
     return [e for e in logs if e["event"] == name]
 
@@ -338,8 +375,30 @@ def test_unopenable_path_is_reported_once_and_counted_every_try(log: Path) -> No
     assert not f.present
     assert f.read_errors == 4
     [unreadable] = events(logs, "follow_file_unreadable")
-    assert unreadable["error"] == "unreadable: is a directory"
+    assert unreadable["error"] == "unreadable: not a regular file but a directory"
     assert not events(logs, "follow_read_failed")
+
+
+@pytest.mark.timeout(30)
+def test_fifo_or_device_is_never_opened(log: Path) -> None:
+    from structlog.testing import capture_logs
+
+    log.parent.mkdir()
+    os.mkfifo(log)  # opening it for reading would block until a writer came
+    sink = Sink()
+    f = follower(log, sink)
+    with capture_logs() as logs:
+        for _ in range(3):
+            f.poll()
+        log.unlink()
+        log.symlink_to("/dev/zero")  # reading it would never end
+        f.poll()
+    assert not f.present and sink.lines == []
+    reported = [e["error"] for e in events(logs, "follow_file_unreadable")]
+    assert reported == [
+        "unreadable: not a regular file but a fifo",
+        "unreadable: not a regular file but a character device",
+    ]
 
 
 def test_rename_rotation_is_not_reported_missing_within_rotate_wait(log: Path) -> None:

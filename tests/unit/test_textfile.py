@@ -13,7 +13,7 @@ from exporter.collector import CollectorContext
 from exporter.collectors.textfile import TextfileCollector, TextfileConfig
 from servicekit.loader import Loader
 from tests.conftest import FIXTURES, require_binary
-from tests.metrics import Series, fetch_metrics, parse_series
+from tests.metrics import Series, fetch_metrics, matching, parse_series
 from tests.procs import free_port, node_exporter_args, running
 from tests.registry import exposition
 
@@ -133,3 +133,27 @@ def test_config_validation() -> None:
     loader = Loader("x.yml")
     loader.load(TextfileConfig, {"directory": "", "max_file_bytes": 0})
     assert {p.key for p in loader.problems} == {"directory", "max_file_bytes"}
+
+
+def test_fifo_device_and_directory_are_skipped_and_the_rest_served(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    (tmp_path / "good.prom").write_text("good 1\n")
+    os.mkfifo(tmp_path / "pipe.prom")  # opening it would block the collector for good
+    (tmp_path / "zero.prom").symlink_to("/dev/zero")
+    (tmp_path / "dir.prom").mkdir()
+    collector = TextfileCollector(CollectorContext(config=TextfileConfig(directory=str(tmp_path))))
+    with capture_logs() as logs:
+        for _ in range(3):
+            found = series_of(exposition(collector))
+    assert found[("good", ())] == 1
+    assert found[("node_textfile_scrape_error", ())] == 1
+    skipped = {
+        dict(k)["file"]: dict(k)["reason"] for k in matching(found, "tocsin_textfile_skipped")
+    }
+    assert skipped == {
+        str(tmp_path / "pipe.prom"): "fifo",
+        str(tmp_path / "zero.prom"): "character device",
+        str(tmp_path / "dir.prom"): "directory",
+    }
+    assert len([e for e in logs if e["event"] == "file_skipped"]) == 3
