@@ -237,6 +237,11 @@ class StorageConfig:
 @dataclass
 class WebConfig:
     max_body_bytes: Annotated[int, Ge(1)] = 10 * 1024 * 1024
+    # Time allowed to receive a whole request body once its head is in, so a client
+    # trickling a body cannot hold a connection and a handler for ever. Alertmanager's
+    # own notification timeout is at least 10 s (its notify.MinTimeout); 30 s leaves a
+    # slow link room for a 10 MiB webhook.
+    body_read_timeout: Annotated[Duration, Gt(0)] = Duration(30)
     external_url: str = ""
 
 

@@ -97,3 +97,11 @@ HEARTBEAT_MISSED = Counter(
     ["heartbeat"],
     registry=REGISTRY,
 )
+REQUEST_BODIES_INCOMPLETE = Counter(
+    "tocsin_receiver_request_bodies_incomplete",
+    "Request bodies not received in full, by reason: client_abort (the client closed the"
+    " connection mid-body; nothing was answered) or timeout (not all sent within"
+    " web.body_read_timeout; answered 408 and the connection closed).",
+    ["reason"],
+    registry=REGISTRY,
+)

@@ -48,6 +48,10 @@ _JOB_BUDGET = 0.008
 # Processing costs tens of microseconds per alert: above this many, a job would hold
 # the event loop for more than a few tens of milliseconds.
 _THREAD_ALERTS = 1000
+# Bodies above this many bytes are decoded, stored and processed off the event loop,
+# however few alerts they hold: large labels and annotations are copied, hashed and
+# rendered too. Small ones stay inline, where a thread hop would cost more than the work.
+OFF_LOOP_BYTES = 256 * 1024
 RETRY_INITIAL = 0.25
 RETRY_MAX = 15.0
 # SQLite primary result codes that say "try again later", not "this input is bad":
@@ -55,8 +59,18 @@ RETRY_MAX = 15.0
 _TRANSIENT_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 
 
-def _is_big(payload: Payload) -> bool:
-    return len(payload.alerts) > _THREAD_ALERTS
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A stored webhook waiting to be processed; `size` is its body's length in bytes."""
+
+    webhook_id: int
+    payload: Payload
+    correlation_id: str
+    size: int
+
+
+def _is_big(job: _Pending) -> bool:
+    return job.size > OFF_LOOP_BYTES or len(job.payload.alerts) > _THREAD_ALERTS
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -137,7 +151,7 @@ class Inbox:
     def __init__(self, store: SqliteStore, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
-        self.pending: deque[tuple[int, Payload, str]] = deque()
+        self.pending: deque[_Pending] = deque()
         self.job: asyncio.Future[None] | None = None
         self.recovery: asyncio.Task[None] | None = None
         # Set by submissions during a recovery sweep: the sweep may have read too early.
@@ -145,20 +159,22 @@ class Inbox:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    def submit(self, webhook_id: int, payload: Payload, correlation_id: str) -> None:
-        """Queue processing (after the webhook's own commit, so order follows storage)."""
+    def submit(self, webhook_id: int, payload: Payload, correlation_id: str, size: int) -> None:
+        """Queue processing (after the webhook's own commit, so order follows storage);
+        `size`, the body's length in bytes, decides (with the alert count) whether it is
+        processed on a thread."""
         self.idle.clear()
         if self.recovery is not None:
             self._missed = True
             return
-        self.pending.append((webhook_id, payload, correlation_id))
+        self.pending.append(_Pending(webhook_id, payload, correlation_id, size))
         if self.job is None:
             self._schedule()
 
     def _schedule(self) -> None:
         # A big webhook is processed on a thread (it would hold the loop for a second
         # or more); it goes alone, small ones keep the inline fast path.
-        threaded = _is_big(self.pending[0][1])
+        threaded = _is_big(self.pending[0])
         fn = partial(self._process_some, threaded=threaded)
         self.job = asyncio.ensure_future(self.store.write(fn, durable=False, threaded=threaded))
         self.job.add_done_callback(self._done)
@@ -169,10 +185,10 @@ class Inbox:
         for i in range(_JOB_MAX if not threaded else 1):
             if not self.pending or time.perf_counter() > deadline:
                 return
-            if i > 0 and _is_big(self.pending[0][1]):
+            if i > 0 and _is_big(self.pending[0]):
                 return
-            webhook_id, payload, correlation_id = self.pending.popleft()
-            apply_stored(tx, self.ctx, webhook_id, payload, correlation_id, now)
+            job = self.pending.popleft()
+            apply_stored(tx, self.ctx, job.webhook_id, job.payload, job.correlation_id, now)
 
     def _done(self, job: asyncio.Future[None]) -> None:
         self.job = None

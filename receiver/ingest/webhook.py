@@ -12,18 +12,14 @@ from aiohttp import web
 
 from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
-from receiver.http.errors import JSONHTTPError
+from receiver.http.errors import ClientAborted, JSONHTTPError
 from receiver.http.state import app_state
-from receiver.ingest.inbox import Inbox, store_raw
+from receiver.ingest.inbox import OFF_LOOP_BYTES, Inbox, store_raw
 from receiver.metrics import WEBHOOKS
 from receiver.model.payload import Payload, PayloadError, parse_payload
 from receiver.store.base import StoreError
 
 log = structlog.get_logger("receiver.ingest")
-# Bodies above this are decoded and validated in a thread: a 10 MB webhook takes over a
-# second of CPU, which on the loop would stall every other request (health probes too).
-# Small ones stay inline, where a thread hop would cost more than the work.
-INLINE_MAX = 256 * 1024
 # The inbox that processes stored webhooks; set by the service beside APP_STATE.
 INBOX = web.AppKey("inbox", Inbox)
 
@@ -43,16 +39,19 @@ def decode_body(raw: bytes) -> tuple[str, Payload]:
 
 async def handle_webhook(request: web.Request) -> web.Response:
     """The Alertmanager webhook endpoint."""
-    code = 500
     try:
         response = await _handle(request)
-        code = response.status
-        return response
     except web.HTTPException as exc:
-        code = exc.status
+        WEBHOOKS.labels(str(exc.status)).inc()
         raise
-    finally:
-        WEBHOOKS.labels(str(code)).inc()
+    except ClientAborted:
+        # Nothing was answered: counted as an incomplete body where it was read.
+        raise
+    except BaseException:
+        WEBHOOKS.labels("500").inc()
+        raise
+    WEBHOOKS.labels(str(response.status)).inc()
+    return response
 
 
 async def _handle(request: web.Request) -> web.Response:
@@ -66,17 +65,22 @@ async def _handle(request: web.Request) -> web.Response:
             field="Content-Type",
         )
     raw = await read_capped(request, rt.config.web.max_body_bytes)
-    if len(raw) > INLINE_MAX:
+    # A big body is decoded, stored and processed off the event loop, whatever its alert
+    # count: a few alerts with large annotations cost as much as many small ones.
+    big = len(raw) > OFF_LOOP_BYTES
+    if big:
         text, payload = await asyncio.to_thread(decode_body, raw)
     else:
         text, payload = decode_body(raw)
     now = time.time()
     try:
-        webhook_id = await rt.store.write(lambda tx: store_raw(tx, text, correlation_id, now))
+        webhook_id = await rt.store.write(
+            lambda tx: store_raw(tx, text, correlation_id, now), threaded=big
+        )
     except StoreError as exc:
         log.error("webhook_not_stored", error=str(exc))
         raise JSONHTTPError(503, "could not store the webhook; retry later") from None
-    request.app[INBOX].submit(webhook_id, payload, correlation_id)
+    request.app[INBOX].submit(webhook_id, payload, correlation_id, size=len(raw))
     log.debug("webhook_stored", webhook_id=webhook_id, alerts=len(payload.alerts))
     return web.json_response(
         {"status": "stored", "correlation_id": correlation_id, "webhook_id": webhook_id}

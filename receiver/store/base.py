@@ -54,10 +54,11 @@ class Store(Protocol):
     # Why the last commit failed; None once one has succeeded (what readiness reports).
     commit_error: str | None
 
-    async def write(self, fn: Callable[[Tx], R], durable: bool = True) -> R:
+    async def write(self, fn: Callable[[Tx], R], durable: bool = True, threaded: bool = False) -> R:
         """Run `fn(tx)` in the writer; returns its result once committed, raises
         StoreError when the commit fails. `durable=False` marks bookkeeping whose loss
-        in a power cut costs little, which may commit without a sync of its own."""
+        in a power cut costs little, which may commit without a sync of its own;
+        `threaded=True` marks a long job (a large webhook) to run off the event loop."""
         ...
 
     async def read(self, fn: Callable[[Tx], R]) -> R:

@@ -4,10 +4,12 @@ slow or half-open connections are cut, and SIGTERM ends open event streams."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import signal
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,13 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.integration.receiver_harness import ReceiverProcess, am_alert, am_payload, wait_for
+from tests.integration.receiver_harness import (
+    ReceiverProcess,
+    am_alert,
+    am_payload,
+    post_webhook,
+    wait_for,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -265,3 +273,188 @@ async def test_sigterm_ends_open_event_streams(tmp_path: Path) -> None:
         assert "sse_streams_ending" in events and "unhandled_error" not in events
     finally:
         rx.stop()
+
+
+# Limits and timeouts on webhook bodies (issue 16): a receiver with a short body read
+# timeout, room for a 40 MB body, and a route whose first notification is an hour away,
+# so a big webhook's cost is its ingestion and processing, not the outbox's.
+BODY_TIMEOUT = 2.0
+LIMITS = {
+    "web": {"body_read_timeout": f"{BODY_TIMEOUT:g}s", "max_body_bytes": 64 << 20},
+    "default_route": {"escalation": "later"},
+    "escalation_policies": [{"name": "later", "steps": [{"after": "1h", "channels": ["log"]}]}],
+}
+WEBHOOK_HEAD = (
+    b"POST /webhook/alertmanager HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+)
+
+
+@pytest.fixture(scope="module")
+def lim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+    r = ReceiverProcess(tmp_path_factory.mktemp("limits"), LIMITS).start_blocking()
+    yield r
+    r.stop()
+
+
+def rss_bytes(rx: ReceiverProcess) -> int:
+    assert rx.proc is not None
+    status = Path(f"/proc/{rx.proc.pid}/status").read_text()
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
+    return int(kib) * 1024
+
+
+async def test_huge_timestamps_are_400_and_memory_stays_bounded(lim: ReceiverProcess) -> None:
+    """2 MB timestamps of a valid shape (a long fraction) used to be accepted and kept as
+    parse-cache keys: 210 webhooks held 340 MB. Now each is a 400 naming its field."""
+    before = rss_bytes(lim)
+    fraction = "1" * (2 << 20)
+    async with aiohttp.ClientSession() as s:
+        for i in range(210):
+            alerts = [am_alert(f"ts{i}-{k}") for k in range(4)]
+            key = ("startsAt", "endsAt")[i % 2]
+            alerts[3][key] = f"2024-05-01T10:00:00.{i:06d}{fraction}Z"
+            status, doc = await post_webhook(s, lim.url, am_payload(f"ts{i}", alerts))
+            assert (status, doc.get("field")) == (400, f"alerts[3].{key}"), doc
+        status, doc = await post_webhook(s, lim.url, am_payload("ts-ok", [am_alert("ok")]))
+        assert status == 200, doc
+    grown = rss_bytes(lim) - before
+    assert grown < 64 << 20, f"RSS grew by {grown >> 20} MiB over 210 refused webhooks"
+
+
+async def _trickle(port: int) -> tuple[float, bytes]:
+    """Announce a 100 kB body and send one byte of it every half second; how long the
+    connection stayed open and what the receiver answered."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(WEBHOOK_HEAD + b"Content-Length: 100000\r\n\r\n")
+    start = time.monotonic()
+    got = b""
+    try:
+        while time.monotonic() - start < 30:
+            if not got:
+                writer.write(b" ")
+                await writer.drain()
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 0.5)
+            except TimeoutError:
+                continue
+            if not chunk:
+                break
+            got += chunk
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+    return time.monotonic() - start, got
+
+
+async def test_trickling_bodies_are_cut_while_a_normal_client_is_served(
+    lim: ReceiverProcess,
+) -> None:
+    selector = 'tocsin_receiver_request_bodies_incomplete_total{reason="timeout"}'
+    timeouts = await lim.metric(selector)
+    tasks = [asyncio.create_task(_trickle(lim.port)) for _ in range(200)]
+    await asyncio.sleep(BODY_TIMEOUT / 2)
+    async with aiohttp.ClientSession() as s:
+        status, doc = await post_webhook(s, lim.url, am_payload("normal", [am_alert("n1")]))
+    assert status == 200, doc
+    results = await asyncio.gather(*tasks)
+    held = max(t for t, _ in results)
+    assert held < BODY_TIMEOUT + 5, f"a trickling connection was held {held:.1f}s"
+    answered = [got for _, got in results if got.startswith(b"HTTP/1.1 408")]
+    # A byte sent just as the server closes can make the kernel reset the connection
+    # and drop the answer in flight, so a few may see only the close.
+    assert len(answered) >= 190, [got[:40] for _, got in results if got not in answered]
+    assert all(b'"field": "body"' in got for got in answered)
+    assert await lim.metric(selector) == timeouts + 200
+    await lim.incident_id("normal")
+
+
+async def test_client_abort_mid_body_is_no_500_and_one_log_line(lim: ReceiverProcess) -> None:
+    selector = 'tocsin_receiver_request_bodies_incomplete_total{reason="client_abort"}'
+    aborted = await lim.metric(selector)
+    before = len(lim.log().splitlines())
+    socks = []
+    for i in range(40):
+        s = socket.create_connection(("127.0.0.1", lim.port), timeout=10)
+        framing = (
+            b"Content-Length: 100000\r\n\r\n"
+            if i % 2
+            else b"Transfer-Encoding: chunked\r\n\r\n1000\r\n"
+        )
+        s.sendall(WEBHOOK_HEAD + framing + b'{"version": "4", "alerts": [')
+        socks.append(s)
+    await asyncio.sleep(0.5)
+    for s in socks:
+        s.close()
+    await wait_for(
+        lambda: _metric_is(lim, selector, aborted + 40), 10, what="all 40 aborts counted"
+    )
+    assert await lim.metric('tocsin_receiver_webhooks_total{code="500"}') == 0
+    lines = [json.loads(line) for line in lim.log().splitlines()[before:]]
+    assert [d["event"] for d in lines].count("request_body_aborted") == 40
+    assert not [d for d in lines if "exception" in d or d["level"] == "error"], lines
+    assert "Traceback" not in lim.log()
+
+
+async def _metric_is(rx: ReceiverProcess, selector: str, value: float) -> bool:
+    return await rx.metric(selector) == value
+
+
+async def test_corrupt_gzip_is_400_naming_body(lim: ReceiverProcess) -> None:
+    before = len(lim.log().splitlines())
+    good = gzip.compress(json.dumps(am_payload("gz", [am_alert("gz1")])).encode())
+    gz_head = WEBHOOK_HEAD + b"Content-Encoding: gzip\r\nConnection: close\r\n"
+    status, body = raw_request(lim.port, gz_head + b"Content-Length: %d\r\n\r\n" % len(good), good)
+    assert status == 200, body
+    for bad in (good[:10] + bytes(b ^ 0xFF for b in good[10:]), b"not gzip at all, plainly"):
+        head = gz_head + b"Content-Length: %d\r\n\r\n" % len(bad)
+        status, body = raw_request(lim.port, head, bad)
+        doc = json.loads(body)
+        assert (status, doc["field"]) == (400, "body"), doc
+        assert "gzip" in doc["error"]
+    assert await lim.metric('tocsin_receiver_webhooks_total{code="500"}') == 0
+    lines = [json.loads(line) for line in lim.log().splitlines()[before:]]
+    assert not [d for d in lines if d["level"] == "error"], lines
+
+
+async def test_megabyte_webhook_with_few_alerts_does_not_stall_health(
+    lim: ReceiverProcess,
+) -> None:
+    """500 alerts with 80 KB of annotations each (40 MB): under the alert-count threshold,
+    so before the fix it was stored and processed on the event loop."""
+    alerts = []
+    for i in range(500):
+        alert = am_alert(f"fat{i}")
+        alert["annotations"] = {f"note{k}": f"{i}-{k}-" + "y" * 20_000 for k in range(4)}
+        alerts.append(alert)
+    body = json.dumps(am_payload("fat", alerts)).encode()
+    latencies: list[float] = []
+    done = asyncio.Event()
+
+    async def probe() -> None:
+        async with aiohttp.ClientSession() as s:
+            while not done.is_set():
+                t = time.perf_counter()
+                async with s.get(lim.url + "/-/healthy") as r:
+                    assert r.status == 200
+                latencies.append(time.perf_counter() - t)
+                await asyncio.sleep(0.01)
+
+    task = asyncio.create_task(probe())
+    start = time.perf_counter()
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(
+            lim.url + "/webhook/alertmanager",
+            data=body,
+            headers={"Content-Type": "application/json"},
+        ) as r,
+    ):
+        assert r.status == 200, await r.text()
+    await lim.incident_id("fat")
+    elapsed = time.perf_counter() - start
+    done.set()
+    await task
+    print(f"40 MB webhook: {elapsed:.2f}s to an incident, slowest /-/healthy {max(latencies):.3f}s")
+    assert len(latencies) >= 3
+    assert max(latencies) < elapsed / 4, (max(latencies), elapsed)

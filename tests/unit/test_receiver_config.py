@@ -31,7 +31,7 @@ def test_values_that_break_the_service_are_rejected(tmp_path: Path) -> None:
     found = _problems(
         tmp_path,
         """
-web: {max_body_bytes: -5}
+web: {max_body_bytes: -5, body_read_timeout: 0s}
 outbox: {concurrency: 0, max_attempts: 0, backoff_initial: 10m, backoff_max: 1m}
 storm: {threshold: -1, window: 0s}
 retention: 0s
@@ -39,6 +39,7 @@ retention: 0s
     )
     assert found == {
         "web.max_body_bytes": "expected an integer at least 1, got -5",
+        "web.body_read_timeout": "expected a duration greater than 0, got 0s",
         "outbox.concurrency": "expected an integer at least 1, got 0",
         "outbox.max_attempts": "expected an integer at least 1, got 0",
         "outbox.backoff_initial": "expected no more than backoff_max",

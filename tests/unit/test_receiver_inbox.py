@@ -46,6 +46,10 @@ async def _store(store: SqliteStore, doc: dict[str, Any], cid: str) -> int:
     return await store.write(lambda tx: store_raw(tx, text, cid, time.time()))
 
 
+def _size(doc: dict[str, Any]) -> int:
+    return len(json.dumps(doc).encode())
+
+
 async def _states(store: SqliteStore) -> list[str]:
     rows = await store.read(lambda tx: tx.all("SELECT state FROM webhooks ORDER BY id"))
     return [r["state"] for r in rows]
@@ -70,7 +74,7 @@ async def test_full_database_is_retried_while_running(
     transient = _counter("transient")
     _limit_pages(store, 0)
     for webhook_id, doc, i in zip(ids, docs, range(3), strict=True):
-        inbox.submit(webhook_id, parse_payload(doc), f"cid-{i}")
+        inbox.submit(webhook_id, parse_payload(doc), f"cid-{i}", _size(doc))
     await wait_for(lambda: inbox.recovery is not None, 10, what="recovery mode")
     assert await _states(store) == ["received"] * 3
     await asyncio.sleep(0.6)
@@ -89,11 +93,11 @@ async def test_submissions_during_recovery_are_not_missed(store: SqliteStore) ->
     first = am_payload("first", [am_alert("a", note="x" * 60_000)])
     wid = await _store(store, first, "c1")
     _limit_pages(store, 0)
-    inbox.submit(wid, parse_payload(first), "c1")
+    inbox.submit(wid, parse_payload(first), "c1", _size(first))
     await wait_for(lambda: inbox.recovery is not None, 10, what="recovery mode")
     _limit_pages(store, None)
     later = am_payload("later", [am_alert("b")])
-    inbox.submit(await _store(store, later, "c2"), parse_payload(later), "c2")
+    inbox.submit(await _store(store, later, "c2"), parse_payload(later), "c2", _size(later))
     await wait_for(lambda: inbox.idle.is_set(), 10, what="the inbox to catch up")
     assert await _states(store) == ["processed", "processed"]
     assert inbox.recovery is None and not inbox.pending

@@ -15,6 +15,7 @@ from receiver.model.payload import (
     INT64_MAX,
     LABELS_MAX,
     STRING_MAX,
+    TIMESTAMP_MAX,
     PayloadError,
     parse_payload,
     parse_timestamp,
@@ -120,6 +121,14 @@ def test_nanosecond_and_zero_timestamps() -> None:
     with pytest.raises(PayloadError) as err:
         parse_timestamp("2024-13-01T00:00:00Z", "alerts[0].startsAt")
     assert err.value.field == "alerts[0].startsAt"
+
+
+def test_timestamps_longer_than_the_cap_are_refused_before_parsing() -> None:
+    longest = "2024-01-01T00:00:00." + "1" * (TIMESTAMP_MAX - 26) + "+02:00"
+    assert len(longest) == TIMESTAMP_MAX and parse_timestamp(longest, "f")[1] is not None
+    with pytest.raises(PayloadError) as err:
+        parse_timestamp(longest[:20] + "1" + longest[20:], "alerts[3].endsAt")
+    assert err.value.field == "alerts[3].endsAt" and "64-character" in err.value.message
 
 
 def test_missing_fingerprint_is_derived_from_labels() -> None:
