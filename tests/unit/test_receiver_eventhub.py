@@ -3,6 +3,9 @@ too old id, a subscriber that fell behind), each missed event counted as a metri
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from receiver.http.eventhub import EventHub, Subscription
 from receiver.metrics import REGISTRY
 
@@ -82,3 +85,23 @@ async def test_a_subscriber_that_falls_behind_is_reset_and_counted() -> None:
     hub.unsubscribe(slow)
     hub.publish("incident", {"n": 7})
     assert _drain(slow) == [] and _dropped() == before + 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    published=st.integers(0, 40),
+    window=st.integers(1, 16),
+    last=st.integers(0, 45),
+)
+def test_resuming_from_any_id_is_exact_or_a_reset(published: int, window: int, last: int) -> None:
+    hub = EventHub(replay=window)
+    for n in range(1, published + 1):
+        hub.publish("incident", {"n": n})
+    sub = hub.subscribe(f"{hub.epoch}-{last}")
+    if last > published:
+        assert sub.reset == "unknown_id"
+    elif last < published - window:
+        assert sub.reset == "too_old"
+    else:
+        assert sub.reset is None
+        assert [e.data["n"] for e in sub.backlog] == list(range(last + 1, published + 1))
