@@ -111,6 +111,13 @@ def _assert_times_are_rfc3339(doc: Any, where: str = "$") -> None:
         assert not 1e9 <= doc <= 1e11, f"{where} = {doc!r} looks like a Unix timestamp"
 
 
+def _assert_no_errors_logged(receiver: ReceiverProcess) -> None:
+    """Nothing went wrong on the way (a delivery task that raised would be retried by the
+    next outbox pass, so the events would still come, only later)."""
+    errors = [line for line in receiver.log().splitlines() if '"level": "error"' in line]
+    assert errors == []
+
+
 def _config(sink: Sink, dead_url: str) -> dict[str, Any]:
     return {
         "auth": {"tokens": [{"name": "ops", "roles": ["admin", "ingest"], "token": TOKEN}]},
@@ -178,6 +185,7 @@ async def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(
         seqs = [_seq(e) for e in all_along.events]
         assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))
         assert len({e["id"].split("-")[0] for e in all_along.events}) == 1
+        _assert_no_errors_logged(receiver)
 
         stale = await SSE(receiver.url, last_event_id="0bad0bad-3").open()
         await wait_for(lambda: bool(stale.events), 10, what="reset event")
@@ -254,6 +262,7 @@ async def test_escalation_delivery_and_dead_letter_events_with_rfc3339_times(
         status, doc = await receiver.api("POST", "/api/v1/channels/good/test", TOKEN)
         assert status == 200 and doc["ok"], doc
         _assert_times_are_rfc3339(doc, "channels/good/test")
+        _assert_no_errors_logged(receiver)
     finally:
         await sse.close()
         receiver.stop()
