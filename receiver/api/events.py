@@ -13,10 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from typing import Literal
 
 import structlog
 from aiohttp import web
+from aiohttp_sse import EventSourceResponse
 
 from receiver.http.errors import JSONHTTPError
 from receiver.http.eventhub import ID_RE, Event, EventHub, Subscription
@@ -24,6 +24,7 @@ from receiver.http.state import app_state, require
 
 log = structlog.get_logger("receiver.events")
 _KEEPALIVE = 15.0
+_SEND_TIMEOUT = 60.0
 
 
 class Streams:
@@ -64,66 +65,66 @@ async def stream(request: web.Request) -> web.StreamResponse:
     streams = request.app[STREAMS]
     if streams.closing.is_set():
         raise web.HTTPServiceUnavailable(reason="shutting down")
-    resp = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-cache",
-            # Proxies such as nginx would otherwise buffer the stream.
-            "X-Accel-Buffering": "no",
-        }
-    )
+    # The library pings every _KEEPALIVE seconds, sets the no-buffering header for
+    # proxies and aborts a client that stops reading for _SEND_TIMEOUT.
+    resp = EventSourceResponse(sep="\n", ping_interval=_KEEPALIVE, send_timeout=_SEND_TIMEOUT)
     await resp.prepare(request)
     sub = hub.subscribe(last_id)
     # Taken at once, with no await since subscribing, so no event falls in between.
     first = [hub.take_reset(sub, last_id)] if sub.reset else sub.backlog
-    stop = asyncio.ensure_future(streams.closing.wait())
     streams.open += 1
     try:
         await resp.write(b": connected\n\n")
         for event in first:
-            await resp.write(frame(event))
+            await _send(resp, event)
             last_id = event.id
-        await _live(resp, hub, sub, stop, last_id)
-        await resp.write(b"event: shutdown\ndata: {}\n\n")
-    except ConnectionResetError:
+        if await _live(resp, hub, sub, streams.closing, last_id):
+            await resp.send("{}", event="shutdown")
+    except (ConnectionResetError, TimeoutError):
         pass
     finally:
         streams.open -= 1
-        stop.cancel()
         hub.unsubscribe(sub)
-    with contextlib.suppress(ConnectionResetError):
+        resp.stop_streaming()
+    with contextlib.suppress(ConnectionResetError, RuntimeError):
         await resp.write_eof()
     return resp
 
 
+async def _send(resp: EventSourceResponse, event: Event) -> None:
+    await resp.send(json.dumps(event.data), id=event.id, event=event.kind)
+
+
 async def _live(
-    resp: web.StreamResponse,
+    resp: EventSourceResponse,
     hub: EventHub,
     sub: Subscription,
-    stop: asyncio.Task[Literal[True]],
+    closing: asyncio.Event,
     last_id: str | None,
-) -> None:
-    """Write live events until `stop`; a keep-alive comment when idle, and a reset once
-    the subscriber has drained what it was sent before it fell behind."""
-    while not stop.done():
-        if sub.reset and sub.queue.empty():
-            event = hub.take_reset(sub, last_id)
-            await resp.write(frame(event))
+) -> bool:
+    """Send live events until the receiver shuts down (True) or the client has gone
+    (False: the library's ping failed); a reset once the subscriber has drained what it
+    was sent before it fell behind."""
+    stop = asyncio.ensure_future(closing.wait())
+    gone = asyncio.ensure_future(resp.wait())
+    try:
+        while not stop.done() and not gone.done():
+            if sub.reset and sub.queue.empty():
+                event = hub.take_reset(sub, last_id)
+            else:
+                get = asyncio.ensure_future(sub.queue.get())
+                await asyncio.wait({get, stop, gone}, return_when=asyncio.FIRST_COMPLETED)
+                if not get.done():
+                    # Cancelling a pending Queue.get loses no item: it is only taken on wake-up.
+                    get.cancel()
+                    continue
+                event = get.result()
+            await _send(resp, event)
             last_id = event.id
-            continue
-        get = asyncio.ensure_future(sub.queue.get())
-        done, _ = await asyncio.wait(
-            {get, stop}, timeout=_KEEPALIVE, return_when=asyncio.FIRST_COMPLETED
-        )
-        if get not in done:
-            # Cancelling a pending Queue.get loses no item: it is only taken on wake-up.
-            get.cancel()
-            if not stop.done():
-                await resp.write(b": keepalive\n\n")
-            continue
-        event = get.result()
-        await resp.write(frame(event))
-        last_id = event.id
+        return stop.done()
+    finally:
+        stop.cancel()
+        gone.cancel()
 
 
 async def _end_streams(app: web.Application) -> None:
