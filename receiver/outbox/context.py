@@ -14,7 +14,8 @@ from receiver.config import Config
 
 class OutboxContext(Protocol):
     """`dispatch` hands freshly committed rows to the worker; `wake_outbox` asks it to
-    look at the table (timers, folded rows, replays)."""
+    look at the table (timers, folded rows, replays); `publish` tells event subscribers
+    (deliveries, dead letters)."""
 
     @property
     def config(self) -> Config: ...
@@ -24,3 +25,6 @@ class OutboxContext(Protocol):
 
     @property
     def dispatch(self) -> Callable[[list[dict[str, Any]]], None]: ...
+
+    @property
+    def publish(self) -> Callable[[str, dict[str, Any]], None]: ...

@@ -80,6 +80,7 @@ def insert_notification_row(
     )
     return {
         "id": row_id,
+        "incident_id": incident_id,
         "channel": channel,
         "kind": kind,
         "idempotency_key": key,

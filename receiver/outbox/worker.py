@@ -19,6 +19,7 @@ from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
 from receiver.model.notification import Notification
 from receiver.outbox.context import OutboxContext
 from receiver.outbox.digest import fold, folded_channels, make_digest
+from receiver.outbox.events import publish_outcome
 from receiver.outbox.record import record_attempt
 from receiver.outbox.send import send, to_notification
 from receiver.outbox.throttle import TokenBucket
@@ -168,11 +169,11 @@ class OutboxWorker:
                 notification_id=notification.id,
                 channel=notification.channel,
             ):
-                await self._send_and_record(notification)
+                await self._send_and_record(notification, row["incident_id"])
         finally:
             self.finished.add(row["id"])
 
-    async def _send_and_record(self, n: Notification) -> None:
+    async def _send_and_record(self, n: Notification, incident_id: int | None) -> None:
         channel = self.channels.get(n.channel)
         async with self.sems.setdefault(n.channel, asyncio.Semaphore(1)):
             started = time.time()
@@ -192,6 +193,7 @@ class OutboxWorker:
         if outcome == "stale":
             return
         NOTIFICATIONS.labels(n.channel, outcome).inc()
+        publish_outcome(self.ctx.publish, n, incident_id, result, outcome)
         # Deliveries are counted and stored with their attempts; a line for each one at
         # info would cost more than the rest of the notification's bookkeeping.
         level = log.debug if result.ok else log.warning

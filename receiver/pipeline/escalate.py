@@ -12,6 +12,7 @@ from receiver.metrics import ESCALATIONS
 from receiver.model.timeline import timeline
 from receiver.outbox.create import enqueue, notified_channels
 from receiver.pipeline.context import Context
+from receiver.pipeline.publish import publish_after_commit
 from receiver.pipeline.work import Webhook
 from receiver.store.base import Row, Tx
 
@@ -60,14 +61,18 @@ def _fire(tx: Tx, ctx: Context, row: Row, now: float) -> list[int]:
     ids: list[int] = []
     if step >= len(steps):
         last = len(steps) - 1
-        ids += enqueue(tx, ctx, incident_id, steps[last].channels, "escalation", now, last)
+        queued = enqueue(tx, ctx, incident_id, steps[last].channels, "escalation", now, last)
+        ids += queued
         ESCALATIONS.inc()
         timeline(tx, incident_id, now, "escalation_repeat", policy=policy.name, step=last)
+        _publish_step(tx, ctx, incident_id, policy.name, last, steps[last].channels, queued, True)
     while step < len(steps) and inc["created_at"] + steps[step].after <= now:
         kind = "firing" if step == 0 else "escalation"
-        ids += enqueue(tx, ctx, incident_id, steps[step].channels, kind, now, step)
+        queued = enqueue(tx, ctx, incident_id, steps[step].channels, kind, now, step)
+        ids += queued
         ESCALATIONS.inc()
         timeline(tx, incident_id, now, "escalation_step", policy=policy.name, step=step)
+        _publish_step(tx, ctx, incident_id, policy.name, step, steps[step].channels, queued)
         step += 1
     due: float | None
     if step < len(steps):
@@ -82,6 +87,28 @@ def _fire(tx: Tx, ctx: Context, row: Row, now: float) -> list[int]:
         (step, due, 1 if due is not None else 0, incident_id, row["policy"]),
     )
     return ids
+
+
+def _publish_step(
+    tx: Tx,
+    ctx: Context,
+    incident_id: int,
+    policy: str,
+    step: int,
+    channels: list[str],
+    notification_ids: list[int],
+    repeat: bool = False,
+) -> None:
+    """An `escalation` event for SSE subscribers: which step fired and what it queued."""
+    data = {
+        "incident_id": incident_id,
+        "policy": policy,
+        "step": step,
+        "repeat": repeat,
+        "channels": list(channels),
+        "notification_ids": notification_ids,
+    }
+    publish_after_commit(tx, ctx, "escalation", data)
 
 
 def fire_repeats(tx: Tx, ctx: Context, now: float) -> list[int]:

@@ -1,9 +1,18 @@
-"""Incident changes for Server-Sent Events subscribers, published once committed."""
+"""Events for Server-Sent Events subscribers (incident changes, escalation steps),
+published once committed; timestamps are RFC 3339 strings, as in the REST API."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from receiver.model.snapshot import iso
 from receiver.pipeline.context import Context
 from receiver.store.base import Tx
+
+
+def publish_after_commit(tx: Tx, ctx: Context, kind: str, data: dict[str, Any]) -> None:
+    """Publish one event to SSE subscribers once `tx` commits (never if it rolls back)."""
+    tx.after_commit(lambda: ctx.publish(kind, data))
 
 
 def publish_incident(tx: Tx, ctx: Context, incident_id: int, change: str) -> None:
@@ -14,5 +23,6 @@ def publish_incident(tx: Tx, ctx: Context, incident_id: int, change: str) -> Non
     )
     if row is None:
         return
-    event = {"change": change, **row}
-    tx.after_commit(lambda: ctx.publish("incident", event))
+    publish_after_commit(
+        tx, ctx, "incident", {"change": change, **row, "updated_at": iso(row["updated_at"])}
+    )

@@ -71,8 +71,12 @@ async def test_defaults_cli_sse_backup_restore(tmp_path: Path) -> None:
 
         async def listen() -> None:
             async with aiohttp.ClientSession() as s, s.get(url + "/api/v1/events") as r:
+                kind = b""
                 async for line in r.content:
-                    if line.startswith(b"data: "):
+                    if line.startswith(b"event: "):
+                        kind = line[7:].strip()
+                    # Deliveries are events too; this test follows the incident's changes.
+                    if line.startswith(b"data: ") and kind == b"incident":
                         events.append(json.loads(line[6:]))
 
         listener = asyncio.create_task(listen())
