@@ -11,6 +11,9 @@ from receiver.http.correlation import Handler
 from receiver.http.errors import JSONHTTPError
 
 _NAME_MAX = 64
+# A scrape config's `params:` and probe checks that add a cache-buster are normal for
+# these, and they take no parameters whose misspelling could change an answer.
+_LENIENT = ("/metrics", "/-/")
 
 
 @web.middleware
@@ -19,6 +22,8 @@ async def known_query_only(request: web.Request, handler: Handler) -> web.Stream
     info = request.match_info
     if request.query and info.http_exception is None:
         canonical = info.route.resource.canonical if info.route.resource else ""
+        if canonical.startswith(_LENIENT):
+            return await handler(request)
         allowed = query_parameters(canonical, request.method)
         unknown = sorted(set(request.query) - allowed) if allowed is not None else []
         # Names are clipped: the whole URL is the caller's, and may be kilobytes long.
