@@ -105,7 +105,7 @@ class SqliteStore:
         self._writer = connect(path, "NORMAL" if explicit else synchronous)
         migrate(self._writer)
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
-        self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"))) if explicit else None
+        self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"), path)) if explicit else None
         self._checkpointer = Checkpointer(path)
         self._queue: asyncio.Queue[_Job | None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -114,7 +114,8 @@ class SqliteStore:
         self._readers_lock = threading.Lock()
         self._open = True
         self.batches = 0
-        # Why the last commit failed; None once one has succeeded (readiness).
+        # Why the last commit failed (or, with syncs, could not be synced); None once one
+        # has succeeded (readiness).
         self.commit_error: str | None = None
 
     @property
@@ -247,7 +248,8 @@ class SqliteStore:
                 outcomes = self._run_jobs(conn, batch)
             if conn.in_transaction:
                 conn.execute("COMMIT")
-                self.commit_error = None
+                if self._syncs is None:
+                    self.commit_error = None
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
@@ -276,6 +278,9 @@ class SqliteStore:
             return
 
         def synced(sync_error: BaseException | None) -> None:
+            # A commit whose WAL cannot be synced is not durable: its webhooks were
+            # refused, so the store is not ready until a sync succeeds again.
+            self.commit_error = None if sync_error is None else str(sync_error)
             for job, result, error, _ in outcomes:
                 _settle(job, result, sync_error or error)
 
