@@ -12,7 +12,8 @@ from pathlib import Path
 import structlog
 from aiohttp import web
 
-from receiver.commands.config_file import load_or_report
+from receiver.commands import exit_codes
+from receiver.commands.config_file import check_or_report
 from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
@@ -99,15 +100,17 @@ def is_loopback(host: str) -> bool:
 def run(args: argparse.Namespace) -> int:
     logs.setup(args.log_level, args.log_format, machine="json")
     log = structlog.get_logger("receiver")
-    config = load_or_report(args.config_file, prefix="config error: ")
-    if config is None:
-        return 1
-    add_secrets(secrets_in(config))
     try:
         host, port = split_listen(args.listen)
     except ValueError as exc:
         print(f"--web.listen-address: {exc}", file=sys.stderr)
-        return 2
+        return exit_codes.USAGE
+    # Exactly what check-config checks, templates included: a problem found only when
+    # the first alert arrives would be found too late.
+    config = check_or_report(args.config_file, prefix="config error: ")
+    if config is None:
+        return exit_codes.CONFIG_PROBLEM
+    add_secrets(secrets_in(config))
     if not is_loopback(host) and not config.auth.tokens and not args.insecure:
         print(
             f"refusing to listen on {args.listen}: no API tokens are configured (auth.tokens),"
@@ -115,15 +118,15 @@ def run(args: argparse.Namespace) -> int:
             " tokens, listen on 127.0.0.1, or pass --web.insecure to accept the risk.",
             file=sys.stderr,
         )
-        return 2
+        return exit_codes.REFUSED
     if not config.auth.tokens:
         log.warning("auth_disabled", reason="no auth.tokens configured", listen=args.listen)
     try:
         asyncio.run(_serve(config, args.storage, host, port, args.idle_timeout))
     except OSError as exc:
         print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return 0
+        return exit_codes.FAILURE
+    return exit_codes.OK
 
 
 async def _serve(config: Config, storage: Path, host: str, port: int, idle_timeout: float) -> None:
