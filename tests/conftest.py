@@ -44,6 +44,7 @@ _PACKAGES = {
     "alertmanager": "prometheus-alertmanager",
     "amtool": "prometheus-alertmanager",
     "promtool": "prometheus",
+    "systemd-analyze": "systemd",
 }
 
 
