@@ -6,7 +6,7 @@ import contextlib
 from functools import partial
 
 from receiver.ingest.inbox import store_raw
-from receiver.store.base import Store, StoreError, Tx
+from receiver.store.base import Store, StoreError, SyncError, Tx
 
 
 async def store_webhook(store: Store, body: str, correlation_id: str, now: float) -> int:
@@ -26,20 +26,15 @@ async def store_webhook(store: Store, body: str, correlation_id: str, now: float
 
     try:
         return await store.write(insert)
-    except StoreError:
+    except SyncError:
+        # Committed (a failed commit leaves nothing behind), so take it back. Best
+        # effort: if this fails too, the restart replays the row like any other.
         if inserted:
-            forget = partial(_forget, webhook_id=inserted[0], correlation_id=correlation_id, at=now)
-            # Best effort: if this fails too, the restart replays the row like any other.
             with contextlib.suppress(StoreError):
-                await store.write(forget, durable=False)
+                await store.write(partial(_forget, webhook_id=inserted[0]), durable=False)
         raise
 
 
-def _forget(tx: Tx, webhook_id: int, correlation_id: str, at: float) -> None:
-    # Matched on more than the id: after a rolled-back insert, SQLite may reuse the id
-    # for another webhook.
-    tx.execute(
-        "DELETE FROM webhooks WHERE id = ? AND correlation_id = ? AND received_at = ?"
-        " AND state = 'received'",
-        (webhook_id, correlation_id, at),
-    )
+def _forget(tx: Tx, webhook_id: int) -> None:
+    # Unless a recovery sweep got to it first: then its alerts already count, as stored.
+    tx.execute("DELETE FROM webhooks WHERE id = ? AND state = 'received'", (webhook_id,))

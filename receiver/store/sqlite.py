@@ -117,6 +117,9 @@ class SqliteStore:
         # Why the last commit failed (or, with syncs, could not be synced); None once one
         # has succeeded (readiness).
         self.commit_error: str | None = None
+        # Whether commit_error is a failed sync: only a sync clears that one, since
+        # commits without a sync of their own go on succeeding meanwhile.
+        self._sync_failed = False
 
     @property
     def is_open(self) -> bool:
@@ -248,12 +251,13 @@ class SqliteStore:
                 outcomes = self._run_jobs(conn, batch)
             if conn.in_transaction:
                 conn.execute("COMMIT")
-                if self._syncs is None:
+                if not self._sync_failed:
                     self.commit_error = None
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
             self.commit_error = str(exc)
+            self._sync_failed = False
             if conn.in_transaction:
                 try:
                     conn.execute("ROLLBACK")
@@ -281,6 +285,7 @@ class SqliteStore:
             # A commit whose WAL cannot be synced is not durable: its webhooks were
             # refused, so the store is not ready until a sync succeeds again.
             self.commit_error = None if sync_error is None else str(sync_error)
+            self._sync_failed = sync_error is not None
             for job, result, error, _ in outcomes:
                 _settle(job, result, sync_error or error)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import structlog
 
-from receiver.store.base import StoreError
+from receiver.store.base import SyncError
 
 log = structlog.get_logger("receiver.store")
 
@@ -87,7 +87,7 @@ class SyncGroup:
                 await asyncio.to_thread(self.wal.sync)
             except OSError as exc:
                 log.error("store_sync_failed", error=str(exc), batches=len(group))
-                error = StoreError(f"could not sync the WAL: {exc}")
+                error = SyncError(f"could not sync the WAL: {exc}")
             for done in group:
                 done(error)
         self._running = None
