@@ -79,7 +79,11 @@ class Reloader:
         if result.ok:
             LAST_RELOAD_OK.set(1)
             LAST_RELOAD_TIME.set(time.time())
-            log.info("config_reloaded", config=self.service.config.source)
+            log.info(
+                "config_reloaded",
+                config=self.service.config.source,
+                restart_required=result.restart_required,
+            )
         else:
             LAST_RELOAD_OK.set(0)
             for problem in result.problems:
@@ -116,7 +120,8 @@ class Reloader:
         try:
             await self.service.reconfigure(cfg)
         except Exception as exc:
-            failed = f"{cfg.source}: could not start the channels: {exc}"
+            # A channel that cannot start (a bad CA file, say): nothing was switched yet.
+            failed = f"{cfg.source}: could not apply: {type(exc).__name__}: {exc}"
             return ReloadResult(problems=[redact_text(failed)])
         return ReloadResult(restart_required=fixed)
 

@@ -134,7 +134,7 @@ async def test_escalation_in_flight_follows_the_new_policy(tmp_path: Path) -> No
                 "name": "oncall",
                 "steps": [
                     {"after": "0s", "channels": ["a"]},
-                    {"after": "6s", "channels": [second]},
+                    {"after": "8s", "channels": [second]},
                 ],
             }
         ]
