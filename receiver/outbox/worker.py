@@ -15,6 +15,7 @@ from functools import partial
 import structlog
 
 from receiver.channels.base import Channel
+from receiver.config import Config
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
 from receiver.model.notification import Notification
 from receiver.outbox.context import OutboxContext
@@ -58,14 +59,13 @@ class OutboxWorker:
         self._event = asyncio.Event()
         self._stopping = False
 
-    def reconfigure(self, channels: dict[str, Channel]) -> None:
-        """Deliver through `channels` under the context's (new) config from now on.
+    def reconfigure(self, cfg: Config, channels: dict[str, Channel]) -> None:
+        """Deliver through `channels` with `cfg`'s rate limits and concurrency from now on.
 
         A channel keeps its rate-limit bucket (tokens and all) while its limit is the
         same, and its concurrency slots while `outbox.concurrency` is; deliveries in
         flight finish on the channel instance and slot they started with.
         """
-        cfg = self.ctx.config
         old = self.limits
         self.channels = channels
         self.buckets = {

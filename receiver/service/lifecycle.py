@@ -130,11 +130,13 @@ class Service:
 
         New channels are started first: if one cannot start, nothing has changed. The
         pipeline context is swapped by a job of the store's writer, so it falls between
-        two processing jobs and never inside one (large ones run on a thread). Queued
-        webhooks and outbox rows stay where they are and go on under `cfg`: escalations
-        follow the new policy from their next step, rows of a channel still configured go
-        through its new instance, and the old channels are closed once the deliveries
-        that started on them have finished.
+        two processing jobs and never inside one (large ones run on a thread). Until that
+        job has run, rows queued under either configuration are dispatched, so the
+        worker holds the old channels and the new ones meanwhile. Queued webhooks and
+        outbox rows stay where they are and go on under `cfg`: escalations follow the new
+        policy from their next step, rows of a channel still configured go through its
+        new instance, and the old channels are closed once the deliveries that may use
+        them have finished.
         """
         rt = self.runtime
         if rt is None:
@@ -142,7 +144,8 @@ class Service:
         auth = Authenticator(cfg.auth.tokens)
         router = Router.from_config(cfg)
         channels = await start_channels(cfg)
-        ctx = rt.ctx
+        ctx, old = rt.ctx, rt.channels
+        rt.worker.reconfigure(cfg, {**old, **channels})
 
         def swap(_: object) -> None:
             ctx.config, ctx.router = cfg, router
@@ -152,12 +155,11 @@ class Service:
         except StoreError:
             # A failing store may not have reached the job; swapping twice is harmless.
             swap(None)
-        in_flight = set(rt.worker.tasks)
-        old = rt.channels
-        rt.worker.reconfigure(channels)
+        rt.worker.reconfigure(cfg, channels)
         rt.channels, rt.config, rt.auth = channels, cfg, auth
         rt.state.config, rt.state.auth = cfg, auth
         self.config = cfg
+        in_flight = set(rt.worker.tasks)
         task = asyncio.create_task(_retire(old, in_flight), name="retire-channels")
         self._retiring.add(task)
         task.add_done_callback(self._retiring.discard)

@@ -75,7 +75,12 @@ class Reloader:
     async def reload(self) -> ReloadResult:
         """Check and apply the configuration file; the old one stays on any problem."""
         async with self._lock:
-            result = await self._reload()
+            try:
+                result = await self._reload()
+            except Exception as exc:
+                # Whatever went wrong, the old config runs on and the next SIGHUP is heard.
+                log.exception("config_reload_crashed")
+                result = ReloadResult(problems=[redact_text(f"{type(exc).__name__}: {exc}")])
         if result.ok:
             LAST_RELOAD_OK.set(1)
             LAST_RELOAD_TIME.set(time.time())
