@@ -7,21 +7,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from receiver.channels.options import ChannelSettings
 from receiver.config import Config
-from receiver.config_reader import embedded_defaults, read_config
+from receiver.service.config_check import check_config, default_config, load_config
 from servicekit.problems import ConfigError, Problem
 
-
-def load_config(path: str | Path) -> Config:
-    """Read and validate a config file, channel options included; raises ConfigError
-    with every problem."""
-    return read_config(path, ChannelSettings())
-
-
-def default_config() -> Config:
-    """Embedded defaults: every alert to the `log` channel."""
-    return embedded_defaults(ChannelSettings())
+__all__ = ["check_or_report", "default_config", "load_config", "load_or_report", "print_problems"]
 
 
 def print_problems(problems: Sequence[Problem], prefix: str = "") -> None:
@@ -37,4 +27,15 @@ def load_or_report(path: Path | None, prefix: str = "") -> Config | None:
         return load_config(path) if path else default_config()
     except ConfigError as exc:
         print_problems(exc.problems, prefix)
+        return None
+
+
+def check_or_report(path: Path | None, prefix: str = "") -> Config | None:
+    """`check_config(path)` (every check `check-config` runs, templates included), or
+    None after printing every problem and their count to stderr."""
+    try:
+        return check_config(path)
+    except ConfigError as exc:
+        print_problems(exc.problems, prefix)
+        print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return None

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from receiver.channels.base import Channel, channel_types
+from receiver.commands import exit_codes
 from receiver.commands.config_file import load_or_report
 from receiver.config import Config
 from receiver.model.digest import digest_entry, digest_snapshot
@@ -121,7 +122,7 @@ def preview(channel: Channel, notification: Notification) -> str:
 def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config_file)
     if config is None:
-        return 1
+        return exit_codes.CONFIG_PROBLEM
     if args.payload is not None:
         try:
             data = json.loads(args.payload.read_text(encoding="utf-8"))

@@ -7,15 +7,18 @@ import asyncio
 import ipaddress
 import signal
 import sys
+import threading
 from pathlib import Path
 
 import structlog
 from aiohttp import web
 
-from receiver.commands.config_file import load_or_report
+from receiver.commands import exit_codes
+from receiver.commands.config_file import check_or_report
 from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
+from receiver.service.reload import Reloader
 from servicekit import logs
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
@@ -97,53 +100,81 @@ def is_loopback(host: str) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
+    # SIGHUP's default action would end the process; one that arrives before the event
+    # loop runs is kept and served as a reload once the service runs.
+    early_hup = threading.Event()
+    signal.signal(signal.SIGHUP, lambda *_: early_hup.set())
     logs.setup(args.log_level, args.log_format, machine="json")
     log = structlog.get_logger("receiver")
-    config = load_or_report(args.config_file, prefix="config error: ")
-    if config is None:
-        return 1
-    add_secrets(secrets_in(config))
     try:
         host, port = split_listen(args.listen)
     except ValueError as exc:
         print(f"--web.listen-address: {exc}", file=sys.stderr)
-        return 2
-    if not is_loopback(host) and not config.auth.tokens and not args.insecure:
+        return exit_codes.USAGE
+    # Exactly what check-config checks, templates included: a problem found only when
+    # the first alert arrives would be found too late.
+    config = check_or_report(args.config_file, prefix="config error: ")
+    if config is None:
+        return exit_codes.CONFIG_PROBLEM
+    add_secrets(secrets_in(config))
+    tokens_required = not is_loopback(host) and not args.insecure
+    if tokens_required and not config.auth.tokens:
         print(
             f"refusing to listen on {args.listen}: no API tokens are configured (auth.tokens),"
             " so anyone who can reach it could post alerts and ack incidents. Configure"
             " tokens, listen on 127.0.0.1, or pass --web.insecure to accept the risk.",
             file=sys.stderr,
         )
-        return 2
+        return exit_codes.REFUSED
     if not config.auth.tokens:
         log.warning("auth_disabled", reason="no auth.tokens configured", listen=args.listen)
     try:
-        asyncio.run(_serve(config, args.storage, host, port, args.idle_timeout))
+        asyncio.run(_serve(args, config, host, port, tokens_required, early_hup))
     except OSError as exc:
         print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    return 0
+        return exit_codes.FAILURE
+    return exit_codes.OK
 
 
-async def _serve(config: Config, storage: Path, host: str, port: int, idle_timeout: float) -> None:
+async def _serve(
+    args: argparse.Namespace,
+    config: Config,
+    host: str,
+    port: int,
+    tokens_required: bool,
+    early_hup: threading.Event,
+) -> None:
     log = structlog.get_logger("receiver")
+    loop = asyncio.get_running_loop()
+    hup = asyncio.Event()
+    loop.add_signal_handler(signal.SIGHUP, hup.set)
+    if early_hup.is_set():
+        hup.set()
     # The store's COMMITs (fsync) and reads run in threads that need the GIL back when
     # they finish; with the default 5 ms switch interval a busy loop delays each by that.
     sys.setswitchinterval(0.0002)
-    service = Service(config, storage)
+    service = Service(config, args.storage)
     rt = await service.start()
-    runner = make_runner(make_app(rt), idle_timeout)
+    reloader = Reloader(service, args.config_file, tokens_required)
+    runner = make_runner(make_app(rt, reloader), args.idle_timeout)
     await runner.setup()
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    reloads = asyncio.create_task(_reload_on_hup(hup, reloader), name="reload-on-sighup")
     try:
         await web.TCPSite(runner, host, port, backlog=1024).start()
         log.info("listening", address=f"{host}:{port}")
         await stop.wait()
         log.info("shutting_down")
     finally:
+        reloads.cancel()
         await runner.cleanup()
         await service.stop()
+
+
+async def _reload_on_hup(hup: asyncio.Event, reloader: Reloader) -> None:
+    while True:
+        await hup.wait()
+        hup.clear()
+        await reloader.reload()

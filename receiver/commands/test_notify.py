@@ -17,6 +17,7 @@ from pathlib import Path
 
 from receiver.api.channels import test_incident
 from receiver.channels.base import SendResult, channel_types
+from receiver.commands import exit_codes
 from receiver.commands.config_file import load_or_report
 from receiver.config import Config
 from receiver.model.notification import Notification
@@ -59,7 +60,7 @@ async def send_test(config: Config, name: str) -> SendResult:
 def run(args: argparse.Namespace) -> int:
     config = load_or_report(args.config_file)
     if config is None:
-        return 1
+        return exit_codes.CONFIG_PROBLEM
     if args.channel not in config.channels:
         known = ", ".join(sorted(config.channels))
         print(f"unknown channel {args.channel!r} (configured: {known})", file=sys.stderr)

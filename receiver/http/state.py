@@ -14,10 +14,15 @@ from receiver.pipeline.context import Context
 from receiver.store.base import Store
 
 
-@dataclass(frozen=True)
+@dataclass
 class AppState:
     """The started receiver's parts the request handlers share: its configuration, the
-    store, the pipeline context, the authenticator and the event hub for SSE."""
+    store, the pipeline context, the authenticator and the event hub for SSE.
+
+    A reload replaces `config` and `auth` in place (the aiohttp app's own state is
+    frozen once it serves), so each request sees the configuration current when it
+    looks.
+    """
 
     config: Config
     store: Store

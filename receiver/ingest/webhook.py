@@ -14,7 +14,8 @@ from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import ClientAborted, JSONHTTPError
 from receiver.http.state import app_state
-from receiver.ingest.inbox import OFF_LOOP_BYTES, Inbox, store_raw
+from receiver.ingest.inbox import OFF_LOOP_BYTES, Inbox
+from receiver.ingest.storing import store_webhook
 from receiver.metrics import WEBHOOKS
 from receiver.model.payload import Payload, PayloadError, parse_payload
 from receiver.store.base import StoreError
@@ -74,9 +75,7 @@ async def _handle(request: web.Request) -> web.Response:
         text, payload = decode_body(raw)
     now = time.time()
     try:
-        webhook_id = await rt.store.write(
-            lambda tx: store_raw(tx, text, correlation_id, now), threaded=big
-        )
+        webhook_id = await store_webhook(rt.store, text, correlation_id, now, threaded=big)
     except StoreError as exc:
         log.error("webhook_not_stored", error=str(exc))
         raise JSONHTTPError(503, "could not store the webhook; retry later") from None

@@ -15,6 +15,7 @@ from functools import partial
 import structlog
 
 from receiver.channels.base import Channel
+from receiver.config import Config
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
 from receiver.model.notification import Notification
 from receiver.outbox.context import OutboxContext
@@ -45,6 +46,9 @@ class OutboxWorker:
             if cc.rate_limit is not None
         }
         self.sems = {name: asyncio.Semaphore(cfg.outbox.concurrency) for name in cfg.channels}
+        # What `buckets` and `sems` were made for, so a reload keeps them while unchanged.
+        self.limits = {name: cc.rate_limit for name, cc in cfg.channels.items()}
+        self.concurrency = cfg.outbox.concurrency
         self.inflight: set[int] = set()
         # Finished rows stay in `inflight` until the next pass starts: a pass whose read
         # began before their outcome committed would otherwise see them still pending.
@@ -55,6 +59,30 @@ class OutboxWorker:
         self._fold_task: asyncio.Task[None] | None = None
         self._event = asyncio.Event()
         self._stopping = False
+
+    def reconfigure(self, cfg: Config, channels: dict[str, Channel]) -> None:
+        """Deliver through `channels` with `cfg`'s rate limits and concurrency from now on.
+
+        A channel keeps its rate-limit bucket (tokens and all) while its limit is the
+        same, and its concurrency slots while `outbox.concurrency` is; deliveries in
+        flight finish on the channel instance and slot they started with.
+        """
+        old = self.limits
+        self.channels = channels
+        self.buckets = {
+            name: self.buckets[name]
+            if name in self.buckets and old.get(name) == cc.rate_limit
+            else TokenBucket(cc.rate_limit)
+            for name, cc in cfg.channels.items()
+            if cc.rate_limit is not None
+        }
+        self.limits = {name: cc.rate_limit for name, cc in cfg.channels.items()}
+        if cfg.outbox.concurrency != self.concurrency:
+            self.sems = {}
+            self.concurrency = cfg.outbox.concurrency
+        for name in cfg.channels:
+            self.sems.setdefault(name, asyncio.Semaphore(self.concurrency))
+        self.wake()
 
     def wake(self) -> None:
         """Called after a commit that queued notifications."""

@@ -12,6 +12,7 @@ from receiver.ingest.webhook import INBOX, handle_webhook
 from receiver.metrics import REGISTRY
 from receiver.service.lifecycle import Runtime
 from receiver.service.probes import PROBE, CommitProbe, healthy, ready
+from receiver.service.reload import RELOADER, Reloader, reload_endpoint
 
 
 async def metrics(_: web.Request) -> web.Response:
@@ -20,16 +21,18 @@ async def metrics(_: web.Request) -> web.Response:
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
-def make_app(rt: Runtime) -> web.Application:
-    """Build the application for a started Runtime."""
+def make_app(rt: Runtime, reloader: Reloader) -> web.Application:
+    """Build the application for a started Runtime and the reloader of its config."""
     # The webhook handler enforces its own (configurable) cap while streaming.
     app = web.Application(middlewares=[correlation], client_max_size=1 << 20)
     app[APP_STATE] = rt.app_state()
     app[INBOX] = rt.inbox
     app[PROBE] = CommitProbe()
+    app[RELOADER] = reloader
     app.router.add_post("/webhook/alertmanager", handle_webhook)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/-/healthy", healthy)
     app.router.add_get("/-/ready", ready)
+    app.router.add_post("/-/reload", reload_endpoint)
     api.setup_all(app)
     return app

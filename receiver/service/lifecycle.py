@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -21,6 +21,7 @@ from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import timers
 from receiver.pipeline.context import Context
+from receiver.pipeline.router import Router
 from receiver.store.backup import db_path
 from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
@@ -31,6 +32,7 @@ from receiver.templates import TemplateRenderer
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
 RETENTION_EVERY = 600.0
+RETIRE_WAIT = 300.0
 
 
 @dataclass
@@ -45,10 +47,14 @@ class Runtime:
     hub: EventHub
     channels: dict[str, Channel]
     inbox: Inbox
+    state: AppState = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.state = AppState(self.config, self.store, self.ctx, self.auth, self.hub)
 
     def app_state(self) -> AppState:
-        """What the request handlers use."""
-        return AppState(self.config, self.store, self.ctx, self.auth, self.hub)
+        """What the request handlers use (one object, updated in place on reload)."""
+        return self.state
 
 
 class Service:
@@ -60,6 +66,8 @@ class Service:
         self.runtime: Runtime | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._collector: StoreCollector | None = None
+        # Old channels closing once the deliveries started before a reload finish.
+        self._retiring: set[asyncio.Task[None]] = set()
 
     async def start(self) -> Runtime:
         """Open the store, start the channels, replay webhooks left unprocessed, register
@@ -69,13 +77,7 @@ class Service:
         hub = EventHub()
         ctx = Context.from_config(cfg)
         ctx.publish = hub.publish
-        templates = TemplateRenderer(cfg.templates_dir)
-        types = channel_types()
-        channels: dict[str, Channel] = {}
-        for name, cc in cfg.channels.items():
-            channel = types[cc.type](name, cc.options, templates)
-            await channel.start()
-            channels[name] = channel
+        channels = await start_channels(cfg)
         worker = OutboxWorker(store, ctx, channels)
         ctx.wake_outbox = worker.wake
         ctx.dispatch = worker.submit
@@ -116,10 +118,51 @@ class Service:
         if self._collector is not None:
             REGISTRY.unregister(self._collector)
             self._collector = None
+        if self._retiring:
+            await asyncio.wait(self._retiring)
         for ch in rt.channels.values():
             await ch.close()
         await rt.store.close()
         self.runtime = None
+
+    async def reconfigure(self, cfg: Config) -> None:
+        """Run on `cfg` from now on, without a restart (a reload; `cfg` is fully checked).
+
+        New channels are started first: if one cannot start, nothing has changed. The
+        pipeline context is swapped by a job of the store's writer, so it falls between
+        two processing jobs and never inside one (large ones run on a thread). Until that
+        job has run, rows queued under either configuration are dispatched, so the
+        worker holds the old channels and the new ones meanwhile. Queued webhooks and
+        outbox rows stay where they are and go on under `cfg`: escalations follow the new
+        policy from their next step, rows of a channel still configured go through its
+        new instance, and the old channels are closed once the deliveries that may use
+        them have finished.
+        """
+        rt = self.runtime
+        if rt is None:
+            raise RuntimeError("the service is not started")
+        auth = Authenticator(cfg.auth.tokens)
+        router = Router.from_config(cfg)
+        channels = await start_channels(cfg)
+        ctx, old = rt.ctx, rt.channels
+        rt.worker.reconfigure(cfg, {**old, **channels})
+
+        def swap(_: object) -> None:
+            ctx.config, ctx.router = cfg, router
+
+        try:
+            await rt.store.write(swap, durable=False)
+        except StoreError:
+            # A failing store may not have reached the job; swapping twice is harmless.
+            swap(None)
+        rt.worker.reconfigure(cfg, channels)
+        rt.channels, rt.config, rt.auth = channels, cfg, auth
+        rt.state.config, rt.state.auth = cfg, auth
+        self.config = cfg
+        in_flight = set(rt.worker.tasks)
+        task = asyncio.create_task(_retire(old, in_flight), name="retire-channels")
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
 
     async def _scheduler(self, rt: Runtime) -> None:
         while True:
@@ -143,3 +186,33 @@ class Service:
             except StoreError as exc:
                 log.error("retention_failed", error=str(exc))
             await asyncio.sleep(RETENTION_EVERY)
+
+
+async def start_channels(cfg: Config) -> dict[str, Channel]:
+    """An instance of every configured channel, started, with the config's templates;
+    if one fails to start, those already started are closed and the error propagates."""
+    templates = TemplateRenderer(cfg.templates_dir)
+    types = channel_types()
+    channels: dict[str, Channel] = {}
+    try:
+        for name, cc in cfg.channels.items():
+            channel = types[cc.type](name, cc.options, templates)
+            channels[name] = channel
+            await channel.start()
+    except BaseException:
+        for channel in channels.values():
+            with contextlib.suppress(Exception):
+                await channel.close()
+        raise
+    return channels
+
+
+async def _retire(channels: dict[str, Channel], deliveries: set[asyncio.Task[None]]) -> None:
+    # Deliveries carry their own timeouts; RETIRE_WAIT bounds a channel that ignores its own.
+    if deliveries:
+        await asyncio.wait(deliveries, timeout=RETIRE_WAIT)
+    for channel in channels.values():
+        try:
+            await channel.close()
+        except Exception as exc:
+            log.warning("channel_close_failed", channel=channel.name, error=str(exc))

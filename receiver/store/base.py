@@ -20,6 +20,11 @@ class StoreError(Exception):
     """The store could not commit (disk full, I/O error, closed)."""
 
 
+class SyncError(StoreError):
+    """The job committed, but its commit could not be made durable (the WAL sync
+    failed): readers see its writes, its caller must not report them as stored."""
+
+
 class Tx(Protocol):
     """A transaction handle: execute statements and read rows as dicts."""
 

@@ -113,7 +113,7 @@ class SqliteStore:
         except BaseException:
             self._lock.release()
             raise
-        self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"))) if explicit else None
+        self._syncs = SyncGroup(WalSync(Path(f"{path}-wal"), path)) if explicit else None
         self._checkpointer = Checkpointer(path)
         self._queue: asyncio.Queue[_Job | None] | None = None
         self._task: asyncio.Task[None] | None = None
@@ -122,8 +122,12 @@ class SqliteStore:
         self._readers_lock = threading.Lock()
         self._open = True
         self.batches = 0
-        # Why the last commit failed; None once one has succeeded (readiness).
+        # Why the last commit failed (or, with syncs, could not be synced); None once one
+        # has succeeded (readiness).
         self.commit_error: str | None = None
+        # Whether commit_error is a failed sync: only a sync clears that one, since
+        # commits without a sync of their own go on succeeding meanwhile.
+        self._sync_failed = False
 
     @property
     def is_open(self) -> bool:
@@ -256,11 +260,13 @@ class SqliteStore:
                 outcomes = self._run_jobs(conn, batch)
             if conn.in_transaction:
                 conn.execute("COMMIT")
-                self.commit_error = None
+                if not self._sync_failed:
+                    self.commit_error = None
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
             self.commit_error = str(exc)
+            self._sync_failed = False
             if conn.in_transaction:
                 try:
                     conn.execute("ROLLBACK")
@@ -285,6 +291,10 @@ class SqliteStore:
             return
 
         def synced(sync_error: BaseException | None) -> None:
+            # A commit whose WAL cannot be synced is not durable: its webhooks were
+            # refused, so the store is not ready until a sync succeeds again.
+            self.commit_error = None if sync_error is None else str(sync_error)
+            self._sync_failed = sync_error is not None
             for job, result, error, _ in outcomes:
                 _settle(job, result, sync_error or error)
 

@@ -13,24 +13,41 @@ from pathlib import Path
 
 import structlog
 
-from receiver.store.base import StoreError
+from receiver.store.base import SyncError
 
 log = structlog.get_logger("receiver.store")
 
 
 class WalSync:
-    """fdatasync of the WAL file, reopened when SQLite replaces the file."""
+    """fdatasync of the WAL file that SQLite writes to.
 
-    def __init__(self, path: Path) -> None:
+    The writer keeps the WAL open for as long as the store is, so SQLite never replaces
+    it; a WAL (or database) file with another inode than the one first seen was removed
+    or replaced under the running receiver, and commits go to the old, unlinked file.
+    Syncing the new file would report them durable: that is an error instead, until the
+    original files are back.
+    """
+
+    def __init__(self, path: Path, database: Path | None = None) -> None:
         self.path = path
+        self.database = database
         self._fd: int | None = None
         self._inode = -1
+        self._db_inode = -1
 
     def sync(self) -> None:
-        """fdatasync the WAL (blocking); a new WAL file's directory is fsync'd first."""
+        """fdatasync the WAL (blocking); its directory is fsync'd when first opened.
+        Raises OSError when the files are gone or were replaced."""
         inode = os.stat(self.path).st_ino
-        if self._fd is None or inode != self._inode:
-            self.close()
+        if self.database is not None:
+            db_inode = os.stat(self.database).st_ino
+            if self._db_inode == -1:
+                self._db_inode = db_inode
+            elif db_inode != self._db_inode:
+                raise OSError(f"{self.database} was replaced under the running receiver")
+        if self._fd is not None and inode != self._inode:
+            raise OSError(f"{self.path} was replaced under the running receiver")
+        if self._fd is None:
             self._fd = os.open(self.path, os.O_RDONLY)
             self._inode = inode
             # A new WAL file's directory entry must be durable too.
@@ -70,7 +87,7 @@ class SyncGroup:
                 await asyncio.to_thread(self.wal.sync)
             except OSError as exc:
                 log.error("store_sync_failed", error=str(exc), batches=len(group))
-                error = StoreError(f"could not sync the WAL: {exc}")
+                error = SyncError(f"could not sync the WAL: {exc}")
             for done in group:
                 done(error)
         self._running = None

@@ -177,7 +177,7 @@ def test_check_config_renders_templates_strictly(
         tmp_path, "http://127.0.0.1:1", "https://127.0.0.1:1", tls.cert_file, TEMPLATES / "broken"
     )
     code, out2, err2 = run_cli(["check-config", str(broken)], capsys)
-    assert code == 1
+    assert code == 3
     assert "channels.ops-slack: template slack/default.title.txt" in err2
     assert "no_such_filter" in err2
     assert "slack/default.text.txt" in err2 and "syntax error" in err2
@@ -188,7 +188,7 @@ def test_check_config_renders_templates_strictly(
     (typo / "email" / "default.subject.txt").write_text("{{ alertnmae }}")
     path = write_config(tmp_path, "http://127.0.0.1:1", "https://127.0.0.1:1", tls.cert_file, typo)
     code, out3, err3 = run_cli(["check-config", str(path)], capsys)
-    assert code == 1
+    assert code == 3
     assert "slack/firing.txt is not a template tocsin uses" in err3
     assert "'alertnmae' is undefined" in err3
     for secret in secret_env.values():

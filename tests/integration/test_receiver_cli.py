@@ -36,7 +36,7 @@ def test_check_config(tmp_path: Path) -> None:
         "retention: forever\n"
     )
     out = cli("check-config", str(bad))
-    assert out.returncode == 1
+    assert out.returncode == 3
     assert "channels[0].url: required key is missing (a string)" in out.stderr
     assert "routes[0].channels[0]: unknown channel 'nope'" in out.stderr
     assert "retention: expected a duration" in out.stderr
@@ -59,7 +59,7 @@ def test_serve_refuses_open_address_without_tokens(tmp_path: Path) -> None:
         str(tmp_path / "d"),
         cwd=tmp_path,
     )
-    assert out.returncode == 2
+    assert out.returncode == 4
     assert "--web.insecure" in out.stderr and "no API tokens" in out.stderr
 
 
