@@ -83,7 +83,7 @@ EXPECTED = [
 def test_every_problem_of_a_channel_with_a_type_error(tmp_path: Path) -> None:
     config = write_config(tmp_path / "receiver.yml", {"channels": CHANNELS})
     out = run_module("receiver", "check-config", str(config))
-    assert out.returncode == 1, out
+    assert out.returncode == 3, out
     lines = out.stderr.splitlines()
     missing = [e for e in EXPECTED if not any(e in line for line in lines)]
     assert not missing, out.stderr

@@ -25,6 +25,7 @@ from receiver.api.openapi import document
 from receiver.commands.config_file import default_config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
+from receiver.service.reload import Reloader
 from tests.integration.receiver_harness import ReceiverProcess, am_alert, am_payload, post_webhook
 
 pytestmark = pytest.mark.integration
@@ -116,7 +117,7 @@ async def test_document_describes_exactly_the_routes_of_the_app(tmp_path: Path) 
     service = Service(default_config(), tmp_path / "data")
     runtime = await service.start()
     try:
-        app = make_app(runtime)
+        app = make_app(runtime, Reloader(service, None, tokens_required=False))
         # aiohttp answers HEAD with the GET handler; the document describes the GET.
         routes = {
             (route.resource.canonical, route.method.lower())

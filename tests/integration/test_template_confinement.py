@@ -1,6 +1,7 @@
 """`{% include %}` stays inside templates_dir: a symbolic link out of it is refused with a
-clear error (check-config) and the built-in template is used instead (serve), so the
-linked file's content never reaches a message; a link that stays inside still works."""
+clear error (check-config, and `serve` refuses to start on it); a link planted while the
+receiver runs makes it fall back to the built-in template, so the linked file's content
+never reaches a message; a link that stays inside still works."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from tests.integration.receiver_harness import (
     wait_for,
     write_config,
 )
-from tests.procs import run_module
+from tests.procs import free_port, run_module
 from tests.sinks.slack import SlackSink
 
 pytestmark = pytest.mark.integration
@@ -54,18 +55,30 @@ def test_check_config_reports_an_include_linking_out(tmp_path: Path) -> None:
         },
     )
     out = run_module("receiver", "check-config", str(config))
-    assert out.returncode == 1, out
+    assert out.returncode == 3, out
     assert "common/leak.txt" in out.stderr
     assert "resolves outside templates_dir" in out.stderr
     assert "default.footer.txt" not in out.stderr  # the link inside is fine
     assert OUTSIDE not in out.stdout + out.stderr
     assert "Traceback" not in out.stderr
+    served = run_module(
+        "receiver",
+        "serve",
+        f"--config.file={config}",
+        f"--web.listen-address=127.0.0.1:{free_port()}",
+    )
+    assert served.returncode == 3, served
+    assert "resolves outside templates_dir" in served.stderr
 
 
 async def test_serve_falls_back_to_the_builtin_and_never_sends_the_linked_file(
     tmp_path: Path,
 ) -> None:
     templates = _templates(tmp_path)
+    # Harmless at start-up (so serve's checks pass); swapped for the link once it runs.
+    leak = templates / "common" / "leak.txt"
+    leak.unlink()
+    leak.write_text("harmless {{ 1 }}")
     async with SlackSink() as sink:
         cfg = {
             "templates_dir": str(templates),
@@ -84,6 +97,8 @@ async def test_serve_falls_back_to_the_builtin_and_never_sends_the_linked_file(
             },
         }
         receiver = await ReceiverProcess(tmp_path, cfg).start()
+        leak.unlink()
+        leak.symlink_to(tmp_path / "outside" / "secret.txt")
         try:
             async with aiohttp.ClientSession() as s:
                 status, _ = await post_webhook(
