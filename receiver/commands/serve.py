@@ -19,6 +19,7 @@ from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
 from receiver.service.reload import Reloader
+from receiver.store.lock import StoreLocked
 from servicekit import logs
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
@@ -130,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
         log.warning("auth_disabled", reason="no auth.tokens configured", listen=args.listen)
     try:
         asyncio.run(_serve(args, config, host, port, tokens_required, early_hup))
+    except StoreLocked as exc:
+        # Not a listen failure: another receiver (or a restore) has the storage path.
+        print(f"cannot serve: {exc}", file=sys.stderr)
+        return exit_codes.FAILURE
     except OSError as exc:
         print(f"cannot serve on {args.listen}: {exc.strerror or exc}", file=sys.stderr)
         return exit_codes.FAILURE
