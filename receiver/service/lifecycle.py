@@ -181,8 +181,10 @@ class Service:
         while True:
             cutoff = time.time() - rt.config.retention
             try:
-                while n := await rt.store.write(partial(prune, older_than=cutoff)):
-                    log.info("retention_pruned", incidents=n)
+                while pruned := await rt.store.write(partial(prune, older_than=cutoff)):
+                    log.info(
+                        "retention_pruned", incidents=pruned.incidents, webhooks=pruned.webhooks
+                    )
             except StoreError as exc:
                 log.error("retention_failed", error=str(exc))
             await asyncio.sleep(RETENTION_EVERY)

@@ -1,21 +1,48 @@
-"""Prune resolved incidents (and what hangs off them) older than the retention period."""
+"""Prune resolved incidents (and what hangs off them), processed webhooks and delivered
+incident-less notifications older than the retention period."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from receiver.store.base import Tx
 
 _BATCH = 500
 
 
-def prune(tx: Tx, older_than: float) -> int:
-    """Delete up to a batch of incidents resolved before `older_than`; returns the count."""
+@dataclass(frozen=True)
+class Pruned:
+    """What one batch removed; false once there was nothing left to remove."""
+
+    incidents: int
+    webhooks: int
+
+    def __bool__(self) -> bool:
+        return bool(self.incidents or self.webhooks)
+
+
+def prune(tx: Tx, older_than: float) -> Pruned:
+    """Delete up to a batch of incidents resolved before `older_than`, and up to a batch
+    of processed webhooks received before it.
+
+    Webhooks are pruned on their own: a heartbeat or a flapping group sends one every
+    minute without any incident coming due, and the table would grow for ever. A
+    webhook still `received` is never deleted, whatever its age: it has not been
+    processed yet.
+    """
+    tx.execute(
+        "DELETE FROM webhooks WHERE id IN (SELECT id FROM webhooks"
+        " WHERE state IN ('processed', 'error') AND received_at < ? ORDER BY id LIMIT ?)",
+        (older_than, _BATCH),
+    )
+    webhooks = tx.rowcount()
     rows = tx.all(
         "SELECT id FROM incidents WHERE state = 'resolved' AND resolved_at < ? ORDER BY id LIMIT ?",
         (older_than, _BATCH),
     )
     ids = [(r["id"],) for r in rows]
     if not ids:
-        return 0
+        return Pruned(0, webhooks)
     tx.executemany(
         "DELETE FROM attempts WHERE notification_id IN"
         " (SELECT id FROM notifications WHERE incident_id = ?)",
@@ -31,7 +58,6 @@ def prune(tx: Tx, older_than: float) -> int:
     ):
         tx.executemany(f"DELETE FROM {table} WHERE incident_id = ?", ids)  # noqa: S608
     tx.executemany("DELETE FROM incidents WHERE id = ?", ids)
-    tx.execute("DELETE FROM webhooks WHERE received_at < ?", (older_than,))
     tx.execute(
         "DELETE FROM attempts WHERE notification_id IN (SELECT id FROM notifications"
         " WHERE incident_id IS NULL AND state IN ('delivered', 'digested') AND updated_at < ?)",
@@ -42,4 +68,4 @@ def prune(tx: Tx, older_than: float) -> int:
         " AND state IN ('delivered', 'digested') AND updated_at < ?",
         (older_than,),
     )
-    return len(ids)
+    return Pruned(len(ids), webhooks)

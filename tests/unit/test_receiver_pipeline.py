@@ -15,6 +15,7 @@ from receiver.model.snapshot import incident_snapshot, incident_snapshot_text
 from receiver.pipeline.context import Context
 from receiver.pipeline.stages import process
 from receiver.pipeline.work import Outcome
+from receiver.store.base import Tx
 from receiver.store.retention import prune
 from receiver.store.sqlite import SqliteStore
 from tests.integration.receiver_harness import am_alert, am_payload
@@ -58,8 +59,9 @@ async def test_dedup_staleness_and_retention(store: SqliteStore) -> None:
     unknown = await _send(store, ctx, am_payload("x", [am_alert("z", status="resolved")]))
     assert unknown.incident_id is None and unknown.duplicates == 1
 
-    assert await store.write(lambda tx: prune(tx, time.time() - 3600)) == 0
-    assert await store.write(lambda tx: prune(tx, time.time() + 1)) == 1
+    assert not await store.write(lambda tx: prune(tx, time.time() - 3600))
+    pruned = await store.write(lambda tx: prune(tx, time.time() + 1))
+    assert pruned.incidents == 1
     left = await store.read(lambda tx: tx.all("SELECT id FROM incidents"))
     assert left == [{"id": refire.incident_id}]
     orphans = await store.read(
@@ -78,3 +80,30 @@ async def test_snapshot_text_matches_snapshot(store: SqliteStore) -> None:
     text, _ = await store.read(lambda tx: incident_snapshot_text(tx, iid))
     doc = await store.read(lambda tx: incident_snapshot(tx, iid))
     assert json.loads(text) == doc
+
+
+async def test_retention_prunes_processed_webhooks_without_any_incident_due(
+    store: SqliteStore,
+) -> None:
+    now = time.time()
+
+    def webhooks(tx: Tx) -> None:
+        for state in ("processed", "error", "received"):
+            tx.execute(
+                "INSERT INTO webhooks (received_at, correlation_id, body, state)"
+                " VALUES (?, 'c', '{}', ?)",
+                (now - 7200, state),
+            )
+        tx.execute(
+            "INSERT INTO webhooks (received_at, correlation_id, body, state)"
+            " VALUES (?, 'c', '{}', 'processed')",
+            (now,),
+        )
+
+    await store.write(webhooks)
+    pruned = await store.write(lambda tx: prune(tx, now - 3600))
+    assert (pruned.incidents, pruned.webhooks) == (0, 2)
+    left = await store.read(lambda tx: tx.all("SELECT state FROM webhooks ORDER BY id"))
+    # Never processed: kept whatever its age. Newer than the cutoff: kept.
+    assert [r["state"] for r in left] == ["received", "processed"]
+    assert not await store.write(lambda tx: prune(tx, now - 3600))
