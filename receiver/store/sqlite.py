@@ -162,18 +162,24 @@ class SqliteStore:
         return await asyncio.to_thread(self.read_sync, fn)
 
     def read_sync(self, fn: Callable[[Any], R]) -> R:
-        """`read` on the calling thread, with that thread's own reader connection."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect(self.path, self.synchronous)
-            self._local.conn = conn
-            with self._readers_lock:
-                self._readers.append(conn)
-        conn.execute("BEGIN")
+        """`read` on the calling thread, with that thread's own reader connection;
+        StoreError when the database cannot be read."""
         try:
-            return fn(_Tx(conn))
-        finally:
-            conn.execute("COMMIT")
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = connect(self.path, self.synchronous)
+                self._local.conn = conn
+                with self._readers_lock:
+                    self._readers.append(conn)
+            conn.execute("BEGIN")
+            try:
+                return fn(_Tx(conn))
+            finally:
+                conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            # As StoreError, so the loops that read (outbox, scheduler, retention) log it
+            # and try again instead of ending for good on a raw sqlite3 exception.
+            raise StoreError(f"read failed: {exc}") from exc
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection."""

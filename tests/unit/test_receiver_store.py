@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from receiver.store.backup import InvalidBackup, backup, db_path
-from receiver.store.base import Tx
+from receiver.store.base import StoreError, Tx
 from receiver.store.checksum import ChecksumError, MissingChecksum, checksum_path
 from receiver.store.lock import DatabaseLock, StoreLocked
 from receiver.store.restore import restore
@@ -180,3 +180,14 @@ async def test_migrations_are_recorded(tmp_path: Path) -> None:
     assert conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] >= 1
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     conn.close()
+
+
+async def test_a_failed_read_is_a_store_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "receiver.db")
+    try:
+        with pytest.raises(StoreError, match="read failed: no such table"):
+            await store.read(lambda tx: tx.all("SELECT * FROM no_such_table"))
+        # The reader connection is still usable afterwards.
+        assert await store.read(lambda tx: tx.one("SELECT 1 AS one")) == {"one": 1}
+    finally:
+        await store.close()
