@@ -16,6 +16,7 @@ from receiver.commands.config_file import load_or_report
 from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
+from receiver.web import flags as web_flags
 from servicekit import logs
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
@@ -73,6 +74,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         help="close a connection that has not sent a complete request head within this"
         f" long, idle keep-alive included (default {DEFAULT_IDLE_TIMEOUT:g}s)",
     )
+    web_flags.add_arguments(p)
     p.add_argument("--log.level", dest="log_level", default="info", choices=logs.LEVELS)
     p.add_argument("--log.format", dest="log_format", default="auto", choices=logs.FORMATS)
     return p
@@ -103,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return 1
     add_secrets(secrets_in(config))
+    config = web_flags.apply(config, args)
     try:
         host, port = split_listen(args.listen)
     except ValueError as exc:

@@ -1,0 +1,91 @@
+// tocsin incidents page: live updates over the receiver's Server-Sent Events stream.
+// Rows are rendered by the server (escaped there); this file only fetches and places
+// them, so no alert text ever passes through script-built HTML.
+"use strict";
+
+(function () {
+  const body = document.body;
+  const live = body.dataset.live;
+  if (!live || typeof EventSource === "undefined") return;
+  const prefix = body.dataset.prefix || "";
+  const status = document.getElementById("live-status");
+  const pending = new Set();
+  let timer = null;
+
+  function setStatus(text, state) {
+    if (!status) return;
+    status.textContent = text;
+    status.dataset.state = state;
+  }
+
+  async function refreshCounts() {
+    const r = await fetch(prefix + "/counts", { credentials: "same-origin" });
+    if (!r.ok) return;
+    const counts = await r.json();
+    for (const [state, n] of Object.entries(counts)) {
+      const el = document.querySelector('[data-count="' + state + '"]');
+      if (el) el.textContent = String(n);
+    }
+  }
+
+  async function refreshRows() {
+    timer = null;
+    const ids = Array.from(pending).slice(0, 200);
+    ids.forEach((id) => pending.delete(id));
+    if (pending.size) timer = setTimeout(refreshRows, 0);
+    const query = new URLSearchParams(body.dataset.view || "");
+    ids.forEach((id) => query.append("id", String(id)));
+    const r = await fetch(prefix + "/rows?" + query.toString(), { credentials: "same-origin" });
+    if (!r.ok) return;
+    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    const fresh = doc.getElementById("fresh-rows");
+    const tbody = document.getElementById("rows");
+    if (!fresh || !tbody) return;
+    ids.forEach((id) => {
+      const old = document.getElementById("incident-" + id);
+      if (old) old.remove();
+    });
+    const rows = Array.from(fresh.content.querySelectorAll("tr"));
+    rows.reverse().forEach((row) => {
+      row.classList.add("changed");
+      tbody.insertBefore(document.importNode(row, true), tbody.firstChild);
+    });
+    refreshCounts();
+  }
+
+  function onIncident(event) {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch (e) {
+      return;
+    }
+    const id = Number(data.id);
+    if (!Number.isSafeInteger(id)) return;
+    if (live === "list") {
+      if (data.change === "created") {
+        const unread = document.getElementById("unread");
+        if (unread) unread.textContent = String(Number(unread.textContent || "0") + 1);
+      }
+      if (body.dataset.grouped) {
+        document.getElementById("stale").hidden = false;
+        refreshCounts();
+        return;
+      }
+      pending.add(id);
+      if (!timer) timer = setTimeout(refreshRows, 100);
+    } else if (live === "detail" && String(id) === body.dataset.incident) {
+      document.getElementById("stale").hidden = false;
+    }
+  }
+
+  // EventSource reconnects by itself and sends Last-Event-ID when the stream gave ids.
+  const source = new EventSource(prefix + "/events", { withCredentials: true });
+  source.addEventListener("open", () => {
+    setStatus("live", "open");
+    if (live === "list") refreshCounts();
+  });
+  source.addEventListener("error", () => setStatus("reconnecting…", "error"));
+  source.addEventListener("incident", onIncident);
+  source.addEventListener("shutdown", () => setStatus("receiver restarting…", "error"));
+})();
