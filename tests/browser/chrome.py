@@ -115,9 +115,11 @@ def incident(group: str, severity: str = "warning", **annotations: str) -> dict[
     """A one-alert firing payload for `group`."""
     alert = am_alert(f"fp-{group}", alertname=group, group=group, severity=severity)
     alert["annotations"].update(annotations)
-    return am_payload(
+    payload = am_payload(
         group, [alert], common={"group": group, "alertname": group, "severity": severity}
     )
+    payload["commonAnnotations"] = dict(alert["annotations"])
+    return payload
 
 
 def api(base: str, path: str, name: str) -> Any:
