@@ -10,7 +10,9 @@
   const prefix = body.dataset.prefix || "";
   const status = document.getElementById("live-status");
   const pending = new Set();
-  let timer = null;
+  // One rows request at a time: changes arriving meanwhile wait for the next, so a burst
+  // of events costs a few requests, and a lone change is fetched at once.
+  let inFlight = false;
 
   function setStatus(text, state) {
     if (!status) return;
@@ -29,10 +31,19 @@
   }
 
   async function refreshRows() {
-    timer = null;
+    if (inFlight || !pending.size) return;
+    inFlight = true;
+    try {
+      await fetchRows();
+    } finally {
+      inFlight = false;
+    }
+    refreshRows();
+  }
+
+  async function fetchRows() {
     const ids = Array.from(pending).slice(0, 200);
     ids.forEach((id) => pending.delete(id));
-    if (pending.size) timer = setTimeout(refreshRows, 0);
     const query = new URLSearchParams(body.dataset.view || "");
     ids.forEach((id) => query.append("id", String(id)));
     const r = await fetch(prefix + "/rows?" + query.toString(), { credentials: "same-origin" });
@@ -73,7 +84,7 @@
         return;
       }
       pending.add(id);
-      if (!timer) timer = setTimeout(refreshRows, 100);
+      refreshRows();
     } else if (live === "detail" && String(id) === body.dataset.incident) {
       document.getElementById("stale").hidden = false;
     }
