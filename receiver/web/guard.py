@@ -101,14 +101,15 @@ def set_session_cookie(request: web.Request, resp: web.StreamResponse, cookie: s
     )
 
 
-async def current(request: web.Request) -> Person | None:
+async def current(request: web.Request, open_anonymous: bool = False) -> Person | None:
     """The caller's live session as a Person (None without one). Without configured
-    tokens there is nobody to sign in as, so a session for `anonymous` is opened."""
+    tokens there is nobody to sign in as: with `open_anonymous` (a page being opened), a
+    session for `anonymous` is opened, which carries the CSRF token."""
     state = app_state(request)
     now = time.time()
     cookie = request.cookies.get(sessions.COOKIE, "")
     found = await sessions.lookup(state.store, cookie, now)
-    if found is None and not state.auth.enabled:
+    if found is None and open_anonymous and not state.auth.enabled:
         cookie, found = await sessions.create(
             state.store, ANONYMOUS, float(state.config.web.session_ttl), now
         )
@@ -132,7 +133,7 @@ def finish(request: web.Request, resp: web.StreamResponse) -> web.StreamResponse
 
 async def signed_in(request: web.Request) -> Person:
     """The caller, or a redirect to the sign-in page that comes back here afterwards."""
-    who = await current(request)
+    who = await current(request, open_anonymous=True)
     if who is None:
         target = prefix(request) + "/signin?next=" + quote(request.path_qs, safe="")
         raise web.HTTPSeeOther(target)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from receiver.store.base import Store, Tx
 
 COOKIE = "tocsin_session"
+# Beyond this many live sessions the oldest go first: a client opening session after
+# session (without auth, each first visit opens one) cannot grow the table without bound.
+MAX_SESSIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -30,12 +33,18 @@ def _digest(cookie: str) -> str:
 
 
 async def create(store: Store, name: str, ttl: float, now: float) -> tuple[str, Session]:
-    """A new session for `name`: (the cookie value, the session); expired ones are pruned."""
+    """A new session for `name`: (the cookie value, the session). Expired sessions are
+    pruned, and the oldest beyond MAX_SESSIONS - 1 so that this one fits."""
     cookie = secrets.token_urlsafe(32)
     session = Session(name, secrets.token_urlsafe(32), now + ttl)
 
     def insert(tx: Tx) -> None:
         tx.execute("DELETE FROM web_sessions WHERE expires_at < ?", (now,))
+        tx.execute(
+            "DELETE FROM web_sessions WHERE created_at <= (SELECT created_at FROM web_sessions"
+            " ORDER BY created_at DESC LIMIT 1 OFFSET ?)",
+            (MAX_SESSIONS - 1,),
+        )
         tx.execute(
             "INSERT INTO web_sessions (id_sha256, name, csrf, created_at, expires_at)"
             " VALUES (?, ?, ?, ?, ?)",

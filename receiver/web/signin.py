@@ -40,8 +40,8 @@ def _next(request: web.Request, raw: str) -> str:
 
 @page
 async def form(request: web.Request) -> web.StreamResponse:
-    """`GET {prefix}/signin`."""
-    if await current(request) is not None:
+    """`GET {prefix}/signin` (without configured tokens there is no one to sign in as)."""
+    if not app_state(request).auth.enabled or await current(request) is not None:
         raise web.HTTPSeeOther(_next(request, request.query.get("next", "")))
     token = secrets.token_urlsafe(24)
     context = {

@@ -11,8 +11,8 @@ import aiohttp
 import pytest
 from yarl import URL
 
-from tests.browser.chrome import TOKENS, receiver_config
-from tests.integration.receiver_harness import ReceiverProcess
+from tests.browser.chrome import TOKENS, incident, receiver_config
+from tests.integration.receiver_harness import ReceiverProcess, post_webhook
 
 pytestmark = pytest.mark.integration
 
@@ -147,5 +147,32 @@ async def test_the_route_prefix_flag_moves_the_page(tmp_path: Path) -> None:
                 assert resp.status == 200 and "EventSource" in await resp.text()
             async with s.get(r.url + "/", allow_redirects=False) as resp:
                 assert resp.status == 404
+    finally:
+        r.stop()
+
+
+async def test_without_tokens_a_visit_opens_an_anonymous_session_with_csrf(
+    tmp_path: Path,
+) -> None:
+    r = await ReceiverProcess(tmp_path).start()
+    try:
+        async with aiohttp.ClientSession() as s:
+            status, _ = await post_webhook(s, r.url, incident("Anon"))
+            assert status == 200
+        iid = await r.incident_id("Anon")
+        async with _client() as s:
+            async with s.get(r.url + "/signin", allow_redirects=False) as resp:
+                assert resp.status == 303 and resp.headers["Location"] == "/"
+            async with s.get(r.url + "/") as resp:
+                page = await resp.text()
+                assert "Signed in as <strong>anonymous</strong>" in page
+            url = f"{r.url}/incidents/{iid}/ack"
+            async with s.post(url, data={"comment": "x"}) as resp:
+                assert resp.status == 403 and (await resp.json())["field"] == "csrf"
+            form = {"csrf": _hidden(page, "csrf"), "comment": "on it"}
+            async with s.post(url, data=form, allow_redirects=False) as resp:
+                assert resp.status == 303
+        _, doc = await r.api("GET", f"/api/v1/incidents/{iid}")
+        assert doc["state"] == "acknowledged" and doc["acked_by"] == "anonymous"
     finally:
         r.stop()
