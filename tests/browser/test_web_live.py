@@ -117,3 +117,26 @@ def test_an_ack_in_one_session_appears_live_in_another(receiver: ReceiverProcess
         )
         assert watcher.find_element(By.CSS_SELECTOR, '[data-count="firing"]').text == "0"
         assert was_not_reloaded(watcher)
+
+
+def test_the_list_reconnects_after_a_receiver_restart(receiver: ReceiverProcess) -> None:
+    with chrome() as driver:
+        sign_in(driver, receiver.url, "vic")
+        wait_live(driver)
+        mark_page(driver)
+        receiver.stop()
+        wait_until(
+            lambda: (
+                driver.find_element(By.ID, "live-status").get_attribute("data-state") == "error"
+            ),
+            what="the page to notice the receiver went away",
+        )
+        receiver.start_blocking()
+        wait_live(driver)
+        post_webhook(receiver.url, incident("AfterRestart", "critical"))
+        row = wait_until(
+            lambda: driver.find_element(By.CSS_SELECTOR, "#rows tr[data-id]"),
+            what="a row after the restart",
+        )
+        assert "AfterRestart" in row.text
+        assert was_not_reloaded(driver)

@@ -90,13 +90,21 @@
     }
   }
 
-  // EventSource reconnects by itself and sends Last-Event-ID when the stream gave ids.
-  const source = new EventSource(prefix + "/events", { withCredentials: true });
-  source.addEventListener("open", () => {
-    setStatus("live", "open");
-    if (live === "list") refreshCounts();
-  });
-  source.addEventListener("error", () => setStatus("reconnecting…", "error"));
-  source.addEventListener("incident", onIncident);
-  source.addEventListener("shutdown", () => setStatus("receiver restarting…", "error"));
+  // EventSource reconnects by itself (sending Last-Event-ID when the stream gave ids), but
+  // gives up for good on an answer that is not a stream (a 503 while the receiver stops):
+  // then a new one is opened a little later.
+  function connect() {
+    const source = new EventSource(prefix + "/events", { withCredentials: true });
+    source.addEventListener("open", () => {
+      setStatus("live", "open");
+      if (live === "list") refreshCounts();
+    });
+    source.addEventListener("error", () => {
+      setStatus("reconnecting…", "error");
+      if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
+    });
+    source.addEventListener("incident", onIncident);
+    source.addEventListener("shutdown", () => setStatus("receiver restarting…", "error"));
+  }
+  connect();
 })();
