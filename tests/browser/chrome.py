@@ -150,3 +150,18 @@ def mark_page(driver: webdriver.Chrome) -> None:
 def was_not_reloaded(driver: webdriver.Chrome) -> bool:
     """Whether the page set by `mark_page` is still the same document."""
     return bool(driver.execute_script("return window.__sameDocument === 'yes';"))
+
+
+def api_action(base: str, incident: int, action: str, name: str) -> None:
+    """POST an incident action (ack, unack, resolve) to the JSON API as the token `name`."""
+    req = urllib.request.Request(
+        f"{base}/api/v1/incidents/{incident}/{action}",
+        data=b"{}",
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {TOKENS[name][1]}",
+            "Content-Type": "application/json",
+        },
+    )
+    with _DIRECT.open(req, timeout=30) as r:
+        assert r.status == 200

@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser.chrome import (
     TOKENS,
+    api_action,
     chrome,
     incident,
     incident_id,
@@ -82,6 +83,16 @@ async def test_an_alert_through_alertmanager_appears_in_the_open_list(
                 what="the firing count to go to 1",
             )
             assert driver.find_element(By.ID, "unread").text == "1"
+            # Resolved elsewhere (through the API), it leaves the firing list live.
+            api_action(receiver.url, int(str(row.get_attribute("data-id"))), "resolve", "alice")
+            wait_until(
+                lambda: driver.find_elements(By.CSS_SELECTOR, "#rows tr[data-id]") == [],
+                what="the resolved incident to leave the firing list",
+            )
+            wait_until(
+                lambda: driver.find_element(By.CSS_SELECTOR, '[data-count="resolved"]').text == "1",
+                what="the resolved count to go to 1",
+            )
             assert was_not_reloaded(driver)
     finally:
         am.stop()

@@ -52,15 +52,26 @@
     const fresh = doc.getElementById("fresh-rows");
     const tbody = document.getElementById("rows");
     if (!fresh || !tbody) return;
+    const rows = new Map();
+    fresh.content.querySelectorAll("tr[data-id]").forEach((row) => rows.set(row.dataset.id, row));
+    const added = [];
     ids.forEach((id) => {
       const old = document.getElementById("incident-" + id);
-      if (old) old.remove();
+      const row = rows.get(String(id));
+      if (row) row.classList.add("changed");
+      if (old && row) old.replaceWith(document.importNode(row, true));
+      else if (old) old.remove(); // it left this view (acked, resolved, filtered out)
+      else if (row) added.push(row);
     });
-    const rows = Array.from(fresh.content.querySelectorAll("tr"));
-    rows.reverse().forEach((row) => {
-      row.classList.add("changed");
-      tbody.insertBefore(document.importNode(row, true), tbody.firstChild);
-    });
+    // Newcomers go on top only where the newest belong: the first page, newest first.
+    if (added.length && body.dataset.insert) {
+      added.sort((a, b) => Number(b.dataset.id) - Number(a.dataset.id));
+      added.reverse().forEach((row) => {
+        tbody.insertBefore(document.importNode(row, true), tbody.firstChild);
+      });
+    } else if (added.length) {
+      document.getElementById("stale").hidden = false;
+    }
     refreshCounts();
   }
 
