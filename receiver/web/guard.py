@@ -86,17 +86,21 @@ def roles_of(request: web.Request, name: str) -> frozenset[str] | None:
     return frozenset().union(*found) if found else None
 
 
+def cookie_secure(request: web.Request) -> bool:
+    """Whether cookies get `Secure`: under TLS, or when people reach us by https (a proxy)."""
+    return request.secure or app_state(request).config.web.external_url.startswith("https://")
+
+
 def set_session_cookie(request: web.Request, resp: web.StreamResponse, cookie: str) -> None:
     """The session cookie: HttpOnly, SameSite=Strict, Secure under TLS, scoped to the page."""
     cfg = app_state(request).config.web
-    secure = request.secure or cfg.external_url.startswith("https://")
     resp.set_cookie(
         sessions.COOKIE,
         cookie,
         max_age=int(float(cfg.session_ttl)),
         path=prefix(request) or "/",
         httponly=True,
-        secure=secure,
+        secure=cookie_secure(request),
         samesite="Strict",
     )
 

@@ -19,7 +19,15 @@ from receiver.http.state import app_state
 from receiver.http.throttle import client_key
 from receiver.metrics import AUTH_FAILURES
 from receiver.web.forms import read_form
-from receiver.web.guard import csrf_matches, current, page, posted, prefix, set_session_cookie
+from receiver.web.guard import (
+    cookie_secure,
+    csrf_matches,
+    current,
+    page,
+    posted,
+    prefix,
+    set_session_cookie,
+)
 from receiver.web.render import render
 
 LOGIN_COOKIE = "tocsin_signin"
@@ -58,7 +66,7 @@ async def form(request: web.Request) -> web.StreamResponse:
         max_age=600,
         path=prefix(request) or "/",
         httponly=True,
-        secure=request.secure,
+        secure=cookie_secure(request),
         samesite="Strict",
     )
     return resp

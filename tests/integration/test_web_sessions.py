@@ -176,3 +176,22 @@ async def test_without_tokens_a_visit_opens_an_anonymous_session_with_csrf(
         assert doc["state"] == "acknowledged" and doc["acked_by"] == "anonymous"
     finally:
         r.stop()
+
+
+async def test_an_https_external_url_makes_the_cookie_secure(tmp_path: Path) -> None:
+    r = await ReceiverProcess(
+        tmp_path, receiver_config(), args=["--web.external-url=https://alerts.example/t/"]
+    ).start()
+    try:
+        async with _client() as s:
+            async with s.get(r.url + "/t/signin") as resp:
+                csrf = _hidden(await resp.text(), "csrf")
+            form = {"csrf": csrf, "token": TOKENS["vic"][1], "next": "/t/"}
+            async with s.post(r.url + "/t/signin", data=form, allow_redirects=False) as resp:
+                assert resp.status == 303 and resp.headers["Location"] == "/t/"
+                cookie = next(
+                    c for c in resp.headers.getall("Set-Cookie") if "tocsin_session=" in c
+                )
+        assert "Secure" in cookie and "Path=/t" in cookie
+    finally:
+        r.stop()
