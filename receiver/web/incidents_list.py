@@ -69,7 +69,7 @@ async def rows(request: web.Request) -> web.StreamResponse:
     ids = _ids(request)
     docs = await app_state(request).store.read(lambda tx: rows_by_id(tx, view, ids))
     context = {"prefix": prefix(request), "who": who, "items": docs, "view": view}
-    return await render("rows.html", context)
+    return finish(request, await render("rows.html", context))
 
 
 @page
@@ -78,7 +78,7 @@ async def tab_counts(request: web.Request) -> web.StreamResponse:
     await signed_in(request)
     require(request, "viewer")
     found = await app_state(request).store.read(counts)
-    return web.json_response(found)
+    return finish(request, web.json_response(found))
 
 
 def setup(app: web.Application, base: str) -> None:

@@ -12,7 +12,7 @@ from multidict import MultiMapping
 
 from receiver.api.incidents import STATES, list_incidents
 from receiver.http.errors import JSONHTTPError
-from receiver.matchers import Matcher, matches_all, parse_matcher
+from receiver.matchers import Matcher, matches_all, parse_matcher, split_matchers
 from receiver.model.snapshot import SEVERITY_ORDER, incident_dict
 from receiver.store.base import Row, Tx
 
@@ -74,8 +74,10 @@ def parse_view(q: MultiMapping[str]) -> View:
     texts = tuple(m for m in q.getall("match", []) if m.strip())
     matchers: list[Matcher] = []
     for text in texts:
+        # One field may hold several, comma-separated, as amtool's and Alertmanager's
+        # filters do (`{team="db",severity=~"critical|error"}`).
         try:
-            matchers.append(parse_matcher(text))
+            matchers += split_matchers(text)
         except ValueError as exc:
             raise JSONHTTPError(400, str(exc), field="match") from None
     group_by = q.get("group_by", "")

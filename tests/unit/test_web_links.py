@@ -73,3 +73,10 @@ def test_a_bad_matcher_names_the_field() -> None:
     with pytest.raises(JSONHTTPError) as err:
         parse_view(MultiDict(match='team="db'))
     assert '"field": "match"' in err.value.text
+
+
+def test_one_match_field_may_hold_several_matchers() -> None:
+    view = parse_view(MultiDict([("match", '{team="db",severity=~"critical|error"}')]))
+    assert [(m.name, m.op) for m in view.matchers] == [("team", "="), ("severity", "=~")]
+    joined = parse_view(MultiDict([("match", 'team="db"'), ("match", "a!=b")]))
+    assert parse_view(MultiDict([("match", ",".join(joined.match))])).matchers == (joined.matchers)
