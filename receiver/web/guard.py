@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from aiohttp import web
+from multidict import MultiDict
 
 import receiver.web.sessions as sessions
 from receiver.http.auth import IMPLIED, SESSION_IDENTITY
 from receiver.http.errors import JSONHTTPError
 from receiver.http.state import app_state
-from receiver.web.forms import read_form
+from receiver.web.forms import MAX_FIELDS, read_form
 
 PREFIX = web.AppKey("web_prefix", str)
 ANONYMOUS = "anonymous"
@@ -149,13 +150,15 @@ def csrf_matches(expected: str, given: str) -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-async def posted(request: web.Request) -> tuple[Person, dict[str, str]]:
+async def posted(
+    request: web.Request, max_fields: int = MAX_FIELDS
+) -> tuple[Person, MultiDict[str]]:
     """A state-changing request's caller and form, once its CSRF token matched:
     401 without a session, 403 naming `csrf` for a missing or wrong token."""
     who = await current(request)
     if who is None:
         raise JSONHTTPError(401, "not signed in", field="session", hint="sign in again")
-    form = await read_form(request)
+    form = await read_form(request, max_fields)
     if not csrf_matches(who.csrf, form.get("csrf", "")):
         raise JSONHTTPError(403, "missing or wrong CSRF token", field="csrf")
     return who, form

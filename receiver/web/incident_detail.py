@@ -21,7 +21,7 @@ from receiver.web.guard import finish, page, posted, prefix, signed_in
 from receiver.web.links import links_of
 from receiver.web.render import render
 
-_ACTIONS = {"ack": actions.ack, "unack": actions.unack, "resolve": actions.manual_resolve}
+ACTIONS = {"ack": actions.ack, "unack": actions.unack, "resolve": actions.manual_resolve}
 
 
 def audit_of(tx: Tx, incident_id: int) -> list[dict[str, Any]]:
@@ -63,7 +63,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
 
 
 def _action(name: str) -> Any:
-    fn = _ACTIONS[name]
+    fn = ACTIONS[name]
 
     @page
     async def handler(request: web.Request) -> web.StreamResponse:
@@ -85,5 +85,5 @@ def _action(name: str) -> Any:
 
 def setup(app: web.Application, base: str) -> None:
     app.router.add_get(base + "/incidents/{id}", detail)
-    for name in _ACTIONS:
+    for name in ACTIONS:
         app.router.add_post(f"{base}/incidents/{{id}}/{name}", _action(name))

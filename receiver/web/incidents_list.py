@@ -46,8 +46,17 @@ async def incidents(request: web.Request) -> web.StreamResponse:
         "since_iso": iso(previous) or "",
         "sorts": SORTS,
         "page_sizes": PAGE_SIZES,
+        "bulk_result": _bulk_result(request),
     }
     return finish(request, await render("list.html", context))
+
+
+def _bulk_result(request: web.Request) -> dict[str, str] | None:
+    """What the bulk action that redirected here reports (None when there was none)."""
+    q = request.query
+    doc = {"did": q.get("did", ""), "done": q.get("done", ""), "failed": q.get("failed", "")}
+    counts_ok = all(re.fullmatch(r"[0-9]{1,4}", doc[k]) for k in ("done", "failed"))
+    return doc if doc["did"] in ("ack", "unack", "resolve") and counts_ok else None
 
 
 def _ids(request: web.Request) -> list[int]:

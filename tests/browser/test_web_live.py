@@ -12,6 +12,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser.chrome import (
     TOKENS,
+    api,
     api_action,
     chrome,
     incident,
@@ -151,3 +152,30 @@ def test_the_list_reconnects_after_a_receiver_restart(receiver: ReceiverProcess)
         )
         assert "AfterRestart" in row.text
         assert was_not_reloaded(driver)
+
+
+def test_a_bulk_ack_from_the_list(receiver: ReceiverProcess) -> None:
+    for name in ("BulkA", "BulkB", "BulkC"):
+        post_webhook(receiver.url, incident(name))
+    ids = {name: incident_id(receiver.url, name) for name in ("BulkA", "BulkB", "BulkC")}
+    with chrome() as driver:
+        sign_in(driver, receiver.url, "alice")
+        for name in ("BulkA", "BulkC"):
+            driver.find_element(By.CSS_SELECTOR, f"input[aria-label='select #{ids[name]}']").click()
+        driver.find_element(By.CSS_SELECTOR, "form#bulk input[name=comment]").send_keys("batch")
+        driver.find_element(By.XPATH, "//button[text()='Apply to selected']").click()
+        notice = wait_until(
+            lambda: driver.find_element(By.CSS_SELECTOR, ".notice[role=status]"),
+            what="the bulk result",
+        )
+        assert notice.text == "ack: 2 done."
+        assert [r.get_attribute("data-id") for r in driver.find_elements(
+            By.CSS_SELECTOR, "#rows tr[data-id]"
+        )] == [str(ids["BulkB"])]  # fmt: skip
+    states = {n: api(receiver.url, f"/api/v1/incidents/{i}", "root") for n, i in ids.items()}
+    assert {n: d["state"] for n, d in states.items()} == {
+        "BulkA": "acknowledged",
+        "BulkB": "firing",
+        "BulkC": "acknowledged",
+    }
+    assert states["BulkA"]["ack_comment"] == "batch" and states["BulkA"]["acked_by"] == "alice"

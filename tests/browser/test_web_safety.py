@@ -91,6 +91,10 @@ def test_a_viewer_sees_no_actions_and_a_forged_post_is_refused(receiver: Receive
             assert "lacks the 'operator' role" in forged["text"]
         replay = _post(driver, f"{receiver.url}/deadletters/1/replay", f"csrf={token}")
         assert replay["status"] == 403, replay
+        driver.get(receiver.url + "/")
+        assert driver.find_elements(By.CSS_SELECTOR, "input[type=checkbox], form#bulk") == []
+        bulk = _post(driver, f"{receiver.url}/bulk", f"csrf={token}&action=ack&id={iid}")
+        assert bulk["status"] == 403, bulk
         driver.get(receiver.url + "/admin")
         assert "lacks the 'admin' role" in driver.page_source
     assert api(receiver.url, f"/api/v1/incidents/{iid}", "root")["state"] == "firing"

@@ -110,7 +110,7 @@ async def test_bad_input_is_a_4xx_naming_the_field(receiver: ReceiverProcess) ->
             async with s.get(f"{receiver.url}/?{query}") as r:
                 assert r.status == 400, query
                 assert (await r.json())["field"] == field, query
-        async with s.post(receiver.url + "/incidents/1/ack", data="x" * 40_000) as r:
+        async with s.post(receiver.url + "/incidents/1/ack", data="x" * 70_000) as r:
             assert r.status == 413 and (await r.json())["field"] == "body"
         async with s.post(
             receiver.url + "/incidents/1/ack", data=b'{"csrf": 1}',
@@ -125,6 +125,16 @@ async def test_bad_input_is_a_4xx_naming_the_field(receiver: ReceiverProcess) ->
             assert r.status == 400 and (await r.json())["field"] == "body"
         async with s.get(receiver.url + "/rows?id=abc") as r:
             assert r.status == 400 and (await r.json())["field"] == "id"
+        async with s.get(receiver.url + "/") as page:
+            csrf = _hidden(await page.text(), "csrf")
+        for form, field in (
+            ({"action": "delete", "id": "1"}, "action"),
+            ({"action": "ack"}, "id"),
+            ({"action": "ack", "id": "x1"}, "id"),
+            ({"action": "ack", "id": "1", "view": "state=nope"}, "state"),
+        ):
+            async with s.post(receiver.url + "/bulk", data={"csrf": csrf, **form}) as r:
+                assert r.status == 400 and (await r.json())["field"] == field, form
         # The session cookie never authenticates the JSON API.
         async with s.get(receiver.url + "/api/v1/incidents") as r:
             assert r.status == 401
@@ -202,3 +212,30 @@ async def test_an_https_external_url_makes_the_cookie_secure(tmp_path: Path) -> 
         assert "Secure" in cookie and "Path=/t" in cookie
     finally:
         r.stop()
+
+
+async def test_a_bulk_action_reports_the_incidents_it_could_not_change(
+    receiver: ReceiverProcess,
+) -> None:
+    async with aiohttp.ClientSession() as s:
+        for group in ("Twice1", "Twice2"):
+            status, _ = await post_webhook(
+                s, receiver.url, incident(group), {"Authorization": f"Bearer {TOKENS['am'][1]}"}
+            )
+            assert status == 200
+    first = await receiver.incident_id("Twice1", TOKENS["root"][1])
+    second = await receiver.incident_id("Twice2", TOKENS["root"][1])
+    status, _ = await receiver.api("POST", f"/api/v1/incidents/{first}/ack", TOKENS["alice"][1])
+    assert status == 200
+    async with _client() as s:
+        await _sign_in(s, receiver.url, "alice")
+        async with s.get(receiver.url + "/") as page:
+            csrf = _hidden(await page.text(), "csrf")
+        form = [("csrf", csrf), ("action", "ack"), ("id", str(first)), ("id", str(second))]
+        form.append(("view", "state=firing&q=Twice"))
+        async with s.post(receiver.url + "/bulk", data=form, allow_redirects=False) as r:
+            assert r.status == 303
+            assert r.headers["Location"].endswith("&done=1&failed=1&did=ack")
+            assert "q=Twice" in r.headers["Location"]
+        async with s.get(receiver.url + r.headers["Location"]) as page:
+            assert "ack: 1 done, 1 not" in await page.text()
