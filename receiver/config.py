@@ -243,6 +243,10 @@ class WebConfig:
     # slow link room for a 10 MiB webhook.
     body_read_timeout: Annotated[Duration, Gt(0)] = Duration(30)
     external_url: str = ""
+    # The incidents page's path prefix; empty means the path of `external_url` (as in
+    # Alertmanager's --web.route-prefix).
+    route_prefix: str = ""
+    session_ttl: Annotated[Duration, Gt(0)] = Duration(12 * 3600)
 
 
 @dataclass

@@ -45,6 +45,7 @@ _PACKAGES = {
     "amtool": "prometheus-alertmanager",
     "promtool": "prometheus",
     "systemd-analyze": "systemd",
+    "chromedriver": "chromium-driver",
 }
 
 

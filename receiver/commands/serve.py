@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 import asyncio
 import ipaddress
 import signal
@@ -20,6 +21,7 @@ from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
 from receiver.service.reload import Reloader
 from receiver.store.lock import StoreLocked
+from receiver.web import flags as web_flags
 from servicekit import logs
 from servicekit.redaction import add_secrets, secrets_in
 from servicekit.runner import make_runner
@@ -77,6 +79,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         help="close a connection that has not sent a complete request head within this"
         f" long, idle keep-alive included (default {DEFAULT_IDLE_TIMEOUT:g}s)",
     )
+    web_flags.add_arguments(p)
     p.add_argument("--log.level", dest="log_level", default="info", choices=logs.LEVELS)
     p.add_argument("--log.format", dest="log_format", default="auto", choices=logs.FORMATS)
     return p
@@ -118,6 +121,7 @@ def run(args: argparse.Namespace) -> int:
     if config is None:
         return exit_codes.CONFIG_PROBLEM
     add_secrets(secrets_in(config))
+    config = web_flags.apply(config, args)
     tokens_required = not is_loopback(host) and not args.insecure
     if tokens_required and not config.auth.tokens:
         print(
@@ -160,7 +164,9 @@ async def _serve(
     sys.setswitchinterval(0.0002)
     service = Service(config, args.storage)
     rt = await service.start()
-    reloader = Reloader(service, args.config_file, tokens_required)
+    reloader = Reloader(
+        service, args.config_file, tokens_required, adjust=partial(web_flags.apply, args=args)
+    )
     runner = make_runner(make_app(rt, reloader), args.idle_timeout)
     await runner.setup()
     stop = asyncio.Event()

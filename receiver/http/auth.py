@@ -30,6 +30,10 @@ IMPLIED = {
 }
 _PRINTABLE_ASCII = re.compile(r"[\x21-\x7e]+")
 log = structlog.get_logger("receiver.http")
+# Set by the incidents page (receiver.web) on its own requests once their session cookie
+# (and, for a POST, CSRF token) checked out: `(name, roles)`. Only the page's handlers set
+# it, so a cookie never authenticates an API request.
+SESSION_IDENTITY = "web_session_identity"
 
 
 class Authenticator:
@@ -70,8 +74,15 @@ class Authenticator:
 
     def require(self, request: web.Request, role: str) -> Actor:
         """The caller as an Actor holding `role`; raises 401/403 JSON errors otherwise, and
-        429 while the caller's address is throttled for failed authentications."""
+        429 while the caller's address is throttled for failed authentications. A request
+        the incidents page vouched for (SESSION_IDENTITY) is judged by its session's roles."""
         correlation_id = str(request.get(REQUEST_ID_KEY, ""))
+        session: tuple[str, set[str]] | None = request.get(SESSION_IDENTITY)
+        if session is not None:
+            name, roles = session
+            if role not in roles:
+                raise JSONHTTPError(403, f"token {name!r} lacks the {role!r} role")
+            return Actor(name, role, correlation_id)
         if not self.enabled:
             return Actor("anonymous", role, correlation_id)
         client = client_key(request.remote)

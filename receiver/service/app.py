@@ -6,6 +6,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from receiver import api
+from receiver import web as pages
 from receiver.http.correlation import correlation
 from receiver.http.state import APP_STATE
 from receiver.ingest.webhook import INBOX, handle_webhook
@@ -35,4 +36,5 @@ def make_app(rt: Runtime, reloader: Reloader) -> web.Application:
     app.router.add_get("/-/ready", ready)
     app.router.add_post("/-/reload", reload_endpoint)
     api.setup_all(app)
+    pages.setup(app)
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ import structlog
 from aiohttp import web
 from prometheus_client import Gauge
 
+from receiver.config import Config
 from receiver.http.state import require
 from receiver.metrics import REGISTRY
 from receiver.service.config_check import check_config
@@ -64,10 +66,19 @@ class Reloader:
     address without --web.insecure, a configuration without auth tokens is refused.
     """
 
-    def __init__(self, service: Service, path: Path | None, tokens_required: bool) -> None:
+    def __init__(
+        self,
+        service: Service,
+        path: Path | None,
+        tokens_required: bool,
+        adjust: Callable[[Config], Config] | None = None,
+    ) -> None:
         self.service = service
         self.path = path
         self.tokens_required = tokens_required
+        # The command line's overrides (`--web.external-url`, ...), put over every
+        # reloaded file as they were over the first.
+        self.adjust = adjust
         self._lock = asyncio.Lock()
         LAST_RELOAD_OK.set(1)
         LAST_RELOAD_TIME.set(time.time())
@@ -107,6 +118,8 @@ class Reloader:
             cfg = await asyncio.to_thread(check_config, self.path)
         except ConfigError as exc:
             return ReloadResult(problems=[redact_text(str(p)) for p in exc.problems])
+        if self.adjust is not None:
+            cfg = self.adjust(cfg)
         if self.tokens_required and not cfg.auth.tokens:
             problem = Problem(
                 cfg.source,
@@ -119,6 +132,12 @@ class Reloader:
         fixed = [key for key in FIXED_SECTIONS if getattr(cfg, key) != getattr(running, key)]
         if fixed:
             cfg = dataclasses.replace(cfg, **{key: getattr(running, key) for key in fixed})
+        if cfg.web.route_prefix != running.web.route_prefix:
+            # The page's routes are registered once, under the prefix they started with.
+            web_kept = dataclasses.replace(cfg.web, route_prefix=running.web.route_prefix)
+            cfg = dataclasses.replace(cfg, web=web_kept)
+            fixed.append("web.route_prefix")
+        if fixed:
             log.warning("config_reload_restart_required", keys=fixed, kept="running values")
         # Registered before the switch, so no line naming a new secret goes out unredacted.
         add_secrets(secrets_in(cfg))

@@ -153,4 +153,20 @@ MIGRATIONS: list[list[str]] = [
             updated_at REAL NOT NULL
         )""",
     ],
+    # The incidents page: server-side sessions (only a digest of the cookie is stored, so a
+    # copy of the database holds no live session) and each person's last visit.
+    [
+        """CREATE TABLE web_sessions (
+            id_sha256 TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            csrf TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            expires_at REAL NOT NULL
+        )""",
+        "CREATE INDEX web_sessions_expires ON web_sessions (expires_at)",
+        """CREATE TABLE web_visits (
+            name TEXT PRIMARY KEY,
+            seen_at REAL NOT NULL
+        )""",
+    ],
 ]

@@ -34,6 +34,8 @@ LAYERS = {
         "__main__": -1, "cli": 0,
         "commands": 1,
         "service": 2,
+        # The incidents page reuses the API's queries and stream, so it sits just above it.
+        "web": 2.5,
         "api": 3, "ingest": 3,
         "http": 4,
         "pipeline": 5,
