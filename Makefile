@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run run-exporter run-receiver demo test lint typecheck unit bench clean
+.PHONY: run run-exporter run-receiver demo test lint typecheck unit bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,9 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+screenshots: $(STAMP)
+	TOCSIN_UPDATE_SCREENSHOTS=1 $(BIN)/pytest -q tests/browser/test_web_screenshots.py
 
 clean:
 	rm -rf $(VENV) tocsin-data .pytest_cache .mypy_cache .ruff_cache

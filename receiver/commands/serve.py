@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from functools import partial
 import asyncio
 import ipaddress
 import signal
 import sys
 import threading
+from functools import partial
 from pathlib import Path
 
 import structlog

@@ -1,10 +1,13 @@
-"""Screenshots of the incidents page at desktop and phone width, light and dark, saved into
-docs/screenshots/ (shown in the README); with the checks a keyboard user depends on. The
-receiver runs under a route prefix taken from --web.external-url, as behind a proxy."""
+"""Screenshots of the incidents page at desktop and phone width, light and dark, with the
+checks a keyboard user depends on. The receiver runs under a route prefix taken from
+--web.external-url, as behind a proxy. They are written to the test's own directory, or,
+with TOCSIN_UPDATE_SCREENSHOTS=1, into docs/screenshots/ (shown in the README): a plain
+test run must not change the checkout."""
 
 from __future__ import annotations
 
 import json
+import os
 import struct
 import urllib.request
 from collections.abc import Iterator
@@ -31,7 +34,7 @@ from tests.integration.receiver_harness import ReceiverProcess
 from tests.procs import REPO, free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-SHOTS = REPO / "docs" / "screenshots"
+DOCS_SHOTS = REPO / "docs" / "screenshots"
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -113,11 +116,13 @@ def _keyboard_checks(driver: webdriver.Chrome) -> None:
 
 
 def test_screenshots_at_desktop_and_phone_width_light_and_dark(
-    receiver: ReceiverProcess,
+    receiver: ReceiverProcess, tmp_path: Path
 ) -> None:
     base = receiver.url + "/tocsin"
     critical = _seed(receiver.url)
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    update = os.environ.get("TOCSIN_UPDATE_SCREENSHOTS") == "1"
+    shots = DOCS_SHOTS if update else tmp_path / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
     for label, (width, height) in (("desktop", DESKTOP), ("phone", PHONE)):
         with chrome((width, height)) as driver:
             driver.execute_cdp_cmd(
@@ -139,12 +144,12 @@ def test_screenshots_at_desktop_and_phone_width_light_and_dark(
                 wait_live(driver)
                 rows = driver.find_elements(By.CSS_SELECTOR, "#rows tr[data-id]")
                 assert len(rows) == 4
-                path = SHOTS / f"list-{label}-{scheme}.png"
+                path = shots / f"list-{label}-{scheme}.png"
                 driver.save_screenshot(str(path))
                 assert _width(path) == width
                 driver.get(f"{base}/incidents/{critical}")
                 assert driver.find_element(By.LINK_TEXT, "Runbook")
-                path = SHOTS / f"detail-{label}-{scheme}.png"
+                path = shots / f"detail-{label}-{scheme}.png"
                 driver.save_screenshot(str(path))
                 assert _width(path) == width
             # At phone width nothing is wider than the screen (no sideways scrolling).
