@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import signal
 import ssl
+import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +39,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _VARY = "Accept, Accept-Encoding"
 DEFAULT_IDLE_TIMEOUT = 15.0
 # A scrape in flight gets this long after SIGTERM before it is cancelled.
+DRAIN_TIMEOUT = 2.0
+# The process gets this long after SIGTERM to exit on its own; then it is ended with
+# os._exit, since a collector stuck in a blocking system call holds a thread Python
+# cannot stop (and a collector's stop() may hang too).
+EXIT_GRACE = 5.0
 
 
 @dataclass
@@ -163,6 +171,23 @@ def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
     return app
 
 
+def exit_after(grace: float) -> None:
+    """End the process with os._exit if it is still running `grace` seconds from now.
+
+    A daemon thread, so a shutdown that finishes in time is not held up by it.
+    """
+
+    def force() -> None:
+        log.error("shutdown_timeout", grace_seconds=grace, action="exiting anyway")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(grace, force)
+    timer.daemon = True
+    timer.start()
+
+
 async def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
     add_secrets(secrets_in(settings.web))
@@ -179,7 +204,7 @@ async def serve(settings: ServerSettings) -> int:
     collection = Collection(entries)
     cache = ScrapeCache(collection, settings.min_interval)
     app = build_app(cache, settings)
-    runner = make_runner(app, settings.idle_timeout)
+    runner = make_runner(app, settings.idle_timeout, DRAIN_TIMEOUT)
     await runner.setup()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -199,6 +224,7 @@ async def serve(settings: ServerSettings) -> int:
         memory.trim()
         await stop.wait()
         log.info("shutting_down")
+        exit_after(EXIT_GRACE)
     except OSError as exc:
         log.error("listen_failed", error=str(exc))
         code = 1
