@@ -26,7 +26,7 @@ from functools import partial
 from typing import cast
 
 import structlog
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
 from exporter.collector import Collector, CollectorUnavailable
@@ -36,6 +36,7 @@ from exporter.exposition import (
     render_openmetrics,
     render_text,
 )
+from exporter.families import Family, gauge
 from exporter.watchdog import InlineRunner, Job, JobResult, State
 
 log = structlog.get_logger("exporter.scrape")
@@ -208,13 +209,27 @@ def _drop_duplicate_families(outcomes: list[Outcome]) -> None:
             outcome.families = [f for f in outcome.families if f.name not in clash]
 
 
+def _build_info() -> Family:
+    build = gauge(
+        "tocsin_exporter_build_info",
+        "Always 1; the labels carry the exporter's version and Python version.",
+        labels=["version", "pythonversion"],
+    )
+    build.add_metric([__version__, platform.python_version()], 1.0)
+    return build.freeze()
+
+
+# Fixed for the life of the process: built and rendered once.
+_BUILD_INFO = _build_info()
+
+
 def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list[Metric]:
-    duration = GaugeMetricFamily(
+    duration = gauge(
         "tocsin_exporter_collector_duration_seconds",
         "Time a collector took in the last collection.",
         labels=["collector"],
     )
-    success = GaugeMetricFamily(
+    success = gauge(
         "tocsin_exporter_collector_success",
         "1 if the collector succeeded in the last collection, 0 if it failed, timed out or "
         "is unavailable on this host.",
@@ -223,26 +238,20 @@ def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list
     for outcome in outcomes:
         duration.add_metric([outcome.name], outcome.duration)
         success.add_metric([outcome.name], 1.0 if outcome.success else 0.0)
-    build = GaugeMetricFamily(
-        "tocsin_exporter_build_info",
-        "Always 1; the labels carry the exporter's version and Python version.",
-        labels=["version", "pythonversion"],
-    )
-    build.add_metric([__version__, platform.python_version()], 1.0)
     return [
         duration,
         success,
-        GaugeMetricFamily(
+        gauge(
             "tocsin_exporter_last_collection_timestamp_seconds",
             "Unix time the served data was collected at; scrapes inside min_interval reuse it.",
             value=started,
         ),
-        GaugeMetricFamily(
+        gauge(
             "tocsin_exporter_collection_duration_seconds",
             "Time the last collection took, all collectors together.",
             value=total,
         ),
-        build,
+        _BUILD_INFO,
     ]
 
 

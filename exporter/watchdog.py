@@ -232,6 +232,8 @@ class InlineRunner:
                 elif not worker.retired:
                     next_check = _sooner(next_check, began + self.spill_after)
             for batch in list(self._batches):
+                # A job may start between two checks: look again within spill_after.
+                next_check = _sooner(next_check, now + self.spill_after)
                 for index in range(len(batch.jobs)):
                     if batch.results[index] is not None:
                         continue

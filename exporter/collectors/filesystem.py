@@ -18,10 +18,10 @@ from typing import Annotated, NamedTuple
 
 import structlog
 from annotated_types import Gt
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_required, read_text
 from servicekit.values import Duration
 
@@ -170,7 +170,7 @@ class FilesystemCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         families = {
-            key: GaugeMetricFamily(f"node_filesystem_{key}", help_text, labels=_LABELS)
+            key: gauge(f"node_filesystem_{key}", help_text, labels=_LABELS)
             for key, help_text in (
                 ("size_bytes", "Filesystem size in bytes."),
                 ("free_bytes", "Filesystem free space in bytes."),
@@ -206,4 +206,4 @@ class FilesystemCollector(Collector):
             families["avail_bytes"].add_metric(labels, float(st.f_bavail) * st.f_bsize)
             families["files"].add_metric(labels, float(st.f_files))
             families["files_free"].add_metric(labels, float(st.f_ffree))
-        yield from (family for family in families.values() if family.samples)
+        yield from (family for family in families.values() if family.values)

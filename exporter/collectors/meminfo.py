@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_required
 
 _PARENS = re.compile(r"\((.*)\)")
@@ -54,4 +54,4 @@ class MeminfoCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         for key, value in parse_meminfo(read_required(self._meminfo)).items():
             name, help_text = _family(key)
-            yield GaugeMetricFamily(name, help_text, value=value)
+            yield gauge(name, help_text, value=value)

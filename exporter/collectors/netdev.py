@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.devicefilter import DeviceFilter
+from exporter.families import Family, counter
 from exporter.procfs import read_required, read_text
 
 
@@ -66,12 +66,12 @@ class NetdevCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         stats = parse_net_dev(read_required(self._net_dev))
-        families: dict[str, CounterMetricFamily] = {}
+        families: dict[str, Family] = {}
 
         def add(key: str, device: str, value: float) -> None:
             family = families.get(key)
             if family is None:
-                family = families[key] = CounterMetricFamily(
+                family = families[key] = counter(
                     f"node_network_{key}_total",
                     f"Network device statistic {key}.",
                     labels=["device"],

@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.core import UnknownMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import untyped
 from exporter.procfs import read_required
 
 DEFAULT_FIELDS = r"^(oom_kill|pgpg|pswp|pg.*fault).*"
@@ -58,4 +58,4 @@ class VmstatCollector(Collector):
                 continue
             metric = self._metric(key)
             if metric is not None:
-                yield UnknownMetricFamily(metric[0], metric[1], value=float(raw))
+                yield untyped(metric[0], metric[1], value=float(raw))

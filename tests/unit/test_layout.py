@@ -28,6 +28,7 @@ LAYERS = {
         "accessformats": 4, "devicefilter": 4, "follow": 4, "probing": 4, "procfs": 4,
         "cardinality": 5, "certs": 5, "collector": 5, "statefile": 5,
         "exposition": 6, "memory": 6, "watchdog": 6, "": 6,
+        "families": 7,
     },
     "receiver": {
         "__main__": -1, "cli": 0,
