@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from functools import partial
 from typing import cast
@@ -116,6 +117,8 @@ class Collection:
             if e.collector is not None
         ]
         self._runner = InlineRunner(SPILL_AFTER)
+        # Seconds from a collection's start to its first watchdog check.
+        self.first_check = min([SPILL_AFTER, *(j.timeout for j in self._jobs)])
         self._unavailable_logged: set[str] = set()
 
     def shutdown(self) -> None:
@@ -123,13 +126,24 @@ class Collection:
         self._runner.shutdown()
 
     def run(self) -> Snapshot:
-        """Collect from every collector (blocking)."""
-        return self.start().result()
+        """Collect from every collector (blocking), watching over the collection meanwhile."""
+        future = self.start()
+        while True:
+            try:
+                return future.result(timeout=self.check())
+            except FutureTimeout:
+                continue
+
+    def check(self) -> float:
+        """The watchdog: move work off a stuck worker, time collectors out; call while
+        waiting for a collection, again after the seconds it returns."""
+        return self._runner.check()
 
     def start(self, openmetrics: bool | None = None) -> Future[Snapshot]:
         """Start a collection; its snapshot comes with `openmetrics`'s format rendered.
 
         The rendering happens on the thread that ends the collection, in the same hand-off.
+        Whoever waits for the future must call `check()` meanwhile (`run` does).
         """
         started = time.time()
         started_mono = time.monotonic()
@@ -286,7 +300,15 @@ class ScrapeCache:
 
     async def _collect(self, openmetrics: bool) -> Snapshot:
         try:
-            snap = await asyncio.wrap_future(self.collection.start(openmetrics))
+            collecting = asyncio.wrap_future(self.collection.start(openmetrics))
+            # The event loop is the collection's watchdog: a timer it runs anyway, and no
+            # wake-up at all for a collection that ends before the first check is due. A
+            # check may end the collection (and so render it): it runs in a thread.
+            delay = self.collection.first_check
+            loop = asyncio.get_running_loop()
+            while not (await asyncio.wait({collecting}, timeout=delay))[0]:
+                delay = await loop.run_in_executor(None, self.collection.check)
+            snap = collecting.result()
             self._snapshot = snap
             return snap
         finally:

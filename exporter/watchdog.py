@@ -3,8 +3,10 @@
 A collection is a dozen jobs of well under a millisecond each. Handing each job to a thread
 and waiting for it costs more CPU than the job does (a wake-up, a GIL hand-over and a
 context switch each way), so one worker runs a whole batch inline, one job after another,
-and the batch costs one hand-off in and one out. A watchdog thread looks in once the
-running job has had `spill_after` seconds (and at each job's deadline):
+and the batch costs one hand-off in and one out. The watchdog is `check()`, called by
+whoever waits for the batch (the event loop, on a timer it already runs) every
+`spill_after` seconds and at each job's deadline, so it needs no thread of its own and
+no wake-up for the batches that finish in time (nearly all of them):
 
 - a job still running after `spill_after` gets its worker retired: the worker finishes
   that job and exits, and a fresh worker takes the rest of the batch and every later one,
@@ -13,8 +15,6 @@ running job has had `spill_after` seconds (and at each job's deadline):
 - a job still running from an earlier batch is not started again but reported busy. A
   thread stuck in a blocking system call cannot be stopped in Python, so this is what
   bounds a hung job to one thread, however many batches come after.
-
-The watchdog sleeps while no batch is running, so it costs nothing between scrapes.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-# Never sleep less than this between two watchdog checks (a clock that reads an instant
-# early must not turn the watchdog into a busy loop).
-_MIN_CHECK = 0.001
+# Never wait less than this between two checks (a clock that reads an instant early must
+# not turn the waiter into a busy loop).
+MIN_CHECK = 0.001
 
 
 class State(enum.Enum):
@@ -120,40 +120,30 @@ class InlineRunner:
         self._workers: set[_Worker] = set()
         self._batches: list[_Batch] = []
         self._busy: set[str] = set()
-        self._wake = threading.Event()
-        self._closed = threading.Event()
-        self._watchdog: threading.Thread | None = None
+        self._closed = False
 
     def submit(self, jobs: Sequence[Job], on_done: OnDone) -> None:
-        """Run `jobs`; `on_done(results)` is called once, on whichever thread ends the batch."""
+        """Run `jobs`; `on_done(results)` is called once, on whichever thread ends the batch.
+
+        The caller must then call `check()` when it says until `on_done` has been called.
+        """
         batch = _Batch(jobs, on_done)
         with self._lock:
-            if self._closed.is_set():
+            if self._closed:
                 raise RuntimeError("runner is shut down")
-            if not batch.jobs:
-                finished = True
-            else:
-                finished = False
+            if batch.jobs:
                 self._batches.append(batch)
                 self._primary().batches.put(batch)
-                if self._watchdog is None:
-                    self._watchdog = threading.Thread(
-                        target=self._watch, name="collector-watchdog", daemon=True
-                    )
-                    self._watchdog.start()
-        if finished:
-            on_done([])
-        else:
-            self._wake.set()
+                return
+        on_done([])
 
     def shutdown(self) -> None:
-        """Stop the worker and the watchdog; a job stuck in a system call is left behind."""
+        """Stop the worker; a job stuck in a system call is left behind."""
         with self._lock:
-            self._closed.set()
+            self._closed = True
             if self._worker is not None:
                 self._worker.batches.put(None)
                 self._worker = None
-        self._wake.set()
 
     def _primary(self) -> _Worker:
         if self._worker is None:
@@ -208,16 +198,8 @@ class InlineRunner:
             return index
         return None
 
-    def _watch(self) -> None:
-        while not self._closed.is_set():
-            self._wake.wait()
-            self._wake.clear()
-            while (delay := self._check()) is not None:
-                if self._closed.wait(max(delay, _MIN_CHECK)):
-                    return
-
-    def _check(self) -> float | None:
-        """Retire workers and time jobs out as due; seconds until the next check, or None."""
+    def check(self) -> float:
+        """Retire workers and time jobs out as due; seconds until the next check is due."""
         now = time.monotonic()
         finished: list[_Batch] = []
         next_check: float | None = None
@@ -246,7 +228,9 @@ class InlineRunner:
                     finished.append(batch)
         for batch in finished:
             batch.finish()
-        return None if next_check is None else next_check - time.monotonic()
+        if next_check is None:
+            return self.spill_after
+        return max(MIN_CHECK, next_check - time.monotonic())
 
     def _retire(self, worker: _Worker, batch: _Batch) -> None:
         """Let `worker` finish its job alone; a new worker takes the rest of its queue."""
@@ -254,7 +238,7 @@ class InlineRunner:
         if worker is not self._worker:
             return
         self._worker = None
-        if self._closed.is_set():
+        if self._closed:
             return
         fresh = self._primary()
         fresh.batches.put(batch)
