@@ -1,20 +1,21 @@
 """filesystem: size, free space and inodes of every mounted filesystem, as node_exporter.
 
-statvfs() on a dead network mount can block for minutes, so it runs on a helper thread
-with a per-mount timeout. A mount that timed out is reported with device_error 1 and is
-skipped (no new statvfs piled onto it) until the blocked call returns.
+statvfs() on a dead network mount can block for minutes, so the calls run on a helper
+thread (all mounts in one batch, `exporter.watchdog`) with a per-mount timeout. A mount
+that timed out is reported with device_error 1 and is skipped (no new statvfs piled onto
+it) until the blocked call returns.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import re
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Annotated, NamedTuple
+from functools import partial
+from typing import Annotated, NamedTuple, cast
 
 import structlog
 from annotated_types import Gt
@@ -23,6 +24,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.collector import Collector, CollectorContext, register
 from exporter.families import gauge
 from exporter.procfs import read_required, read_text
+from exporter.watchdog import InlineRunner, Job, JobResult, State
 from servicekit.values import Duration
 
 DEFAULT_MOUNT_POINTS_EXCLUDE = (
@@ -37,6 +39,8 @@ _MOUNT_POINTS_EXCLUDE = re.compile(DEFAULT_MOUNT_POINTS_EXCLUDE)
 _FS_TYPES_EXCLUDE = re.compile(DEFAULT_FS_TYPES_EXCLUDE)
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _LABELS = ["device", "fstype", "mountpoint"]
+# A statvfs still running after this long has the mounts queued behind it moved on.
+STATVFS_SPILL_AFTER = 0.05
 
 log = structlog.get_logger(__name__)
 
@@ -77,34 +81,6 @@ def parse_mounts(text: str) -> list[Mount]:
 StatvfsFunc = Callable[[str], os.statvfs_result]
 
 
-class _StatvfsWorker:
-    """A daemon thread running statvfs calls one at a time; abandoned once one hangs."""
-
-    def __init__(self, statvfs: StatvfsFunc) -> None:
-        self._statvfs = statvfs
-        self._jobs: queue.SimpleQueue[tuple[str, Future[os.statvfs_result]] | None] = (
-            queue.SimpleQueue()
-        )
-        threading.Thread(target=self._run, name="statvfs", daemon=True).start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            path, future = job
-            try:
-                future.set_result(self._statvfs(path))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-    def submit(self, path: str) -> Future[os.statvfs_result]:
-        future: Future[os.statvfs_result] = Future()
-        self._jobs.put((path, future))
-        return future
-
-    def retire(self) -> None:
-        """Let the thread exit after the call it is stuck in returns."""
-        self._jobs.put(None)
-
-
 @register
 class FilesystemCollector(Collector):
     """Size, free and available bytes, inodes, read-only state and errors per mount."""
@@ -120,8 +96,11 @@ class FilesystemCollector(Collector):
         self._fs_types_exclude = self.config.fs_types_exclude
         self._timeout = float(self.config.mount_timeout)
         self._statvfs = statvfs
+        # statvfs runs on the runner's worker, not inline, so a hung mount costs its own
+        # metrics only; all mounts go in one batch, one hand-off per collection.
+        self._runner = InlineRunner(STATVFS_SPILL_AFTER)
         self._lock = threading.Lock()
-        self._worker: _StatvfsWorker | None = None
+        # Mounts whose statvfs timed out and has not returned yet (for the recovery log).
         self._stuck: set[str] = set()
         self._mount_tables = (str(self.paths.proc("1/mounts")), str(self.paths.proc("mounts")))
 
@@ -139,34 +118,42 @@ class FilesystemCollector(Collector):
             return mountpoint
         return mountpoint[len(root) :] or "/"
 
-    def _stat(self, mountpoint: str) -> os.statvfs_result | None:
-        """statvfs of a mount, or None if it failed or is (still) stuck."""
-        with self._lock:
-            if mountpoint in self._stuck:
-                return None
-            if self._worker is None:
-                self._worker = _StatvfsWorker(self._statvfs)
-            worker = self._worker
-        future = worker.submit(str(self.paths.root(mountpoint)))
-        try:
-            return future.result(timeout=self._timeout)
-        except TimeoutError:
-            log.warning("mount_unresponsive", mountpoint=mountpoint, timeout=self._timeout)
-            with self._lock:
-                self._stuck.add(mountpoint)
-                if self._worker is worker:
-                    self._worker = None
-            worker.retire()
-            future.add_done_callback(lambda _: self._recovered(mountpoint))
-            return None
-        except OSError as exc:
-            log.debug("statvfs_failed", mountpoint=mountpoint, error=str(exc))
-            return None
+    def _stats(self, mountpoints: list[str]) -> dict[str, os.statvfs_result | None]:
+        """statvfs of each mount (None where it failed or is still stuck), in one hand-off."""
+        jobs = [
+            Job(m, self._timeout, partial(self._statvfs_of, m, str(self.paths.root(m))))
+            for m in mountpoints
+        ]
+        done: Future[list[JobResult]] = Future()
+        self._runner.submit(jobs, done.set_result)
+        while True:
+            try:
+                results = done.result(timeout=self._runner.check())
+                break
+            except TimeoutError:
+                continue
+        stats: dict[str, os.statvfs_result | None] = {}
+        for mountpoint, result in zip(mountpoints, results, strict=True):
+            stats[mountpoint] = None
+            if result.state is State.DONE:
+                stats[mountpoint] = cast(os.statvfs_result, result.value)
+            elif result.state is State.FAILED:
+                log.debug("statvfs_failed", mountpoint=mountpoint, error=str(result.error))
+            elif result.state is State.TIMED_OUT:
+                log.warning("mount_unresponsive", mountpoint=mountpoint, timeout=self._timeout)
+                with self._lock:
+                    self._stuck.add(mountpoint)
+        return stats
 
-    def _recovered(self, mountpoint: str) -> None:
-        with self._lock:
-            self._stuck.discard(mountpoint)
-        log.info("mount_recovered", mountpoint=mountpoint)
+    def _statvfs_of(self, mountpoint: str, path: str) -> os.statvfs_result:
+        try:
+            return self._statvfs(path)
+        finally:
+            with self._lock:
+                recovered = mountpoint in self._stuck
+                self._stuck.discard(mountpoint)
+            if recovered:
+                log.info("mount_recovered", mountpoint=mountpoint)
 
     def collect(self) -> Iterable[Metric]:
         families = {
@@ -184,6 +171,7 @@ class FilesystemCollector(Collector):
                 ),
             )
         }
+        wanted: list[tuple[tuple[str, str, str], bool]] = []
         seen: set[tuple[str, str, str]] = set()
         for mount in self._mounts():
             mountpoint = self._strip_rootfs(mount.mountpoint)
@@ -192,13 +180,14 @@ class FilesystemCollector(Collector):
             if self._fs_types_exclude.search(mount.fstype):
                 continue
             labels = (mount.device, mount.fstype, mountpoint)
-            if labels in seen:
-                continue
-            seen.add(labels)
-            st = self._stat(mountpoint)
-            readonly = 1.0 if "ro" in mount.options.split(",") else 0.0
+            if labels not in seen:
+                seen.add(labels)
+                wanted.append((labels, "ro" in mount.options.split(",")))
+        stats = self._stats(list(dict.fromkeys(labels[2] for labels, _ in wanted)))
+        for labels, readonly in wanted:
+            st = stats[labels[2]]
             families["device_error"].add_metric(labels, 0.0 if st else 1.0)
-            families["readonly"].add_metric(labels, readonly)
+            families["readonly"].add_metric(labels, 1.0 if readonly else 0.0)
             if st is None:
                 continue
             families["size_bytes"].add_metric(labels, float(st.f_blocks) * st.f_bsize)
