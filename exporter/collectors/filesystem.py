@@ -1,9 +1,10 @@
 """filesystem: size, free space and inodes of every mounted filesystem, as node_exporter.
 
-statvfs() on a dead network mount can block for minutes, so the calls run on a helper
-thread (all mounts in one batch, `exporter.watchdog`) with a per-mount timeout. A mount
-that timed out is reported with device_error 1 and is skipped (no new statvfs piled onto
-it) until the blocked call returns.
+statvfs() on a dead network mount can block for minutes, so statvfs of anything but a
+local filesystem (ext4, xfs, tmpfs, ...: answered from memory, statted inline) runs on a
+helper thread (those mounts in one batch, `exporter.watchdog`) with a per-mount timeout.
+A mount that timed out is reported with device_error 1 and is skipped (no new statvfs
+piled onto it) until the blocked call returns.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _LABELS = ["device", "fstype", "mountpoint"]
 # A statvfs still running after this long has the mounts queued behind it moved on.
 STATVFS_SPILL_AFTER = 0.05
+# Filesystems whose statvfs is answered from in-memory counters without I/O or waiting on
+# a server: statted inline. Everything else (nfs, cifs, fuse, zfs, btrfs, ...) may block.
+INLINE_FS_TYPES = frozenset({"ext2", "ext3", "ext4", "xfs", "tmpfs", "ramfs", "vfat", "exfat"})
 
 log = structlog.get_logger(__name__)
 
@@ -118,8 +122,29 @@ class FilesystemCollector(Collector):
             return mountpoint
         return mountpoint[len(root) :] or "/"
 
-    def _stats(self, mountpoints: list[str]) -> dict[str, os.statvfs_result | None]:
-        """statvfs of each mount (None where it failed or is still stuck), in one hand-off."""
+    def _stats(self, mounts: dict[str, str]) -> dict[str, os.statvfs_result | None]:
+        """statvfs of each mount point (None where it failed or is still stuck).
+
+        `mounts` maps mount point to filesystem type. Local filesystems answer statvfs from
+        in-memory counters, so they are statted inline; the rest (network, FUSE, ...) go
+        to the helper thread in one batch, so a hung one costs its own metrics only.
+        """
+        stats: dict[str, os.statvfs_result | None] = {}
+        remote = []
+        for mountpoint, fstype in mounts.items():
+            if fstype not in INLINE_FS_TYPES:
+                remote.append(mountpoint)
+                continue
+            try:
+                stats[mountpoint] = self._statvfs(str(self.paths.root(mountpoint)))
+            except OSError as exc:
+                log.debug("statvfs_failed", mountpoint=mountpoint, error=str(exc))
+                stats[mountpoint] = None
+        if remote:
+            stats.update(self._stats_on_helper(remote))
+        return stats
+
+    def _stats_on_helper(self, mountpoints: list[str]) -> dict[str, os.statvfs_result | None]:
         jobs = [
             Job(m, self._timeout, partial(self._statvfs_of, m, str(self.paths.root(m))))
             for m in mountpoints
@@ -183,7 +208,7 @@ class FilesystemCollector(Collector):
             if labels not in seen:
                 seen.add(labels)
                 wanted.append((labels, "ro" in mount.options.split(",")))
-        stats = self._stats(list(dict.fromkeys(labels[2] for labels, _ in wanted)))
+        stats = self._stats({labels[2]: labels[1] for labels, _ in wanted})
         for labels, readonly in wanted:
             st = stats[labels[2]]
             families["device_error"].add_metric(labels, 0.0 if st else 1.0)

@@ -8,9 +8,10 @@ Two collector sets, each with a node_exporter and a tocsin side:
 - `core`: the 13 node_exporter collectors tocsin reimplements, on both sides;
 - `defaults`: each side's own default set (no collector flags at all).
 
-Part 1 (closed loop): each server in turn gets SCRAPES sequential requests over one
-keep-alive connection, from a load generator in a separate process sending what Prometheus
-2.42 sends (its Accept header, which prefers OpenMetrics, and gzip). One connection and no
+Part 1 (closed loop): each server gets SCRAPES sequential requests over one keep-alive
+connection, in ROUNDS rounds taken in turn (so the machine's other load falls on every
+server alike), from a load generator in a separate process sending what Prometheus 2.42
+sends (its Accept header, which prefers OpenMetrics, and gzip). One connection and no
 pipelining, so every scrape is a full collection and the client is never what limits a
 server. Printed: CPU seconds per 1,000 scrapes (the server's own utime+stime from
 /proc/<pid>/stat), p50/p99 latency and RSS.
@@ -41,6 +42,7 @@ from tests.procs import REPO, free_port, stop_process, wait_for_port
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
 SCRAPES = int(os.environ.get("BENCH_SCRAPES", "1500"))
 WARMUP = 20
+ROUNDS = 5
 INTERVAL_SECONDS = float(os.environ.get("BENCH_INTERVAL_SECONDS", "120"))
 CPU_GOAL = 0.5
 RSS_GOAL_MB = 45.0
@@ -113,18 +115,7 @@ def load_main() -> None:
             latencies.append(time.perf_counter() - t0)
         else:
             errors += 1
-    latencies.sort()
-    n = len(latencies)
-    print(
-        json.dumps(
-            {
-                "scrapes": n,
-                "errors": errors,
-                "p50": latencies[n // 2] if n else 0.0,
-                "p99": latencies[min(n - 1, int(n * 0.99))] if n else 0.0,
-            }
-        )
-    )
+    print(json.dumps({"latencies": latencies, "errors": errors}))
 
 
 def _load(port: int, count: int, interval: float) -> subprocess.Popen[bytes]:
@@ -142,31 +133,53 @@ def _load(port: int, count: int, interval: float) -> subprocess.Popen[bytes]:
     )
 
 
-def _result(load: subprocess.Popen[bytes], pid: int, cpu_before: float, began: float) -> Result:
+@dataclass
+class _Tally:
+    """Scrapes, CPU and wall time summed over rounds."""
+
+    latencies: list[float]
+    errors: int = 0
+    cpu: float = 0.0
+    seconds: float = 0.0
+
+    def result(self, pid: int) -> Result:
+        lat = sorted(self.latencies)
+        n = len(lat)
+        return Result(
+            scrapes=n,
+            errors=self.errors,
+            p50=lat[n // 2] if n else 0.0,
+            p99=lat[min(n - 1, int(n * 0.99))] if n else 0.0,
+            cpu=self.cpu,
+            seconds=self.seconds,
+            rss_mb=_rss_mb(pid),
+        )
+
+
+def _measure(load: subprocess.Popen[bytes], pid: int, tally: _Tally) -> None:
+    """Wait for a load generator started just now; add its figures and the server's CPU."""
+    before, began = _cpu_seconds(pid), time.monotonic()
     out, _ = load.communicate(timeout=INTERVAL_SECONDS + 600)
-    cpu = _cpu_seconds(pid) - cpu_before
+    tally.cpu += _cpu_seconds(pid) - before
+    tally.seconds += time.monotonic() - began
     data = json.loads(out)
-    return Result(
-        scrapes=int(data["scrapes"]),
-        errors=int(data["errors"]),
-        p50=float(data["p50"]),
-        p99=float(data["p99"]),
-        cpu=cpu,
-        seconds=time.monotonic() - began,
-        rss_mb=_rss_mb(pid),
-    )
+    tally.latencies.extend(data["latencies"])
+    tally.errors += int(data["errors"])
 
 
 Servers = dict[str, tuple[subprocess.Popen[bytes], int]]
 
 
 def _closed_loop(servers: Servers) -> dict[str, Result]:
-    results = {}
-    for name, (proc, port) in servers.items():
+    """SCRAPES per server in ROUNDS interleaved rounds, so a change in the machine's load
+    during the run falls on every server alike."""
+    for _, port in servers.values():
         _load(port, WARMUP, 0).communicate(timeout=120)
-        before, began = _cpu_seconds(proc.pid), time.monotonic()
-        results[name] = _result(_load(port, SCRAPES, 0), proc.pid, before, began)
-    return results
+    tallies = {name: _Tally([]) for name in servers}
+    for _ in range(ROUNDS):
+        for name, (proc, port) in servers.items():
+            _measure(_load(port, SCRAPES // ROUNDS, 0), proc.pid, tallies[name])
+    return {name: tallies[name].result(proc.pid) for name, (proc, _) in servers.items()}
 
 
 def _fixed_interval(servers: Servers) -> dict[str, Result]:
@@ -174,10 +187,16 @@ def _fixed_interval(servers: Servers) -> dict[str, Result]:
     started = {}
     for name, (proc, port) in servers.items():
         started[name] = (_cpu_seconds(proc.pid), time.monotonic(), _load(port, count, 1.0))
-    return {
-        name: _result(load, servers[name][0].pid, before, began)
-        for name, (before, began, load) in started.items()
-    }
+    results = {}
+    for name, (before, began, load) in started.items():
+        pid = servers[name][0].pid
+        out, _ = load.communicate(timeout=INTERVAL_SECONDS + 600)
+        data = json.loads(out)
+        tally = _Tally(data["latencies"], int(data["errors"]))
+        tally.cpu = _cpu_seconds(pid) - before
+        tally.seconds = time.monotonic() - began
+        results[name] = tally.result(pid)
+    return results
 
 
 def _verdict(met: bool) -> str:
@@ -185,7 +204,10 @@ def _verdict(met: bool) -> str:
 
 
 def _print_closed(results: dict[str, Result]) -> None:
-    print(f"\nPart 1: {SCRAPES} sequential keep-alive scrapes per server, one full collection each")
+    print(
+        f"\nPart 1: {SCRAPES} sequential keep-alive scrapes per server in {ROUNDS} interleaved "
+        "rounds, one full collection each"
+    )
     print(
         f"{'server':<22} {'CPU s/1000':>10} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7} {'errors':>6}"
     )

@@ -487,38 +487,39 @@ def test_filesystem_stuck_mount_is_an_error_until_it_recovers() -> None:
 
     def statvfs(path: str) -> os.statvfs_result:
         calls.append(path)
-        if path.endswith("home"):
+        if path.endswith("nfs"):
             release.wait(30)
+            return _fake_statvfs(str(FIXTURES / "rootfs"))
         return _fake_statvfs(path)
 
     config = FilesystemConfig(mount_timeout=0.05)  # type: ignore[arg-type]
     collector = FilesystemCollector(
         CollectorContext(paths=FIXTURE_PATHS, config=config), statvfs=statvfs
     )
-    home = ("node_filesystem_device_error", (("device", "/dev/sda2"), ("fstype", "ext4"), ("mountpoint", "/home")))  # fmt: skip  # noqa: E501
-    home_size = ("node_filesystem_size_bytes", home[1])
+    nfs = ("node_filesystem_device_error", (("device", "server:/export"), ("fstype", "nfs4"), ("mountpoint", "/srv/nfs")))  # fmt: skip  # noqa: E501
+    nfs_size = ("node_filesystem_size_bytes", nfs[1])
     root_size = ("node_filesystem_size_bytes", (("device", "/dev/sda1"), ("fstype", "ext4"), ("mountpoint", "/")))  # fmt: skip  # noqa: E501
     try:
         first = samples(collector)
-        assert first[home] == 1.0
-        assert home_size not in first
+        assert first[nfs] == 1.0
+        assert nfs_size not in first
         assert first[root_size] == 4096000.0  # the other mounts are still served
         # While the call is still blocked, the mount is skipped, not statted again.
-        home_calls = sum(p.endswith("home") for p in calls)
+        nfs_calls = sum(p.endswith("nfs") for p in calls)
         second = samples(collector)
-        assert second[home] == 1.0
-        assert sum(p.endswith("home") for p in calls) == home_calls
+        assert second[nfs] == 1.0
+        assert sum(p.endswith("nfs") for p in calls) == nfs_calls
         assert second[root_size] == 4096000.0
     finally:
         release.set()
     deadline = time.monotonic() + 10
     while True:
         recovered = samples(collector)
-        if recovered[home] == 0.0 or time.monotonic() > deadline:
+        if recovered[nfs] == 0.0 or time.monotonic() > deadline:
             break
         time.sleep(0.01)
-    assert recovered[home] == 0.0
-    assert recovered[home_size] == 12288000.0
+    assert recovered[nfs] == 0.0
+    assert recovered[nfs_size] == 4096000.0
 
 
 def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> None:
