@@ -46,20 +46,37 @@ _TEXT_TYPES = {
 def go_float(value: float) -> str:
     """A sample value as prometheus_client's `floatToGoString` writes it."""
     d = value if type(value) is float else float(value)
-    s = repr(d)
     if d >= 1e6:
-        if d == _INF:
-            return "+Inf"
-        dot = s.find(".")
-        # Go switches to exponents sooner than Python (for positive values only).
-        if dot > 6:
-            mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1 :]}".rstrip("0.")
-            return f"{mantissa}e+{dot - 1:02d}"
-        return s
+        # Big values (bytes, counters) take the slow exponent path; many repeat from
+        # scrape to scrape (sizes, totals), so their text is kept, in a bounded table.
+        text = _BIG.get(d)
+        if text is None:
+            text = _big_go_float(d)
+            if len(_BIG) >= _BIG_MAX:
+                _BIG.clear()
+            _BIG[d] = text
+        return text
+    s = repr(d)
     if s[-1] == "n":
         return "NaN"
     if s[-1] == "f":
         return "-Inf"
+    return s
+
+
+_BIG: dict[float, str] = {}
+_BIG_MAX = 16384
+
+
+def _big_go_float(d: float) -> str:
+    if d == _INF:
+        return "+Inf"
+    s = repr(d)
+    dot = s.find(".")
+    # Go switches to exponents sooner than Python (for positive values only).
+    if dot > 6:
+        mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1 :]}".rstrip("0.")
+        return f"{mantissa}e+{dot - 1:02d}"
     return s
 
 
@@ -123,26 +140,33 @@ def _label_set(names: tuple[str, ...], values: tuple[str, ...]) -> str:
     return "{" + ",".join([_pair(k, v) for k, v in sorted(zip(names, values, strict=True))]) + "}"
 
 
+@lru_cache(maxsize=4096)
+def _family_prefix(family: tuple[str, str, str, str, str], openmetrics: bool) -> tuple[str, str]:
+    """(HELP/TYPE/UNIT lines, escaped sample name) of a Family's (name, type, help, unit,
+    sample name): one cache lookup per family."""
+    name, mtype, documentation, unit, sample_name = family
+    if openmetrics:
+        return _om_header(name, mtype, documentation, unit), _om_sample_name(sample_name)
+    return _text_header(name, mtype, documentation)[0], _metric_name(sample_name)
+
+
 def _family(family: Family, openmetrics: bool) -> str:
     """One of our own families, rendered straight from its label values and floats."""
-    if family.frozen:
+    if family.rendered is not None:
         cached = family.rendered.get(openmetrics)
         if cached is not None:
             return cached
-    if openmetrics:
-        header = _om_header(family.name, family.type, family.documentation, family.unit)
-        name = _om_sample_name(family.sample_name)
-    else:
-        header = _text_header(family.name, family.type, family.documentation)[0]
-        name = _metric_name(family.sample_name)
+    header, name = _family_prefix(family.key, openmetrics)
     names = family.label_names
-    text = header + "".join(
-        [
-            f"{name}{_label_set(names, values)} {go_float(value)}\n"
-            for values, value in family.values
+    values = family.values
+    if not names:
+        lines = [f"{name} {go_float(value)}\n" for _, value in values]
+    else:
+        lines = [
+            f"{name}{_label_set(names, labels)} {go_float(value)}\n" for labels, value in values
         ]
-    )
-    if family.frozen:
+    text = header + "".join(lines)
+    if family.rendered is not None:
         family.rendered[openmetrics] = text
     return text
 

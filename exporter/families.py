@@ -22,6 +22,10 @@ from prometheus_client.samples import Sample
 class Family(Metric):
     """Samples as (label values, value) pairs under fixed label names."""
 
+    unit = ""
+    # Rendered text per format (OpenMetrics or not); a dict only once frozen.
+    rendered: dict[bool, str] | None = None
+
     def __init__(
         self,
         name: str,
@@ -32,30 +36,35 @@ class Family(Metric):
     ) -> None:
         # Not Metric.__init__: it re-validates the name and type on every collection,
         # and ours are fixed strings in our own code.
-        if typ == "counter" and name.endswith("_total"):
-            name = name[:-6]
+        if typ == "counter":
+            if name.endswith("_total"):
+                name = name[:-6]
+            sample_name = name + "_total"
+        else:
+            sample_name = name
         self.name = name
         self.documentation = documentation
         self.type = typ
-        self.unit = ""
         self.label_names = tuple(labels)
-        self.sample_name = name + "_total" if typ == "counter" else name
-        self.values: list[tuple[tuple[str, ...], float]] = []
-        self.frozen = False
-        # Rendered text per format (OpenMetrics or not), kept only once frozen.
-        self.rendered: dict[bool, str] = {}
-        if value is not None:
-            self.values.append(((), value))
+        self.sample_name = sample_name
+        # What the renderer looks its header up by.
+        self.key = (name, typ, documentation, "", sample_name)
+        self.values: list[tuple[tuple[str, ...], float]] = [] if value is None else [((), value)]
+
+    @property
+    def frozen(self) -> bool:
+        """Whether the family takes no more samples (and its rendered text is kept)."""
+        return self.rendered is not None
 
     def add_metric(self, labels: Sequence[str], value: float) -> None:
         """Add a sample with these label values (in `labels` order), as prometheus_client."""
-        if self.frozen:
+        if self.rendered is not None:
             raise ValueError(f"family {self.name} is frozen")
         self.values.append((tuple(labels), value))
 
     def freeze(self) -> Family:
         """Mark the family unchanging, so its rendered text can be kept; returns it."""
-        self.frozen = True
+        self.rendered = {}
         return self
 
     # Read-only where Metric's is a plain list: the pairs in `values` are the real data.
