@@ -67,23 +67,20 @@ class NetdevCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         stats = parse_net_dev(read_required(self._net_dev))
         families: dict[str, Family] = {}
-
-        def add(key: str, device: str, value: float) -> None:
-            family = families.get(key)
-            if family is None:
-                family = families[key] = counter(
-                    f"node_network_{key}_total",
-                    f"Network device statistic {key}.",
-                    labels=["device"],
-                )
-            family.add_metric([device], value)
-
         for device, fields in stats.items():
             if self._filter.ignored(device):
                 continue
-            for key, value in fields.items():
-                add(key, device, value)
             nohandler = self._nohandler(device)
             if nohandler is not None:
-                add("receive_nohandler", device, nohandler)
+                fields["receive_nohandler"] = nohandler
+            labels = (device,)
+            for key, value in fields.items():
+                family = families.get(key)
+                if family is None:
+                    family = families[key] = counter(
+                        f"node_network_{key}_total",
+                        f"Network device statistic {key}.",
+                        labels=["device"],
+                    )
+                family.values.append((labels, value))
         yield from families.values()
