@@ -276,7 +276,8 @@ class ScrapeCache:
         self.collection = collection
         self.min_interval = min_interval
         self._snapshot: Snapshot | None = None
-        self._inflight: asyncio.Task[Snapshot] | None = None
+        self._inflight: asyncio.Future[Snapshot] | None = None
+        self._watch: asyncio.TimerHandle | None = None
 
     def fresh(self) -> Snapshot | None:
         """The cached snapshot if it is still inside the window (no await: the hot path)."""
@@ -294,25 +295,37 @@ class ScrapeCache:
         if snap is not None:
             return snap
         if self._inflight is None:
-            self._inflight = asyncio.create_task(self._collect(openmetrics))
+            self._inflight = self._start(openmetrics)
         # shield: a scraper that disconnects must not cancel the collection others wait for.
         return await asyncio.shield(self._inflight)
 
-    async def _collect(self, openmetrics: bool) -> Snapshot:
-        try:
-            collecting = asyncio.wrap_future(self.collection.start(openmetrics))
-            # The event loop is the collection's watchdog: a timer it runs anyway, and no
-            # wake-up at all for a collection that ends before the first check is due. A
-            # check may end the collection (and so render it): it runs in a thread.
-            delay = self.collection.first_check
-            loop = asyncio.get_running_loop()
-            while not (await asyncio.wait({collecting}, timeout=delay))[0]:
-                delay = await loop.run_in_executor(None, self.collection.check)
-            snap = collecting.result()
-            self._snapshot = snap
-            return snap
-        finally:
-            self._inflight = None
+    def _start(self, openmetrics: bool) -> asyncio.Future[Snapshot]:
+        loop = asyncio.get_running_loop()
+        collecting = asyncio.wrap_future(self.collection.start(openmetrics), loop=loop)
+        collecting.add_done_callback(self._collected)
+        # The event loop is the collection's watchdog, on a timer: no wake-up at all for a
+        # collection that ends before the first check is due.
+        self._watch = loop.call_later(self.collection.first_check, self._check, collecting)
+        return collecting
+
+    def _check(self, collecting: asyncio.Future[Snapshot]) -> None:
+        # A check may end the collection (and so render it): it runs in a thread.
+        loop = asyncio.get_running_loop()
+        checked = loop.run_in_executor(None, self.collection.check)
+
+        def again(done: asyncio.Future[float]) -> None:
+            if not collecting.done():
+                self._watch = loop.call_later(done.result(), self._check, collecting)
+
+        checked.add_done_callback(again)
+
+    def _collected(self, collecting: asyncio.Future[Snapshot]) -> None:
+        self._inflight = None
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if not collecting.cancelled() and collecting.exception() is None:
+            self._snapshot = collecting.result()
 
     async def bodies(self, snap: Snapshot, openmetrics: bool) -> tuple[bytes, bytes]:
         """(body, gzip body) in the format, rendered in a thread the first time."""
