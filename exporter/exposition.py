@@ -65,7 +65,7 @@ def go_float(value: float) -> str:
 
 
 _BIG: dict[float, str] = {}
-_BIG_MAX = 16384
+_BIG_MAX = 2048
 
 
 def _big_go_float(d: float) -> str:
