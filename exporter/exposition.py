@@ -69,6 +69,14 @@ _BIG_MAX = 2048
 
 
 def _big_go_float(d: float) -> str:
+    if d < 1e16 and d.is_integer():
+        # Whole numbers (bytes, counts): the digits straight from C, no repr to take apart.
+        digits = f"{d:.0f}"
+        exponent = len(digits) - 1
+        mantissa = digits.rstrip("0")
+        if len(mantissa) == 1:
+            return f"{mantissa}e+{exponent:02d}"
+        return f"{mantissa[0]}.{mantissa[1:]}e+{exponent:02d}"
     if d == _INF:
         return "+Inf"
     s = repr(d)
