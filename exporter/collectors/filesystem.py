@@ -40,6 +40,8 @@ _MOUNT_POINTS_EXCLUDE = re.compile(DEFAULT_MOUNT_POINTS_EXCLUDE)
 _FS_TYPES_EXCLUDE = re.compile(DEFAULT_FS_TYPES_EXCLUDE)
 _OCTAL_ESCAPE = re.compile(r"\\([0-7]{3})")
 _LABELS = ["device", "fstype", "mountpoint"]
+# (device, fstype, mountpoint)
+Labels = tuple[str, str, str]
 # A statvfs still running after this long has the mounts queued behind it moved on.
 STATVFS_SPILL_AFTER = 0.05
 # Filesystems whose statvfs is answered from in-memory counters without I/O or waiting on
@@ -107,14 +109,41 @@ class FilesystemCollector(Collector):
         # Mounts whose statvfs timed out and has not returned yet (for the recovery log).
         self._stuck: set[str] = set()
         self._mount_tables = (str(self.paths.proc("1/mounts")), str(self.paths.proc("mounts")))
+        self._parsed: tuple[str, list[tuple[Labels, bool]], dict[str, str]] | None = None
+        # Mount point → the path statvfs is called on (under --path.rootfs).
+        self._host_paths: dict[str, str] = {}
 
-    def _mounts(self) -> list[Mount]:
+    def _mount_table(self) -> str:
         # PID 1's table is the host's when only /proc is shared with a container.
         try:
-            text = read_text(self._mount_tables[0])
+            return read_text(self._mount_tables[0])
         except OSError:
-            text = read_required(self._mount_tables[1])
-        return parse_mounts(text)
+            return read_required(self._mount_tables[1])
+
+    def _wanted(self) -> tuple[list[tuple[Labels, bool]], dict[str, str]]:
+        """The reported mounts' (labels, read-only?), and their mount points' fs types.
+
+        Worked out again only when the mount table's text changes, which is rare.
+        """
+        text = self._mount_table()
+        cached = self._parsed
+        if cached is not None and cached[0] == text:
+            return cached[1], cached[2]
+        wanted: list[tuple[Labels, bool]] = []
+        seen: set[Labels] = set()
+        for mount in parse_mounts(text):
+            mountpoint = self._strip_rootfs(mount.mountpoint)
+            if self._mount_points_exclude.search(mountpoint):
+                continue
+            if self._fs_types_exclude.search(mount.fstype):
+                continue
+            labels = (mount.device, mount.fstype, mountpoint)
+            if labels not in seen:
+                seen.add(labels)
+                wanted.append((labels, "ro" in mount.options.split(",")))
+        by_mountpoint = {labels[2]: labels[1] for labels, _ in wanted}
+        self._parsed = (text, wanted, by_mountpoint)
+        return wanted, by_mountpoint
 
     def _strip_rootfs(self, mountpoint: str) -> str:
         root = str(self.paths.rootfs).rstrip("/")
@@ -136,7 +165,7 @@ class FilesystemCollector(Collector):
                 remote.append(mountpoint)
                 continue
             try:
-                stats[mountpoint] = self._statvfs(str(self.paths.root(mountpoint)))
+                stats[mountpoint] = self._statvfs(self._host_path(mountpoint))
             except OSError as exc:
                 log.debug("statvfs_failed", mountpoint=mountpoint, error=str(exc))
                 stats[mountpoint] = None
@@ -144,9 +173,17 @@ class FilesystemCollector(Collector):
             stats.update(self._stats_on_helper(remote))
         return stats
 
+    def _host_path(self, mountpoint: str) -> str:
+        path = self._host_paths.get(mountpoint)
+        if path is None:
+            if len(self._host_paths) > 4096:
+                self._host_paths.clear()
+            path = self._host_paths[mountpoint] = str(self.paths.root(mountpoint))
+        return path
+
     def _stats_on_helper(self, mountpoints: list[str]) -> dict[str, os.statvfs_result | None]:
         jobs = [
-            Job(m, self._timeout, partial(self._statvfs_of, m, str(self.paths.root(m))))
+            Job(m, self._timeout, partial(self._statvfs_of, m, self._host_path(m)))
             for m in mountpoints
         ]
         done: Future[list[JobResult]] = Future()
@@ -196,19 +233,8 @@ class FilesystemCollector(Collector):
                 ),
             )
         }
-        wanted: list[tuple[tuple[str, str, str], bool]] = []
-        seen: set[tuple[str, str, str]] = set()
-        for mount in self._mounts():
-            mountpoint = self._strip_rootfs(mount.mountpoint)
-            if self._mount_points_exclude.search(mountpoint):
-                continue
-            if self._fs_types_exclude.search(mount.fstype):
-                continue
-            labels = (mount.device, mount.fstype, mountpoint)
-            if labels not in seen:
-                seen.add(labels)
-                wanted.append((labels, "ro" in mount.options.split(",")))
-        stats = self._stats({labels[2]: labels[1] for labels, _ in wanted})
+        wanted, by_mountpoint = self._wanted()
+        stats = self._stats(by_mountpoint)
         for labels, readonly in wanted:
             st = stats[labels[2]]
             families["device_error"].add_metric(labels, 0.0 if st else 1.0)

@@ -543,6 +543,29 @@ def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> 
     assert sorted(seen) == ["/host", "/host/data", "/host/hostile"]
 
 
+def test_filesystem_follows_a_changed_mount_table(tmp_path: Path) -> None:
+    # The parsed table is kept between scrapes, but only while its text stays the same.
+    mounts = tmp_path / "proc" / "mounts"
+    mounts.parent.mkdir()
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n")
+    paths = HostPaths(procfs=tmp_path / "proc", sysfs=tmp_path, rootfs=Path("/"))
+
+    def statvfs(path: str) -> os.statvfs_result:
+        return os.statvfs_result((1024, 1024, 10, 5, 4, 3, 2, 0, 0, 255))
+
+    collector = FilesystemCollector(CollectorContext(paths=paths), statvfs=statvfs)
+
+    def mountpoints() -> set[str]:
+        return {dict(k[1])["mountpoint"] for k in samples(collector)}
+
+    assert mountpoints() == {"/"}
+    assert mountpoints() == {"/"}
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /data xfs ro 0 0\n")
+    assert mountpoints() == {"/", "/data"}
+    mounts.write_text("/dev/sdb1 /data xfs ro 0 0\n")
+    assert mountpoints() == {"/data"}
+
+
 def test_filesystem_config_rejects_bad_regex() -> None:
     loader = Loader("exporter.yml")
     loader.load(FilesystemConfig, {"mount_points_exclude": "("}, "collectors.filesystem")
