@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import shlex
 import threading
 from collections.abc import Iterable
-from pathlib import Path
 
 from prometheus_client.metrics_core import Metric
 
@@ -58,15 +58,15 @@ class OSCollector(Collector):
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
         self._lock = threading.Lock()
-        self._cached: tuple[Path, int, dict[str, str]] | None = None
+        self._cached: tuple[str, int, dict[str, str]] | None = None
         self._built: tuple[dict[str, str], list[Family]] | None = None
+        self._release_files = [str(self.paths.root(name)) for name in OS_RELEASE_FILES]
 
     def _release(self) -> dict[str, str]:
         """The parsed first os-release file found; re-read only when its mtime changes."""
-        for name in OS_RELEASE_FILES:
-            path = self.paths.root(name)
+        for path in self._release_files:
             try:
-                mtime = path.stat().st_mtime_ns
+                mtime = os.stat(path).st_mtime_ns
             except FileNotFoundError:
                 continue
             with self._lock:
