@@ -105,7 +105,8 @@ class Snapshot:
 
 
 class Collection:
-    """Runs the collectors inline on one worker thread under a watchdog (see the docstring)."""
+    """Runs the collectors inline on one worker thread under a watchdog (see the module
+    docstring)."""
 
     def __init__(self, entries: Sequence[CollectorEntry]) -> None:
         self.entries = list(entries)

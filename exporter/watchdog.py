@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 # Never wait less than this between two checks (a clock that reads an instant early must
 # not turn the waiter into a busy loop).
-MIN_CHECK = 0.001
+_MIN_CHECK = 0.001
 
 
 class State(enum.Enum):
@@ -230,7 +230,7 @@ class InlineRunner:
             batch.finish()
         if next_check is None:
             return self.spill_after
-        return max(MIN_CHECK, next_check - time.monotonic())
+        return max(_MIN_CHECK, next_check - time.monotonic())
 
     def _retire(self, worker: _Worker, batch: _Batch) -> None:
         """Let `worker` finish its job alone; a new worker takes the rest of its queue."""
