@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
@@ -22,9 +23,9 @@ import structlog
 from annotated_types import Gt
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, CollectorContext, register
+from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
 from exporter.families import gauge
-from exporter.procfs import read_required, read_text
+from exporter.procfs import read_text
 from exporter.watchdog import InlineRunner, Job, JobResult, State
 from servicekit.values import Duration
 
@@ -87,6 +88,54 @@ def parse_mounts(text: str) -> list[Mount]:
 StatvfsFunc = Callable[[str], os.statvfs_result]
 
 
+class _WatchedFile:
+    """A /proc/<pid>/mounts kept open and read again only after the kernel says it changed.
+
+    A mount table is pollable (proc(5)): a mount or unmount in its namespace raises
+    POLLPRI on an open descriptor, so an unchanged table costs a poll instead of the
+    kernel printing every mount again. procfs files report size 0, which tells them from
+    a plain file (a copy under --path.procfs, a test fixture); that is read every time.
+    """
+
+    def __init__(self) -> None:
+        self._path: str | None = None
+        self._fd: int | None = None
+        self._poll = select.poll()
+        self._text: str | None = None
+
+    def read(self, path: str) -> str:
+        """The file's text, from the last read while the kernel reports no change."""
+        if path != self._path:
+            self.close()
+            self._fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+            self._path = path
+            if os.fstat(self._fd).st_size == 0:
+                self._poll.register(self._fd, select.POLLPRI)
+            else:
+                os.close(self._fd)
+                self._fd = None
+        if self._fd is None:
+            return read_text(path)
+        if self._text is None or self._poll.poll(0):
+            self._text = _read_from_start(self._fd)
+        return self._text
+
+    def close(self) -> None:
+        """Close the descriptor (the next read opens the file again)."""
+        if self._fd is not None:
+            self._poll.unregister(self._fd)
+            os.close(self._fd)
+        self._fd = self._path = self._text = None
+
+
+def _read_from_start(fd: int) -> str:
+    os.lseek(fd, 0, os.SEEK_SET)
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
 @register
 class FilesystemCollector(Collector):
     """Size, free and available bytes, inodes, read-only state and errors per mount."""
@@ -110,15 +159,25 @@ class FilesystemCollector(Collector):
         self._stuck: set[str] = set()
         self._mount_tables = (str(self.paths.proc("1/mounts")), str(self.paths.proc("mounts")))
         self._parsed: tuple[str, list[tuple[Labels, bool]], dict[str, str]] | None = None
+        self._table = _WatchedFile()
         # Mount point → the path statvfs is called on (under --path.rootfs).
         self._host_paths: dict[str, str] = {}
 
     def _mount_table(self) -> str:
         # PID 1's table is the host's when only /proc is shared with a container.
-        try:
-            return read_text(self._mount_tables[0])
-        except OSError:
-            return read_required(self._mount_tables[1])
+        for path in self._mount_tables:
+            try:
+                return self._table.read(path)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                if path == self._mount_tables[-1]:
+                    raise
+        raise CollectorUnavailable(f"{self._mount_tables[-1]} does not exist")
+
+    async def stop(self) -> None:
+        """Close the mount table kept open for change notifications."""
+        self._table.close()
 
     def _wanted(self) -> tuple[list[tuple[Labels, bool]], dict[str, str]]:
         """The reported mounts' (labels, read-only?), and their mount points' fs types.
