@@ -188,8 +188,38 @@ def exit_after(grace: float) -> None:
     timer.start()
 
 
+def _on_signals(stop: asyncio.Event) -> dict[int, Any]:
+    """Handle SIGTERM and SIGINT: stop serving, and end the process if that takes too long.
+
+    A plain signal handler rather than the event loop's: it runs even while something
+    blocks the loop (a plugin's task stuck in a blocking call), so the exit deadline is
+    armed whatever the loop is doing. Returns the handlers it replaced.
+    """
+    loop = asyncio.get_running_loop()
+    armed = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        if not armed.is_set():
+            armed.set()
+            exit_after(EXIT_GRACE)
+        loop.call_soon_threadsafe(stop.set)
+
+    return {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
 async def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
+    stop = asyncio.Event()
+    previous = _on_signals(stop)
+    try:
+        return await _serve(settings, stop)
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: a handler not installed from Python
+                signal.signal(sig, handler)
+
+
+async def _serve(settings: ServerSettings, stop: asyncio.Event) -> int:
     add_secrets(secrets_in(settings.web))
     entries = build_entries(settings.collectors, settings.paths, settings.state_dir)
     started: list[Collector] = []
@@ -206,10 +236,6 @@ async def serve(settings: ServerSettings) -> int:
     app = build_app(cache, settings)
     runner = make_runner(app, settings.idle_timeout, DRAIN_TIMEOUT)
     await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     code = 0
     try:
         for host, port in settings.listen:
@@ -224,7 +250,6 @@ async def serve(settings: ServerSettings) -> int:
         memory.trim()
         await stop.wait()
         log.info("shutting_down")
-        exit_after(EXIT_GRACE)
     except OSError as exc:
         log.error("listen_failed", error=str(exc))
         code = 1

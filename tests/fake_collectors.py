@@ -1,12 +1,14 @@
 """Small collectors for the exporter's scrape and server tests: one that works, one that
 fails, and (loaded as plugins by tests/integration/test_exporter_stuck_collector.py) ones
-that get stuck in a system call, spin, or hang on shutdown."""
+that get stuck in a system call, spin, hang on shutdown or block the event loop."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 
@@ -85,4 +87,30 @@ class HangsOnStop(Collector):
         yield GaugeMetricFamily("test_hangs_on_stop_value", "A constant.", value=1)
 
     async def stop(self) -> None:
+        time.sleep(300)
+
+
+@dataclass
+class BlocksLoopConfig:
+    """`collectors.blocks_loop`: the file written once the event loop is blocked."""
+
+    marker: str = ""
+
+
+class BlocksLoop(Collector):
+    """Starts a background job that blocks the event loop: a plugin that breaks the rules."""
+
+    name = "blocks_loop"
+    default_enabled = False
+    Config = BlocksLoopConfig
+    config: BlocksLoopConfig
+
+    def collect(self) -> Iterable[Metric]:
+        yield GaugeMetricFamily("test_blocks_loop_value", "A constant.", value=1)
+
+    async def start(self) -> None:
+        asyncio.get_running_loop().call_later(0.5, self._block)
+
+    def _block(self) -> None:
+        Path(self.config.marker).write_text("blocked\n")
         time.sleep(300)

@@ -33,6 +33,7 @@ def plugin_dir(tmp_path: Path) -> Path:
         "stuck = tests.fake_collectors:Stuck\n"
         "spin = tests.fake_collectors:Spin\n"
         "hangs_on_stop = tests.fake_collectors:HangsOnStop\n"
+        "blocks_loop = tests.fake_collectors:BlocksLoop\n"
     )
     return site
 
@@ -95,6 +96,28 @@ def test_sigterm_exits_even_when_a_collector_hangs_on_stop(tmp_path: Path) -> No
     args = ["--collector.disable-defaults", "--collector.uname", "--collector.hangs_on_stop"]
     with run_exporter(args, tmp_path, env={"PYTHONPATH": str(plugin_dir(tmp_path))}) as proc:
         assert ("test_hangs_on_stop_value", ()) in scrape_series(proc.port)
+        began = time.monotonic()
+        proc.proc.terminate()
+        code = proc.proc.wait(timeout=EXIT_BOUND)
+        assert time.monotonic() - began < EXIT_BOUND
+    assert code == 1
+    assert "shutdown_timeout" in proc.log()
+
+
+def test_sigterm_exits_even_while_the_event_loop_is_blocked(tmp_path: Path) -> None:
+    marker = tmp_path / "blocked"
+    config = tmp_path / "exporter.yml"
+    config.write_text(f"collectors:\n  blocks_loop: {{marker: '{marker}'}}\n")
+    args = [
+        "--collector.disable-defaults",
+        "--collector.blocks_loop",
+        f"--config.file={config}",
+    ]
+    with run_exporter(args, tmp_path, env={"PYTHONPATH": str(plugin_dir(tmp_path))}) as proc:
+        deadline = time.monotonic() + SCRAPE_BOUND
+        while not marker.exists():
+            assert time.monotonic() < deadline, proc.log()
+            time.sleep(0.1)
         began = time.monotonic()
         proc.proc.terminate()
         code = proc.proc.wait(timeout=EXIT_BOUND)
