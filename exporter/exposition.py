@@ -3,7 +3,9 @@
 The renderers produce exactly the bytes prometheus_client's `generate_latest` functions
 produce for the same families (the tests hold them to that, byte for byte), at a fraction
 of the cost: name escaping is memoised, label values are escaped with three C-level
-replaces, and floats are formatted without prometheus_client's per-call overheads.
+replaces, and floats are formatted without prometheus_client's per-call overheads. Our own
+`Family` objects skip Sample objects altogether: a label set is rendered once per distinct
+(names, values) pair, and a frozen family once per format.
 
 Header parsing is memoised too: scrapers send the same Accept and Accept-Encoding on every
 request, so the hot path does a dictionary lookup instead of parsing.
@@ -18,6 +20,8 @@ from functools import lru_cache
 
 from prometheus_client.metrics_core import Metric
 from prometheus_client.samples import Exemplar, Sample, Timestamp
+
+from exporter.families import Family
 
 TEXT_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -42,20 +46,45 @@ _TEXT_TYPES = {
 def go_float(value: float) -> str:
     """A sample value as prometheus_client's `floatToGoString` writes it."""
     d = value if type(value) is float else float(value)
-    s = repr(d)
     if d >= 1e6:
-        if d == _INF:
-            return "+Inf"
-        dot = s.find(".")
-        # Go switches to exponents sooner than Python (for positive values only).
-        if dot > 6:
-            mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1 :]}".rstrip("0.")
-            return f"{mantissa}e+{dot - 1:02d}"
-        return s
+        # Big values (bytes, counters) take the slow exponent path; many repeat from
+        # scrape to scrape (sizes, totals), so their text is kept, in a bounded table.
+        text = _BIG.get(d)
+        if text is None:
+            text = _big_go_float(d)
+            if len(_BIG) >= _BIG_MAX:
+                _BIG.clear()
+            _BIG[d] = text
+        return text
+    s = repr(d)
     if s[-1] == "n":
         return "NaN"
     if s[-1] == "f":
         return "-Inf"
+    return s
+
+
+_BIG: dict[float, str] = {}
+_BIG_MAX = 2048
+
+
+def _big_go_float(d: float) -> str:
+    if d < 1e16 and d.is_integer():
+        # Whole numbers (bytes, counts): the digits straight from C, no repr to take apart.
+        digits = f"{d:.0f}"
+        exponent = len(digits) - 1
+        mantissa = digits.rstrip("0")
+        if len(mantissa) == 1:
+            return f"{mantissa}e+{exponent:02d}"
+        return f"{mantissa[0]}.{mantissa[1:]}e+{exponent:02d}"
+    if d == _INF:
+        return "+Inf"
+    s = repr(d)
+    dot = s.find(".")
+    # Go switches to exponents sooner than Python (for positive values only).
+    if dot > 6:
+        mantissa = f"{s[0]}.{s[1:dot]}{s[dot + 1 :]}".rstrip("0.")
+        return f"{mantissa}e+{dot - 1:02d}"
     return s
 
 
@@ -111,6 +140,45 @@ def _labels(labels: dict[str, str]) -> str:
     return "{" + ",".join([_pair(k, v) for k, v in sorted(labels.items())]) + "}"
 
 
+# A family's label names and one sample's values, as `{name="value",...}` sorted by name.
+@lru_cache(maxsize=16384)
+def _label_set(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    if not names:
+        return ""
+    return "{" + ",".join([_pair(k, v) for k, v in sorted(zip(names, values, strict=True))]) + "}"
+
+
+@lru_cache(maxsize=4096)
+def _family_prefix(family: tuple[str, str, str, str, str], openmetrics: bool) -> tuple[str, str]:
+    """(HELP/TYPE/UNIT lines, escaped sample name) of a Family's (name, type, help, unit,
+    sample name): one cache lookup per family."""
+    name, mtype, documentation, unit, sample_name = family
+    if openmetrics:
+        return _om_header(name, mtype, documentation, unit), _om_sample_name(sample_name)
+    return _text_header(name, mtype, documentation)[0], _metric_name(sample_name)
+
+
+def _family(family: Family, openmetrics: bool) -> str:
+    """One of our own families, rendered straight from its label values and floats."""
+    if family.rendered is not None:
+        cached = family.rendered.get(openmetrics)
+        if cached is not None:
+            return cached
+    header, name = _family_prefix(family.key, openmetrics)
+    names = family.label_names
+    values = family.values
+    if not names:
+        lines = [f"{name} {go_float(value)}\n" for _, value in values]
+    else:
+        lines = [
+            f"{name}{_label_set(names, labels)} {go_float(value)}\n" for labels, value in values
+        ]
+    text = header + "".join(lines)
+    if family.rendered is not None:
+        family.rendered[openmetrics] = text
+    return text
+
+
 def _text_timestamp(timestamp: float | Timestamp) -> str:
     """A sample's timestamp in the text format: whole milliseconds."""
     return f" {int(float(timestamp) * 1000):d}"
@@ -148,6 +216,9 @@ def render_text(families: Sequence[Metric]) -> bytes:
     out: list[str] = []
     append = out.append
     for metric in families:
+        if type(metric) is Family:
+            append(_family(metric, False))
+            continue
         base = metric.name
         header, split_names = _text_header(base, metric.type, metric.documentation)
         append(header)
@@ -191,6 +262,9 @@ def render_openmetrics(families: Sequence[Metric]) -> bytes:
     out: list[str] = []
     append = out.append
     for metric in families:
+        if type(metric) is Family:
+            append(_family(metric, True))
+            continue
         append(_om_header(metric.name, metric.type, metric.documentation, metric.unit))
         for s in metric.samples:
             exemplar = _exemplar(metric, s, s.exemplar) if s.exemplar else ""

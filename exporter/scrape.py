@@ -1,14 +1,14 @@
 """Running collectors and caching what they produced, so scrapes never repeat work.
 
-A `Collection` runs the enabled collectors in a worker thread (a "lane"), one after
-another, each against its own deadline. One lane rather than a thread per collector: the
-/proc and /sys collectors take well under a millisecond each, and a dozen threads fighting
-over the GIL cost more CPU than the collecting itself. A collector that is still running
-after `SPILL_AFTER` moves the ones queued behind it onto a fresh lane, so a slow or hung
-collector delays nobody else for long. The result is a `Snapshot`; each exposition format
-(text or OpenMetrics, each with its gzip copy) is rendered from it once, when first asked
-for, in a thread.
-The first scraper's format is rendered in the same thread job as the collection.
+A `Collection` runs the enabled collectors inline on one worker thread, one after another,
+each against its own deadline (`exporter.watchdog`): the /proc and /sys collectors take
+well under a millisecond each, and handing each to a thread of its own costs more CPU than
+the collecting itself. A collector that is still running after `SPILL_AFTER` has the ones
+queued behind it moved to a fresh worker by the watchdog, so a slow or hung collector
+delays nobody else for long, and it is not started again while it still runs. The result
+is a `Snapshot`; each exposition format (text or OpenMetrics, each with its gzip copy) is
+rendered from it once, when first asked for, in a thread. The first scraper's format is
+rendered on the worker that ends the collection, so a scrape costs one hand-off each way.
 `ScrapeCache` hands the same snapshot to every scrape inside `min_interval` and makes
 concurrent scrapes after that share one in-flight collection.
 """
@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import platform
-import queue
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from functools import partial
+from typing import cast
 
 import structlog
-from prometheus_client.metrics_core import GaugeMetricFamily, Metric
+from prometheus_client.metrics_core import Metric
 
 from exporter import __version__
 from exporter.collector import Collector, CollectorUnavailable
@@ -36,14 +37,14 @@ from exporter.exposition import (
     render_openmetrics,
     render_text,
 )
+from exporter.families import Family, gauge
+from exporter.watchdog import InlineRunner, Job, JobResult, State
 
 log = structlog.get_logger("exporter.scrape")
 
-# How long one collector may hold the lane before the collectors queued behind it move on
-# to another thread.
+# How long one collector may hold the worker before the collectors queued behind it move
+# on to another thread.
 SPILL_AFTER = 0.05
-
-_Result = tuple[list[Metric], float]
 
 
 @dataclass
@@ -103,164 +104,110 @@ class Snapshot:
             return bodies
 
 
-class _Lane:
-    """A daemon thread running collectors one after another; retired when it gets stuck."""
-
-    def __init__(self) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Collector, Future[_Result]] | None] = (
-            queue.SimpleQueue()
-        )
-        threading.Thread(target=self._run, name="collector", daemon=True).start()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            collector, future = job
-            # A job cancelled while queued was moved to another lane.
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(_run_one(collector))
-            except BaseException as exc:
-                future.set_exception(exc)
-
-    def submit(self, collector: Collector) -> Future[_Result]:
-        future: Future[_Result] = Future()
-        self._jobs.put((collector, future))
-        return future
-
-    def retire(self) -> None:
-        """Let the thread exit once the job it is running returns."""
-        self._jobs.put(None)
-
-
 class Collection:
-    """Runs collectors in worker threads with per-collector deadlines (blocking API)."""
+    """Runs the collectors inline on one worker thread under a watchdog (see the module
+    docstring)."""
 
     def __init__(self, entries: Sequence[CollectorEntry]) -> None:
         self.entries = list(entries)
         # Shortest deadline first, so a collector only ever waits behind ones that must
         # finish sooner than it must.
-        self._order = sorted(self.entries, key=lambda e: e.timeout)
-        self._lane: _Lane | None = None
-        self._lock = threading.Lock()
-        # A collector that overran its timeout keeps its thread until it returns; it is not
-        # started again meanwhile, so a hung collector holds one thread, not one per scrape.
-        self._running: dict[str, Future[_Result]] = {}
+        self._jobs = [
+            Job(e.name, e.timeout, partial(_run_one, e.collector))
+            for e in sorted(self.entries, key=lambda e: e.timeout)
+            if e.collector is not None
+        ]
+        self._runner = InlineRunner(SPILL_AFTER)
+        # Seconds from a collection's start to its first watchdog check.
+        self.first_check = min([SPILL_AFTER, *(j.timeout for j in self._jobs)])
         self._unavailable_logged: set[str] = set()
 
     def shutdown(self) -> None:
         """Stop the worker thread (does not wait for a hung collector)."""
-        with self._lock:
-            if self._lane is not None:
-                self._lane.retire()
-                self._lane = None
+        self._runner.shutdown()
 
     def run(self) -> Snapshot:
-        """Collect from every collector and render; call from a worker thread."""
-        with self._lock:
-            return self._run()
+        """Collect from every collector (blocking), watching over the collection meanwhile."""
+        future = self.start()
+        while True:
+            try:
+                return future.result(timeout=self.check())
+            except FutureTimeout:
+                continue
 
-    def _run(self) -> Snapshot:
+    def check(self) -> float:
+        """The watchdog: move work off a stuck worker, time collectors out; call while
+        waiting for a collection, again after the seconds it returns."""
+        return self._runner.check()
+
+    def start(self, openmetrics: bool | None = None) -> Future[Snapshot]:
+        """Start a collection; its snapshot comes with `openmetrics`'s format rendered.
+
+        The rendering happens on the thread that ends the collection, in the same hand-off.
+        Whoever waits for the future must call `check()` meanwhile (`run` does).
+        """
         started = time.time()
         started_mono = time.monotonic()
-        if self._lane is None:
-            self._lane = _Lane()
-        pending: list[tuple[CollectorEntry, Future[_Result]]] = []
-        outcomes: dict[str, Outcome] = {}
-        for entry in self._order:
-            if entry.collector is None:
-                outcomes[entry.name] = self._failed_init(entry)
-                continue
-            previous = self._running.get(entry.name)
-            if previous is not None and not previous.done():
-                error = "still running from an earlier collection"
-                outcomes[entry.name] = Outcome(entry.name, False, 0.0, error=error)
-                log.error("collector_failed", collector=entry.name, error=error)
-                continue
-            future = self._lane.submit(entry.collector)
-            self._running[entry.name] = future
-            pending.append((entry, future))
-        for index, (entry, _) in enumerate(pending):
-            deadline = started_mono + entry.timeout
-            outcomes[entry.name] = self._outcome(entry, self._wait(pending, index, deadline))
-        ordered = [outcomes[e.name] for e in self.entries]
+        future: Future[Snapshot] = Future()
+
+        def done(results: list[JobResult]) -> None:
+            try:
+                snap = self._snapshot(started, started_mono, results)
+                if openmetrics is not None:
+                    snap.render(openmetrics)
+                future.set_result(snap)
+            except BaseException as exc:
+                future.set_exception(exc)
+
+        self._runner.submit(self._jobs, done)
+        return future
+
+    def _snapshot(self, started: float, started_mono: float, results: list[JobResult]) -> Snapshot:
+        by_name = {job.key: result for job, result in zip(self._jobs, results, strict=True)}
+        ordered = []
+        for entry in self.entries:
+            result = by_name.get(entry.name)
+            ordered.append(
+                self._failed_init(entry) if result is None else self._outcome(entry, result)
+            )
         _drop_duplicate_families(ordered)
         self_metrics = _self_metrics(ordered, started, time.monotonic() - started_mono)
         ordered.append(Outcome("exporter", True, 0.0, families=self_metrics))
         return Snapshot(started, started_mono, ordered)
 
-    def _wait(
-        self,
-        pending: list[tuple[CollectorEntry, Future[_Result]]],
-        index: int,
-        deadline: float,
-    ) -> Future[_Result] | None:
-        """The job's future once done, or None when it missed its deadline."""
-        future = pending[index][1]
-        spilled = False
-        while True:
-            remaining = deadline - time.monotonic()
-            wait = remaining if spilled else min(remaining, SPILL_AFTER)
-            try:
-                future.exception(timeout=max(0.0, wait))
-                return future
-            except FutureTimeout:
-                pass
-            if not spilled and future.running():
-                self._spill(pending, index + 1)
-                spilled = True
-            if time.monotonic() >= deadline:
-                # If it never started, make sure it never does; if it just started, it may
-                # hang like any other, so the jobs behind it move on.
-                if not future.cancel() and not spilled:
-                    self._spill(pending, index + 1)
-                return None
-
-    def _spill(self, pending: list[tuple[CollectorEntry, Future[_Result]]], start: int) -> None:
-        """Move the jobs not yet started from the (busy) current lane onto a new one."""
-        stuck = self._lane
-        self._lane = lane = _Lane()
-        if stuck is not None:
-            stuck.retire()
-        for i in range(start, len(pending)):
-            entry, future = pending[i]
-            if future.cancel() and entry.collector is not None:
-                moved = lane.submit(entry.collector)
-                self._running[entry.name] = moved
-                pending[i] = (entry, moved)
-
-    def _outcome(self, entry: CollectorEntry, future: Future[_Result] | None) -> Outcome:
+    def _outcome(self, entry: CollectorEntry, result: JobResult) -> Outcome:
         name = entry.name
-        if future is None:
+        if result.state is State.DONE:
+            self._unavailable_logged.discard(name)
+            families = cast(list[Metric], result.value)
+            return Outcome(name, True, result.duration, families=families)
+        if result.state is State.TIMED_OUT:
             error = f"timed out after {entry.timeout:g}s"
-            log.error("collector_failed", collector=name, error=error)
-            return Outcome(name, False, entry.timeout, error=error)
-        try:
-            families, duration = future.result()
-        except CollectorUnavailable as exc:
+        elif result.state is State.BUSY:
+            error = "still running from an earlier collection"
+        elif isinstance(result.error, CollectorUnavailable):
             if name not in self._unavailable_logged:
                 self._unavailable_logged.add(name)
-                log.info("collector_unavailable", collector=name, reason=str(exc))
-            return Outcome(name, False, 0.0, error=str(exc), unavailable=True)
-        except Exception as exc:
+                log.info("collector_unavailable", collector=name, reason=str(result.error))
+            return Outcome(name, False, 0.0, error=str(result.error), unavailable=True)
+        else:
+            exc = result.error
             log.error("collector_failed", collector=name, error=f"{type(exc).__name__}: {exc}")
             return Outcome(name, False, 0.0, error=str(exc))
-        self._unavailable_logged.discard(name)
-        return Outcome(name, True, duration, families=families)
+        log.error("collector_failed", collector=name, error=error)
+        return Outcome(name, False, result.duration, error=error)
 
     def _failed_init(self, entry: CollectorEntry) -> Outcome:
         unavailable = isinstance(entry.init_error, CollectorUnavailable)
         return Outcome(entry.name, False, 0.0, error=str(entry.init_error), unavailable=unavailable)
 
 
-def _run_one(collector: Collector) -> _Result:
-    begin = time.perf_counter()
+def _run_one(collector: Collector) -> list[Metric]:
     families = list(collector.collect())
-    duration = time.perf_counter() - begin
     for family in families:
         if not isinstance(family, Metric):
             raise TypeError(f"collect() yielded {type(family).__name__}, not a metric family")
-    return families, duration
+    return families
 
 
 def _drop_duplicate_families(outcomes: list[Outcome]) -> None:
@@ -277,13 +224,27 @@ def _drop_duplicate_families(outcomes: list[Outcome]) -> None:
             outcome.families = [f for f in outcome.families if f.name not in clash]
 
 
+def _build_info() -> Family:
+    build = gauge(
+        "tocsin_exporter_build_info",
+        "Always 1; the labels carry the exporter's version and Python version.",
+        labels=["version", "pythonversion"],
+    )
+    build.add_metric([__version__, platform.python_version()], 1.0)
+    return build.freeze()
+
+
+# Fixed for the life of the process: built and rendered once.
+_BUILD_INFO = _build_info()
+
+
 def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list[Metric]:
-    duration = GaugeMetricFamily(
+    duration = gauge(
         "tocsin_exporter_collector_duration_seconds",
         "Time a collector took in the last collection.",
         labels=["collector"],
     )
-    success = GaugeMetricFamily(
+    success = gauge(
         "tocsin_exporter_collector_success",
         "1 if the collector succeeded in the last collection, 0 if it failed, timed out or "
         "is unavailable on this host.",
@@ -292,26 +253,20 @@ def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list
     for outcome in outcomes:
         duration.add_metric([outcome.name], outcome.duration)
         success.add_metric([outcome.name], 1.0 if outcome.success else 0.0)
-    build = GaugeMetricFamily(
-        "tocsin_exporter_build_info",
-        "Always 1; the labels carry the exporter's version and Python version.",
-        labels=["version", "pythonversion"],
-    )
-    build.add_metric([__version__, platform.python_version()], 1.0)
     return [
         duration,
         success,
-        GaugeMetricFamily(
+        gauge(
             "tocsin_exporter_last_collection_timestamp_seconds",
             "Unix time the served data was collected at; scrapes inside min_interval reuse it.",
             value=started,
         ),
-        GaugeMetricFamily(
+        gauge(
             "tocsin_exporter_collection_duration_seconds",
             "Time the last collection took, all collectors together.",
             value=total,
         ),
-        build,
+        _BUILD_INFO,
     ]
 
 
@@ -322,7 +277,8 @@ class ScrapeCache:
         self.collection = collection
         self.min_interval = min_interval
         self._snapshot: Snapshot | None = None
-        self._inflight: asyncio.Task[Snapshot] | None = None
+        self._inflight: asyncio.Future[Snapshot] | None = None
+        self._watch: asyncio.TimerHandle | None = None
 
     def fresh(self) -> Snapshot | None:
         """The cached snapshot if it is still inside the window (no await: the hot path)."""
@@ -340,23 +296,37 @@ class ScrapeCache:
         if snap is not None:
             return snap
         if self._inflight is None:
-            self._inflight = asyncio.create_task(self._collect(openmetrics))
+            self._inflight = self._start(openmetrics)
         # shield: a scraper that disconnects must not cancel the collection others wait for.
         return await asyncio.shield(self._inflight)
 
-    def _collect_and_render(self, openmetrics: bool) -> Snapshot:
-        snap = self.collection.run()
-        snap.render(openmetrics)
-        return snap
+    def _start(self, openmetrics: bool) -> asyncio.Future[Snapshot]:
+        loop = asyncio.get_running_loop()
+        collecting = asyncio.wrap_future(self.collection.start(openmetrics), loop=loop)
+        collecting.add_done_callback(self._collected)
+        # The event loop is the collection's watchdog, on a timer: no wake-up at all for a
+        # collection that ends before the first check is due.
+        self._watch = loop.call_later(self.collection.first_check, self._check, collecting)
+        return collecting
 
-    async def _collect(self, openmetrics: bool) -> Snapshot:
-        try:
-            loop = asyncio.get_running_loop()
-            snap = await loop.run_in_executor(None, self._collect_and_render, openmetrics)
-            self._snapshot = snap
-            return snap
-        finally:
-            self._inflight = None
+    def _check(self, collecting: asyncio.Future[Snapshot]) -> None:
+        # A check may end the collection (and so render it): it runs in a thread.
+        loop = asyncio.get_running_loop()
+        checked = loop.run_in_executor(None, self.collection.check)
+
+        def again(done: asyncio.Future[float]) -> None:
+            if not collecting.done():
+                self._watch = loop.call_later(done.result(), self._check, collecting)
+
+        checked.add_done_callback(again)
+
+    def _collected(self, collecting: asyncio.Future[Snapshot]) -> None:
+        self._inflight = None
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if not collecting.cancelled() and collecting.exception() is None:
+            self._snapshot = collecting.result()
 
     async def bodies(self, snap: Snapshot, openmetrics: bool) -> tuple[bytes, bytes]:
         """(body, gzip body) in the format, rendered in a thread the first time."""

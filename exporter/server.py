@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import html
+import os
 import signal
 import ssl
+import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +41,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 _VARY = "Accept, Accept-Encoding"
 DEFAULT_IDLE_TIMEOUT = 15.0
 # A scrape in flight gets this long after SIGTERM before it is cancelled.
+DRAIN_TIMEOUT = 2.0
+# The process gets this long after SIGTERM to exit on its own; then it is ended with
+# os._exit, since a collector stuck in a blocking system call holds a thread Python
+# cannot stop (and a collector's stop() may hang too).
+EXIT_GRACE = 5.0
 
 
 @dataclass
@@ -205,8 +213,55 @@ def build_app(cache: ScrapeCache, settings: ServerSettings) -> web.Application:
     return app
 
 
+def exit_after(grace: float) -> None:
+    """End the process with os._exit if it is still running `grace` seconds from now.
+
+    A daemon thread, so a shutdown that finishes in time is not held up by it.
+    """
+
+    def force() -> None:
+        log.error("shutdown_timeout", grace_seconds=grace, action="exiting anyway")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(1)
+
+    timer = threading.Timer(grace, force)
+    timer.daemon = True
+    timer.start()
+
+
+def _on_signals(stop: asyncio.Event) -> dict[int, Any]:
+    """Handle SIGTERM and SIGINT: stop serving, and end the process if that takes too long.
+
+    A plain signal handler rather than the event loop's: it runs even while something
+    blocks the loop (a plugin's task stuck in a blocking call), so the exit deadline is
+    armed whatever the loop is doing. Returns the handlers it replaced.
+    """
+    loop = asyncio.get_running_loop()
+    armed = threading.Event()
+
+    def handle(signum: int, frame: object) -> None:
+        if not armed.is_set():
+            armed.set()
+            exit_after(EXIT_GRACE)
+        loop.call_soon_threadsafe(stop.set)
+
+    return {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+
 async def serve(settings: ServerSettings) -> int:
     """Run until SIGTERM or SIGINT; returns the process exit code."""
+    stop = asyncio.Event()
+    previous = _on_signals(stop)
+    try:
+        return await _serve(settings, stop)
+    finally:
+        for sig, handler in previous.items():
+            if handler is not None:  # None: a handler not installed from Python
+                signal.signal(sig, handler)
+
+
+async def _serve(settings: ServerSettings, stop: asyncio.Event) -> int:
     add_secrets(secrets_in(settings.web))
     entries = build_entries(settings.collectors, settings.paths, settings.state_dir)
     started: list[Collector] = []
@@ -221,12 +276,8 @@ async def serve(settings: ServerSettings) -> int:
     collection = Collection(entries)
     cache = ScrapeCache(collection, settings.min_interval)
     app = build_app(cache, settings)
-    runner = make_runner(app, settings.idle_timeout)
+    runner = make_runner(app, settings.idle_timeout, DRAIN_TIMEOUT)
     await runner.setup()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
     code = 0
     try:
         for host, port in settings.listen:

@@ -7,10 +7,10 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import counter, gauge
 from exporter.procfs import read_required, read_text
 
 # The kernel reports /proc/stat times in USER_HZ ticks, which is 100 on every Linux ABI.
@@ -109,12 +109,12 @@ class CPUCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         stats = self._monotonic(parse_cpu_lines(read_required(self._stat)))
-        seconds = CounterMetricFamily(
+        seconds = counter(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",
             labels=["cpu", "mode"],
         )
-        guest = CounterMetricFamily(
+        guest = counter(
             "node_cpu_guest_seconds_total",
             "Seconds the CPUs spent in guests (VMs) for each mode.",
             labels=["cpu", "mode"],
@@ -129,7 +129,7 @@ class CPUCollector(Collector):
         yield seconds
         yield guest
         if self._isolated:
-            isolated = GaugeMetricFamily(
+            isolated = gauge(
                 "node_cpu_isolated",
                 "Whether each core is isolated, information from /sys/devices/system/cpu/isolated.",
                 labels=["cpu"],
@@ -151,14 +151,14 @@ class CPUCollector(Collector):
             if package not in package_counts:
                 with contextlib.suppress(OSError, ValueError):
                     package_counts[package] = float(read_text(throttle / "package_throttle_count"))
-        packages = CounterMetricFamily(
+        packages = counter(
             "node_cpu_package_throttles_total",
             "Number of times this CPU package has been throttled.",
             labels=["package"],
         )
         for package, count in package_counts.items():
             packages.add_metric([package], count)
-        cores = CounterMetricFamily(
+        cores = counter(
             "node_cpu_core_throttles_total",
             "Number of times this CPU core has been throttled.",
             labels=["package", "core"],
@@ -166,4 +166,4 @@ class CPUCollector(Collector):
         for (package, core), count in core_counts.items():
             cores.add_metric([package, core], count)
         # node_exporter sends nothing for a family without samples; neither do we.
-        yield from (family for family in (packages, cores) if family.samples)
+        yield from (family for family in (packages, cores) if family.values)

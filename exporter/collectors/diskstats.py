@@ -12,11 +12,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.devicefilter import DeviceFilter
+from exporter.families import Family
 from exporter.procfs import read_required, read_text
 
 DEFAULT_DEVICE_EXCLUDE = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"
@@ -136,7 +136,7 @@ class _Families:
     """Metric families created on first use, so none is sent without samples."""
 
     def __init__(self) -> None:
-        self.by_name: dict[str, CounterMetricFamily | GaugeMetricFamily] = {}
+        self.by_name: dict[str, Family] = {}
 
     def add(
         self,
@@ -150,11 +150,8 @@ class _Families:
         family = self.by_name.get(suffix)
         if family is None:
             name = f"node_disk_{suffix}"
-            family = self.by_name[suffix] = (
-                CounterMetricFamily(name, help_text, labels=labels)
-                if counter
-                else GaugeMetricFamily(name, help_text, labels=labels)
-            )
+            typ = "counter" if counter else "gauge"
+            family = self.by_name[suffix] = Family(name, help_text, typ, labels)
         family.add_metric(values, value)
 
 

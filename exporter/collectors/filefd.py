@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_required
 
 
@@ -24,11 +24,11 @@ class FilefdCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         allocated, _unused, maximum = read_required(self._file_nr).split()
-        yield GaugeMetricFamily(
+        yield gauge(
             "node_filefd_allocated",
             "File descriptor statistics: allocated.",
             value=float(allocated),
         )
-        yield GaugeMetricFamily(
+        yield gauge(
             "node_filefd_maximum", "File descriptor statistics: maximum.", value=float(maximum)
         )

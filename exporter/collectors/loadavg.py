@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_required
 
 
@@ -25,6 +25,4 @@ class LoadavgCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         parts = read_required(self._loadavg).split()
         for minutes, raw in zip(("1", "5", "15"), parts[:3], strict=True):
-            yield GaugeMetricFamily(
-                f"node_load{minutes}", f"{minutes}m load average.", value=float(raw)
-            )
+            yield gauge(f"node_load{minutes}", f"{minutes}m load average.", value=float(raw))

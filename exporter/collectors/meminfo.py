@@ -6,10 +6,10 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_required
 
 _PARENS = re.compile(r"\((.*)\)")
@@ -28,15 +28,16 @@ def _family(key: str) -> tuple[str, str]:
     return f"node_memory_{key}", f"Memory information field {key}."
 
 
+# `Field: value [kB]`, one per line; the regex engine splits the lines, not Python code.
+_LINE = re.compile(r"^(\S+)[ \t]+(\S+)([ \t]+\S+)?[ \t]*$", re.MULTILINE)
+
+
 def parse_meminfo(text: str) -> dict[str, float]:
     """Metric-name suffix → value: `Active(anon): 4 kB` → `Active_anon_bytes` = 4096."""
     values: dict[str, float] = {}
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) < 2:
-            continue
-        key, factor = _suffix(parts[0], len(parts) == 3)
-        values[key] = float(parts[1]) * factor
+    for field, raw, unit in _LINE.findall(text):
+        key, factor = _suffix(field, bool(unit))
+        values[key] = float(raw) * factor
     return values
 
 
@@ -54,4 +55,4 @@ class MeminfoCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         for key, value in parse_meminfo(read_required(self._meminfo)).items():
             name, help_text = _family(key)
-            yield GaugeMetricFamily(name, help_text, value=value)
+            yield gauge(name, help_text, value=value)

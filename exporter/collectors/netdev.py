@@ -6,11 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.devicefilter import DeviceFilter
+from exporter.families import Family, counter
 from exporter.procfs import read_required, read_text
 
 
@@ -66,24 +66,21 @@ class NetdevCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         stats = parse_net_dev(read_required(self._net_dev))
-        families: dict[str, CounterMetricFamily] = {}
-
-        def add(key: str, device: str, value: float) -> None:
-            family = families.get(key)
-            if family is None:
-                family = families[key] = CounterMetricFamily(
-                    f"node_network_{key}_total",
-                    f"Network device statistic {key}.",
-                    labels=["device"],
-                )
-            family.add_metric([device], value)
-
+        families: dict[str, Family] = {}
         for device, fields in stats.items():
             if self._filter.ignored(device):
                 continue
-            for key, value in fields.items():
-                add(key, device, value)
             nohandler = self._nohandler(device)
             if nohandler is not None:
-                add("receive_nohandler", device, nohandler)
+                fields["receive_nohandler"] = nohandler
+            labels = (device,)
+            for key, value in fields.items():
+                family = families.get(key)
+                if family is None:
+                    family = families[key] = counter(
+                        f"node_network_{key}_total",
+                        f"Network device statistic {key}.",
+                        labels=["device"],
+                    )
+                family.values.append((labels, value))
         yield from families.values()

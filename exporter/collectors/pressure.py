@@ -5,10 +5,10 @@ from __future__ import annotations
 import errno
 from collections.abc import Iterable
 
-from prometheus_client.core import CounterMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
+from exporter.families import counter
 from exporter.procfs import read_text
 
 # (resource, PSI line) → (metric, help). IRQ pressure has only a "full" line by design.
@@ -84,4 +84,4 @@ class PressureCollector(Collector):
             for kind, total in totals.items():
                 metric = _METRICS.get((resource, kind))
                 if metric is not None:
-                    yield CounterMetricFamily(metric[0], metric[1], value=total)
+                    yield counter(metric[0], metric[1], value=total)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import counter, gauge
 from exporter.procfs import read_required
 
 # /proc/stat key → (metric, help, counter?)
@@ -42,10 +42,10 @@ class StatCollector(Collector):
             field = _FIELDS.get(key)
             if field is None:
                 continue
-            metric, help_text, counter = field
+            metric, help_text, is_counter = field
             # `intr` is a total followed by per-interrupt counts; only the total is exported.
             value = float(rest.split(None, 1)[0])
-            if counter:
-                yield CounterMetricFamily(metric, help_text, value=value)
+            if is_counter:
+                yield counter(metric, help_text, value=value)
             else:
-                yield GaugeMetricFamily(metric, help_text, value=value)
+                yield gauge(metric, help_text, value=value)

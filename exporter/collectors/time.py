@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
+from exporter.families import gauge
 from exporter.procfs import read_text
 
 
@@ -35,11 +35,9 @@ class TimeCollector(Collector):
 
     def collect(self) -> Iterable[Metric]:
         now = time.time()
-        yield GaugeMetricFamily(
-            "node_time_seconds", "System time in seconds since epoch (1970).", value=now
-        )
+        yield gauge("node_time_seconds", "System time in seconds since epoch (1970).", value=now)
         local = time.localtime(now)
-        zone = GaugeMetricFamily(
+        zone = gauge(
             "node_time_zone_offset_seconds",
             "System time zone offset in seconds.",
             labels=["time_zone"],
@@ -49,12 +47,12 @@ class TimeCollector(Collector):
         yield from self._clocksources()
 
     def _clocksources(self) -> Iterable[Metric]:
-        available = GaugeMetricFamily(
+        available = gauge(
             "node_time_clocksource_available_info",
             "Available clocksources read from '/sys/devices/system/clocksource'.",
             labels=["clocksource", "device"],
         )
-        current = GaugeMetricFamily(
+        current = gauge(
             "node_time_clocksource_current_info",
             "Current clocksource read from '/sys/devices/system/clocksource'.",
             labels=["clocksource", "device"],
@@ -68,4 +66,4 @@ class TimeCollector(Collector):
             for source in sources:
                 available.add_metric([source, device], 1.0)
             current.add_metric([active, device], 1.0)
-        yield from (family for family in (available, current) if family.samples)
+        yield from (family for family in (available, current) if family.values)

@@ -1,31 +1,32 @@
-"""tocsin-exporter against node_exporter: same collectors, same load, in one run.
+"""tocsin-exporter against node_exporter: CPU per scrape, latency and memory, in one run.
 
-Three servers get the same closed-loop load (1 and then 4 connections, 10 s each) from a
-load generator in a separate process, sending what Prometheus 2.42 sends (its Accept
-header, which prefers OpenMetrics, and gzip):
+Prometheus scrapes every 15-60 s, so a response cache never helps it: the honest cost is
+one full collection per scrape. Every tocsin here runs with `min_interval: 0s`.
 
-- node_exporter, which collects on every scrape;
-- tocsin as shipped (`min_interval: 1s`: scrapes inside one second share a collection);
-- tocsin with `min_interval: 0s`, so every scrape is a full collection and render, as for
-  a real Prometheus scraping every 15 s (only scrapes that arrive while a collection is in
-  flight share it, so with 4 connections some do).
+Two collector sets, each with a node_exporter and a tocsin side:
 
-Printed per concurrency: requests/s, p50/p99 latency, CPU seconds per 1,000 scrapes (from
-/proc/<pid>/stat) and RSS, then each tocsin row's ratios to node_exporter, and the load
-average (other work on the machine skews every figure).
+- `core`: the 13 node_exporter collectors tocsin reimplements, on both sides;
+- `defaults`: each side's own default set (no collector flags at all).
 
-Goal (issue 2): >= 2x node_exporter's requests/s, p99 <= its p99, CPU per scrape <= its,
-RSS <= 60 MB.
+Part 1 (closed loop): each server gets SCRAPES sequential requests over one keep-alive
+connection, in ROUNDS rounds taken in turn (so the machine's other load falls on every
+server alike), from a load generator in a separate process sending what Prometheus 2.42
+sends (its Accept header, which prefers OpenMetrics, and gzip). One connection and no
+pipelining, so every scrape is a full collection and the client is never what limits a
+server. Printed: CPU seconds per 1,000 scrapes (the server's own utime+stime from
+/proc/<pid>/stat), p50/p99 latency and RSS.
 
-Then the resident memory of tocsin as a user first runs it (issue 9: at most 45 MB): its
-default collectors with no config file, and with `deploy/examples/exporter.yml` (paths
-under a temporary directory, the HTTP probe pointed at a closed loopback port so the
-benchmark sends nothing off the machine), each after a few scrapes.
+Part 2 (fixed interval): all four servers scraped once per second, side by side, for
+INTERVAL_SECONDS, giving CPU seconds per hour, which is what a host pays in production.
+
+Goals (issue 12): CPU per 1,000 scrapes <= 0.5x node_exporter's, p99 <= node_exporter's,
+RSS <= 45 MB. Then the resident memory of tocsin as a user first runs it (issue 9: at most
+45 MB): its default collectors with no config file, and with `deploy/examples/exporter.yml`.
 """
 
 from __future__ import annotations
 
-import asyncio
+import http.client
 import json
 import os
 import subprocess
@@ -36,18 +37,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS
-from tests.procs import (
-    REPO,
-    exporter_args,
-    free_port,
-    node_exporter_args,
-    stop_process,
-    wait_for_port,
-)
+from tests.procs import REPO, free_port, stop_process, wait_for_port
 
 NODE_EXPORTER = "/usr/bin/prometheus-node-exporter"
-DURATION = 10.0
-CONCURRENCY = (1, 4)
+SCRAPES = int(os.environ.get("BENCH_SCRAPES", "1500"))
+WARMUP = 20
+ROUNDS = 5
+INTERVAL_SECONDS = float(os.environ.get("BENCH_INTERVAL_SECONDS", "120"))
+CPU_GOAL = 0.5
+RSS_GOAL_MB = 45.0
 PROMETHEUS_HEADERS = {
     "Accept": PROMETHEUS_ACCEPT,
     "Accept-Encoding": "gzip",
@@ -58,21 +56,21 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 @dataclass
 class Result:
-    requests: int
+    scrapes: int
     errors: int
-    seconds: float
     p50: float
     p99: float
     cpu: float
+    seconds: float
     rss_mb: float
 
     @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
+    def cpu_per_1000(self) -> float:
+        return 1000 * self.cpu / max(1, self.scrapes)
 
     @property
-    def cpu_per_1000(self) -> float:
-        return 1000 * self.cpu / max(1, self.requests)
+    def cpu_per_hour(self) -> float:
+        return 3600 * self.cpu / self.seconds
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -87,133 +85,207 @@ def _rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def _load(url: str, connections: int, duration: float) -> dict[str, object]:
-    import aiohttp
-
-    latencies: list[float] = []
-    errors = 0
-    connector = aiohttp.TCPConnector(limit=connections, force_close=False)
-    async with aiohttp.ClientSession(connector=connector, auto_decompress=False) as session:
-        start = time.perf_counter()
-        stop_at = start + duration
-
-        async def worker() -> None:
-            nonlocal errors
-            while True:
-                t0 = time.perf_counter()
-                if t0 >= stop_at:
-                    return
-                try:
-                    async with session.get(url, headers=PROMETHEUS_HEADERS) as resp:
-                        await resp.read()
-                        ok = resp.status == 200
-                except aiohttp.ClientError:
-                    ok = False
-                if ok:
-                    latencies.append(time.perf_counter() - t0)
-                else:
-                    errors += 1
-
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.perf_counter() - start
-    latencies.sort()
-    n = len(latencies)
-    return {
-        "requests": n,
-        "errors": errors,
-        "seconds": elapsed,
-        "p50": latencies[n // 2] if n else 0.0,
-        "p99": latencies[min(n - 1, int(n * 0.99))] if n else 0.0,
-    }
+def _scrape(conn: http.client.HTTPConnection) -> bool:
+    conn.request("GET", "/metrics", headers=PROMETHEUS_HEADERS)
+    resp = conn.getresponse()
+    resp.read()
+    return resp.status == 200
 
 
 def load_main() -> None:
-    """Load-generator process: `URL CONNECTIONS SECONDS` in argv; prints JSON."""
-    url, connections, duration = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
-    print(json.dumps(asyncio.run(_load(url, connections, duration))))
+    """Load-generator process: `PORT COUNT INTERVAL` in argv; prints JSON latencies.
+
+    INTERVAL 0 sends COUNT scrapes back to back; otherwise one every INTERVAL seconds.
+    """
+    port, count, interval = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies: list[float] = []
+    errors = 0
+    start = time.monotonic()
+    for i in range(count):
+        if interval:
+            time.sleep(max(0.0, start + i * interval - time.monotonic()))
+        t0 = time.perf_counter()
+        try:
+            ok = _scrape(conn)
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            ok = False
+        if ok:
+            latencies.append(time.perf_counter() - t0)
+        else:
+            errors += 1
+    print(json.dumps({"latencies": latencies, "errors": errors}))
 
 
-def _drive(url: str, pid: int, connections: int) -> Result:
-    cpu_before = _cpu_seconds(pid)
-    out = subprocess.run(
+def _load(port: int, count: int, interval: float) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
         [
             sys.executable,
             "-c",
             "from tests.bench.bench_exporter import load_main; load_main()",
-            url,
-            str(connections),
-            str(DURATION),
+            str(port),
+            str(count),
+            str(interval),
         ],
         cwd=REPO,
-        check=True,
-        capture_output=True,
-        timeout=DURATION + 60,
-    )
-    cpu = _cpu_seconds(pid) - cpu_before
-    data = json.loads(out.stdout)
-    return Result(
-        requests=int(data["requests"]),
-        errors=int(data["errors"]),
-        seconds=float(data["seconds"]),
-        p50=float(data["p50"]),
-        p99=float(data["p99"]),
-        cpu=cpu,
-        rss_mb=_rss_mb(pid),
+        stdout=subprocess.PIPE,
     )
 
 
-def _row(name: str, r: Result) -> str:
-    return (
-        f"{name:<17} {r.rps:>9.0f} {r.p50 * 1000:>9.2f} {r.p99 * 1000:>9.2f} "
-        f"{r.cpu_per_1000:>12.3f} {r.rss_mb:>8.1f} {r.errors:>6}"
-    )
+@dataclass
+class _Tally:
+    """Scrapes, CPU and wall time summed over rounds."""
+
+    latencies: list[float]
+    errors: int = 0
+    cpu: float = 0.0
+    seconds: float = 0.0
+
+    def result(self, pid: int) -> Result:
+        lat = sorted(self.latencies)
+        n = len(lat)
+        return Result(
+            scrapes=n,
+            errors=self.errors,
+            p50=lat[n // 2] if n else 0.0,
+            p99=lat[min(n - 1, int(n * 0.99))] if n else 0.0,
+            cpu=self.cpu,
+            seconds=self.seconds,
+            rss_mb=_rss_mb(pid),
+        )
 
 
-def _ratios(name: str, ours: Result, node: Result) -> str:
-    return (
-        f"{name}/node_exporter: req/s {ours.rps / node.rps:.2f}x (goal >= 2), "
-        f"p50 {ours.p50 / node.p50:.2f}, p99 {ours.p99 / node.p99:.2f} (goal <= 1), "
-        f"CPU/scrape {ours.cpu_per_1000 / max(node.cpu_per_1000, 1e-9):.2f} (goal <= 1), "
-        f"RSS {ours.rss_mb:.1f} MB (goal <= 60)"
+def _measure(load: subprocess.Popen[bytes], pid: int, tally: _Tally) -> None:
+    """Wait for a load generator started just now; add its figures and the server's CPU."""
+    before, began = _cpu_seconds(pid), time.monotonic()
+    out, _ = load.communicate(timeout=INTERVAL_SECONDS + 600)
+    tally.cpu += _cpu_seconds(pid) - before
+    tally.seconds += time.monotonic() - began
+    data = json.loads(out)
+    tally.latencies.extend(data["latencies"])
+    tally.errors += int(data["errors"])
+
+
+Servers = dict[str, tuple[subprocess.Popen[bytes], int]]
+
+
+def _closed_loop(servers: Servers) -> dict[str, Result]:
+    """SCRAPES per server in ROUNDS interleaved rounds, so a change in the machine's load
+    during the run falls on every server alike."""
+    for _, port in servers.values():
+        _load(port, WARMUP, 0).communicate(timeout=120)
+    tallies = {name: _Tally([]) for name in servers}
+    for _ in range(ROUNDS):
+        for name, (proc, port) in servers.items():
+            _measure(_load(port, SCRAPES // ROUNDS, 0), proc.pid, tallies[name])
+    return {name: tallies[name].result(proc.pid) for name, (proc, _) in servers.items()}
+
+
+def _fixed_interval(servers: Servers) -> dict[str, Result]:
+    count = int(INTERVAL_SECONDS)
+    started = {}
+    for name, (proc, port) in servers.items():
+        started[name] = (_cpu_seconds(proc.pid), time.monotonic(), _load(port, count, 1.0))
+    results = {}
+    for name, (before, began, load) in started.items():
+        pid = servers[name][0].pid
+        out, _ = load.communicate(timeout=INTERVAL_SECONDS + 600)
+        data = json.loads(out)
+        tally = _Tally(data["latencies"], int(data["errors"]))
+        tally.cpu = _cpu_seconds(pid) - before
+        tally.seconds = time.monotonic() - began
+        results[name] = tally.result(pid)
+    return results
+
+
+def _verdict(met: bool) -> str:
+    return "goal met" if met else "goal NOT met"
+
+
+def _print_closed(results: dict[str, Result]) -> None:
+    print(
+        f"\nPart 1: {SCRAPES} sequential keep-alive scrapes per server in {ROUNDS} interleaved "
+        "rounds, one full collection each"
     )
+    print(
+        f"{'server':<22} {'CPU s/1000':>10} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7} {'errors':>6}"
+    )
+    for name, r in results.items():
+        print(
+            f"{name:<22} {r.cpu_per_1000:>10.3f} {r.p50 * 1000:>8.2f} {r.p99 * 1000:>8.2f} "
+            f"{r.rss_mb:>7.1f} {r.errors:>6}"
+        )
+    for collectors in ("core", "defaults"):
+        ours, node = results[f"tocsin {collectors}"], results[f"node_exporter {collectors}"]
+        cpu = ours.cpu_per_1000 / max(node.cpu_per_1000, 1e-9)
+        p99 = ours.p99 / node.p99
+        print(
+            f"{collectors}: CPU/scrape {cpu:.2f}x node_exporter (goal <= {CPU_GOAL}: "
+            f"{_verdict(cpu <= CPU_GOAL)}); p99 {p99:.2f}x (goal <= 1: {_verdict(p99 <= 1)}); "
+            f"RSS {ours.rss_mb:.1f} MB (goal <= {RSS_GOAL_MB:g}: "
+            f"{_verdict(ours.rss_mb <= RSS_GOAL_MB)}); errors {ours.errors}"
+        )
+
+
+def _print_interval(results: dict[str, Result]) -> None:
+    print(f"\nPart 2: one scrape per second for {INTERVAL_SECONDS:g}s, all servers side by side")
+    print(f"{'server':<22} {'CPU s/hour':>10} {'p99 ms':>8} {'RSS MB':>7} {'errors':>6}")
+    for name, r in results.items():
+        print(
+            f"{name:<22} {r.cpu_per_hour:>10.2f} {r.p99 * 1000:>8.2f} {r.rss_mb:>7.1f} "
+            f"{r.errors:>6}"
+        )
+    for collectors in ("core", "defaults"):
+        ours, node = results[f"tocsin {collectors}"], results[f"node_exporter {collectors}"]
+        ratio = ours.cpu_per_hour / max(node.cpu_per_hour, 1e-9)
+        print(
+            f"{collectors}: CPU/hour {ratio:.2f}x node_exporter (goal <= {CPU_GOAL}: "
+            f"{_verdict(ratio <= CPU_GOAL)})"
+        )
+
+
+def _start_servers(tmp: Path) -> Servers:
+    config = tmp / "uncached.yml"
+    config.write_text(f"global:\n  min_interval: 0s\n  state_dir: {tmp}/state\n")
+    core_flags = ["--collector.disable-defaults", *(f"--collector.{c}" for c in SYSTEM_COLLECTORS)]
+    ours = [sys.executable, "-m", "exporter", f"--config.file={config}"]
+    commands = {
+        "node_exporter core": [NODE_EXPORTER, *core_flags],
+        "tocsin core": [*ours, *core_flags],
+        "node_exporter defaults": [NODE_EXPORTER],
+        "tocsin defaults": ours,
+    }
+    servers: Servers = {}
+    for name, args in commands.items():
+        port = free_port()
+        args = [*args, f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"]
+        proc = subprocess.Popen(
+            args, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        servers[name] = (proc, port)
+    for proc, port in servers.values():
+        wait_for_port(port, proc)
+    return servers
 
 
 def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def _ours(port: int, config: Path | None) -> subprocess.Popen[bytes]:
-    args = exporter_args(
-        port,
-        *([f"--config.file={config}"] if config is not None else []),
-        "--collector.disable-defaults",
-        *(f"--collector.{c}" for c in SYSTEM_COLLECTORS),
-        "--log.level=warn",
-    )
-    return subprocess.Popen(args, cwd=REPO, stdout=subprocess.DEVNULL)
-
-
 def main() -> int:
-    """Run the servers under the same load and print figures and ratios."""
+    """Run the four servers, print the two parts' tables, ratios and verdicts."""
     if not Path(NODE_EXPORTER).exists():
         print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
         return 1
-    node_port, our_port, uncached_port = free_port(), free_port(), free_port()
     with tempfile.TemporaryDirectory(prefix="bench-exporter-") as tmp:
-        uncached_config = Path(tmp) / "uncached.yml"
-        uncached_config.write_text(f"global:\n  min_interval: 0s\n  state_dir: {tmp}/state\n")
-        node = subprocess.Popen(
-            node_exporter_args(NODE_EXPORTER, node_port, SYSTEM_COLLECTORS, "--log.level=warn"),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        servers = {
-            "node_exporter": (node, node_port),
-            "tocsin": (_ours(our_port, None), our_port),
-            "tocsin uncached": (_ours(uncached_port, uncached_config), uncached_port),
-        }
+        servers = _start_servers(Path(tmp))
         try:
-            _run(servers)
+            print(f"core collectors: {' '.join(SYSTEM_COLLECTORS)}; tocsin min_interval: 0s")
+            print(f"load average before: {_load_average()} ({os.cpu_count()} CPUs)")
+            _print_closed(_closed_loop(servers))
+            _print_interval(_fixed_interval(servers))
+            print(f"\nload average after: {_load_average()}")
         finally:
             for proc, _ in servers.values():
                 proc.terminate()
@@ -221,33 +293,6 @@ def main() -> int:
                 stop_process(proc, timeout=10)
     _rss_report()
     return 0
-
-
-def _run(servers: dict[str, tuple[subprocess.Popen[bytes], int]]) -> None:
-    for proc, port in servers.values():
-        wait_for_port(port, proc)
-    print(
-        f"collectors: {' '.join(SYSTEM_COLLECTORS)}; {DURATION:g}s per run; "
-        f"Prometheus 2.42 headers; 'tocsin' caches 1s, 'tocsin uncached' collects on every scrape"
-    )
-    print(f"load average before: {_load_average()} ({os.cpu_count()} CPUs)")
-    for connections in CONCURRENCY:
-        results = {
-            name: _drive(f"http://127.0.0.1:{port}/metrics", proc.pid, connections)
-            for name, (proc, port) in servers.items()
-        }
-        node_r = results["node_exporter"]
-        print(f"\n{connections} connection(s)")
-        print(
-            f"{'server':<17} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} "
-            f"{'CPU s/1000':>12} {'RSS MB':>8} {'errors':>6}"
-        )
-        for name, result in results.items():
-            print(_row(name, result))
-        for name, result in results.items():
-            if name != "node_exporter":
-                print(_ratios(name, result, node_r))
-    print(f"\nload average after: {_load_average()}")
 
 
 RSS_SCRAPES = 5
@@ -265,8 +310,6 @@ def _example_config(tmp: Path) -> Path:
 
 def _rss_as_shipped(config: Path | None) -> float:
     """RSS in MB of tocsin with its default collectors after a few scrapes."""
-    import urllib.request
-
     port = free_port()
     proc = subprocess.Popen(
         [
@@ -283,9 +326,9 @@ def _rss_as_shipped(config: Path | None) -> float:
     )
     try:
         wait_for_port(port, proc)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         for _ in range(RSS_SCRAPES):
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=30) as r:
-                r.read()
+            _scrape(conn)
             time.sleep(1.1)
         return _rss_mb(proc.pid)
     finally:

@@ -487,38 +487,39 @@ def test_filesystem_stuck_mount_is_an_error_until_it_recovers() -> None:
 
     def statvfs(path: str) -> os.statvfs_result:
         calls.append(path)
-        if path.endswith("home"):
+        if path.endswith("nfs"):
             release.wait(30)
+            return _fake_statvfs(str(FIXTURES / "rootfs"))
         return _fake_statvfs(path)
 
     config = FilesystemConfig(mount_timeout=0.05)  # type: ignore[arg-type]
     collector = FilesystemCollector(
         CollectorContext(paths=FIXTURE_PATHS, config=config), statvfs=statvfs
     )
-    home = ("node_filesystem_device_error", (("device", "/dev/sda2"), ("fstype", "ext4"), ("mountpoint", "/home")))  # fmt: skip  # noqa: E501
-    home_size = ("node_filesystem_size_bytes", home[1])
+    nfs = ("node_filesystem_device_error", (("device", "server:/export"), ("fstype", "nfs4"), ("mountpoint", "/srv/nfs")))  # fmt: skip  # noqa: E501
+    nfs_size = ("node_filesystem_size_bytes", nfs[1])
     root_size = ("node_filesystem_size_bytes", (("device", "/dev/sda1"), ("fstype", "ext4"), ("mountpoint", "/")))  # fmt: skip  # noqa: E501
     try:
         first = samples(collector)
-        assert first[home] == 1.0
-        assert home_size not in first
+        assert first[nfs] == 1.0
+        assert nfs_size not in first
         assert first[root_size] == 4096000.0  # the other mounts are still served
         # While the call is still blocked, the mount is skipped, not statted again.
-        home_calls = sum(p.endswith("home") for p in calls)
+        nfs_calls = sum(p.endswith("nfs") for p in calls)
         second = samples(collector)
-        assert second[home] == 1.0
-        assert sum(p.endswith("home") for p in calls) == home_calls
+        assert second[nfs] == 1.0
+        assert sum(p.endswith("nfs") for p in calls) == nfs_calls
         assert second[root_size] == 4096000.0
     finally:
         release.set()
     deadline = time.monotonic() + 10
     while True:
         recovered = samples(collector)
-        if recovered[home] == 0.0 or time.monotonic() > deadline:
+        if recovered[nfs] == 0.0 or time.monotonic() > deadline:
             break
         time.sleep(0.01)
-    assert recovered[home] == 0.0
-    assert recovered[home_size] == 12288000.0
+    assert recovered[nfs] == 0.0
+    assert recovered[nfs_size] == 4096000.0
 
 
 def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> None:
@@ -540,6 +541,29 @@ def test_filesystem_strips_rootfs_prefix_from_container_view(tmp_path: Path) -> 
     # /hostile merely starts with the same letters: it is not under /host.
     assert labels == {"/", "/data", "/hostile"}
     assert sorted(seen) == ["/host", "/host/data", "/host/hostile"]
+
+
+def test_filesystem_follows_a_changed_mount_table(tmp_path: Path) -> None:
+    # The parsed table is kept between scrapes, but only while its text stays the same.
+    mounts = tmp_path / "proc" / "mounts"
+    mounts.parent.mkdir()
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n")
+    paths = HostPaths(procfs=tmp_path / "proc", sysfs=tmp_path, rootfs=Path("/"))
+
+    def statvfs(path: str) -> os.statvfs_result:
+        return os.statvfs_result((1024, 1024, 10, 5, 4, 3, 2, 0, 0, 255))
+
+    collector = FilesystemCollector(CollectorContext(paths=paths), statvfs=statvfs)
+
+    def mountpoints() -> set[str]:
+        return {dict(k[1])["mountpoint"] for k in samples(collector)}
+
+    assert mountpoints() == {"/"}
+    assert mountpoints() == {"/"}
+    mounts.write_text("/dev/sda1 / ext4 rw 0 0\n/dev/sdb1 /data xfs ro 0 0\n")
+    assert mountpoints() == {"/", "/data"}
+    mounts.write_text("/dev/sdb1 /data xfs ro 0 0\n")
+    assert mountpoints() == {"/data"}
 
 
 def test_filesystem_config_rejects_bad_regex() -> None:
