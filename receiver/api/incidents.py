@@ -19,6 +19,7 @@ from receiver.store.base import Row, Tx
 
 STATES = ("firing", "acknowledged", "resolved")
 _MAX_LIMIT = 1000
+_BATCH = 500
 
 
 def _filters(request: web.Request) -> tuple[list[str], list[str], list[Matcher], int]:
@@ -57,7 +58,7 @@ def list_incidents(
     out: list[dict[str, Any]] = []
     offset = 0
     while len(out) < limit:
-        rows = tx.all(sql + " LIMIT 500 OFFSET ?", (*params, offset))
+        rows = tx.all(sql + " LIMIT ? OFFSET ?", (*params, _BATCH, offset))
         if not rows:
             break
         offset += len(rows)
@@ -67,7 +68,7 @@ def list_incidents(
                 out.append(_summary(row))
                 if len(out) >= limit:
                     break
-        if not matchers:
+        if len(rows) < _BATCH:
             break
     return out
 

@@ -12,7 +12,7 @@ from multidict import MultiMapping
 
 from receiver.api.incidents import STATES, list_incidents
 from receiver.http.errors import JSONHTTPError
-from receiver.matchers import Matcher, matches_all, parse_matcher, split_matchers
+from receiver.matchers import Matcher, matches_all, split_matchers
 from receiver.model.snapshot import SEVERITY_ORDER, incident_dict
 from receiver.store.base import Row, Tx
 
@@ -22,9 +22,6 @@ PAGE_SIZES = (50, 100, 500, 1000)
 SORTS = ("newest", "oldest", "severity")
 _LABEL_RE = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,127}")
 _MAX_TEXT = 200
-# `list_incidents` stops after its first 500 rows when given no matcher (it reads on only
-# while matchers may reject rows), so a view without one passes this always-true matcher.
-_EVERYTHING = parse_matcher('alertname=~".*"')
 
 
 @dataclass(frozen=True)
@@ -156,8 +153,7 @@ def counts(tx: Tx) -> dict[str, int]:
 
 def page_of(tx: Tx, view: View) -> Page:
     """Read one page of `view`."""
-    matchers = list(view.matchers) or [_EVERYTHING]
-    docs = list_incidents(tx, [view.state], [], matchers, MAX_MATCHED)
+    docs = list_incidents(tx, [view.state], [], list(view.matchers), MAX_MATCHED)
     capped = len(docs) >= MAX_MATCHED
     if view.text:
         needle = view.text.lower()
