@@ -27,12 +27,13 @@ def prune(tx: Tx, older_than: float) -> Pruned:
 
     Webhooks are pruned on their own: a heartbeat or a flapping group sends one every
     minute without any incident coming due, and the table would grow for ever. A
-    webhook still `received` is never deleted, whatever its age: it has not been
-    processed yet.
+    webhook still `received` (not processed yet) or in `error` (set aside for a person,
+    and counted by `tocsin_receiver_webhooks_failed_processing`) is never deleted,
+    whatever its age.
     """
     tx.execute(
         "DELETE FROM webhooks WHERE id IN (SELECT id FROM webhooks"
-        " WHERE state IN ('processed', 'error') AND received_at < ? ORDER BY id LIMIT ?)",
+        " WHERE state = 'processed' AND received_at < ? ORDER BY id LIMIT ?)",
         (older_than, _BATCH),
     )
     webhooks = tx.rowcount()

@@ -241,7 +241,7 @@ def test_check_config_names_the_bad_heartbeat_keys(tmp_path: Path) -> None:
         )
     )
     out = run_module("receiver", "check-config", str(bad))
-    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.returncode == 3, out.stdout + out.stderr
     assert "3 problem(s) found" in out.stderr
     lines = sorted(line for line in out.stderr.splitlines() if line.startswith(str(bad)))
     assert lines == [

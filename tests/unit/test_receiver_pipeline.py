@@ -102,8 +102,8 @@ async def test_retention_prunes_processed_webhooks_without_any_incident_due(
 
     await store.write(webhooks)
     pruned = await store.write(lambda tx: prune(tx, now - 3600))
-    assert (pruned.incidents, pruned.webhooks) == (0, 2)
+    assert (pruned.incidents, pruned.webhooks) == (0, 1)
     left = await store.read(lambda tx: tx.all("SELECT state FROM webhooks ORDER BY id"))
-    # Never processed: kept whatever its age. Newer than the cutoff: kept.
-    assert [r["state"] for r in left] == ["received", "processed"]
+    # Set aside or never processed: kept whatever their age. Newer than the cutoff: kept.
+    assert [r["state"] for r in left] == ["error", "received", "processed"]
     assert not await store.write(lambda tx: prune(tx, now - 3600))
