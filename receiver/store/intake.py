@@ -4,8 +4,8 @@ Why a file of its own: SQLite has one writer per database file, so an answer who
 INSERT shares the file with processing waits for whatever processing or outbox
 transaction holds the write lock, and for the syncs queued with them. The intake file
 is written by nobody else: a webhook's answer waits only for its own INSERT and the
-sync of that commit (`synchronous=FULL`, SQLite's own, on a thread, so the event loop
-goes on serving while the disk works). Appends that arrive meanwhile share the next
+fdatasync of the WAL holding that commit (on a thread, so the event loop goes on
+serving while the disk works). Appends that arrive meanwhile share the next
 commit (group commit).
 
 Processing writes the main database without a sync of its own: it can be re-derived
@@ -64,9 +64,13 @@ class Intake:
             str(self.path), isolation_level=None, check_same_thread=False, timeout=30
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute(f"PRAGMA synchronous={synchronous}")
+        # Commits as NORMAL, then fdatasyncs the WAL itself (as the main writer does):
+        # the same guarantee as FULL, whose fsync also flushes the file's times and so
+        # commits a filesystem journal transaction on every webhook.
+        self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(_SCHEMA)
         self._durable = synchronous in ("FULL", "EXTRA")
+        self._own_wal = WalSync(Path(f"{self.path}-wal"))
         row = self._conn.execute("SELECT MAX(id) FROM intake").fetchone()
         # Ids continue above both files' highest, so an id never names two webhooks
         # (the main database may be newer than the intake, after a restore).
@@ -120,6 +124,8 @@ class Intake:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if self._durable:
+            self._own_wal.sync()
 
     def _prune(self) -> None:
         """Delete the rows whose processing the main database holds durably."""
@@ -143,4 +149,5 @@ class Intake:
         except (sqlite3.Error, OSError) as exc:
             log.warning("intake_prune_failed", error=str(exc))
         self._main_wal.close()
+        self._own_wal.close()
         self._conn.close()
