@@ -97,7 +97,8 @@ class Intake:
                 self._last_prune = time.monotonic()
             try:
                 await asyncio.to_thread(self._commit, group, prune)
-            except (sqlite3.Error, OSError) as exc:
+            except Exception as exc:
+                # Whatever failed, every waiting answer must hear of it (503), not hang.
                 log.error("intake_commit_failed", error=str(exc), webhooks=len(group))
                 err = StoreError(f"could not store the webhook: {exc}")
                 for a in group:
