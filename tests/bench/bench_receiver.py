@@ -2,14 +2,15 @@
 
 Both are driven by `wrk` (a C load generator, so the client is not the bottleneck; its
 CPU use is printed) with the same 10 new alerts per request (fresh labels each request,
-so neither can short-circuit on a repeat) at 1 and 4 connections, each after a warm-up
-and only once both processes are idle. The receiver runs durable (WAL, synchronous=FULL,
-group commit), creating an incident and an outbox row per request; since it processes
-webhooks after answering them, its figure is the *sustained* rate: webhooks answered
-during the run divided by the time until every one was processed and its notification
-sent (inbox and outbox empty), so a backlog left at the end counts against it.
-Alertmanager's `POST /api/v2/alerts` has finished its work when it answers.
-End-to-end latency is webhook POST → notification at a local sink, no group wait.
+so neither can short-circuit on a repeat) at 1 and 4 connections, each in a fresh
+process, after a warm-up and once that process is idle. The receiver runs durable
+(synchronous=FULL: the answer waits for the fsync'd intake commit), creating an
+incident and an outbox row per request; since it processes webhooks after answering
+them, its figure is the *sustained* rate: webhooks answered during the run divided by
+the time until every one was processed and its notification sent (inbox and outbox
+empty), so a backlog left at the end counts against it. Alertmanager's
+`POST /api/v2/alerts` has finished its work when it answers. End-to-end latency is
+webhook POST → notification at a local sink, no group wait.
 """
 
 from __future__ import annotations
@@ -201,37 +202,41 @@ async def _run() -> int:
             "default_route": {"channels": ["quiet"]},
             "storm": {"threshold": 0},
         }
-        (tmp / "rx").mkdir()
-        receiver = await ReceiverProcess(tmp / "rx", cfg).start()
-        am = await Alertmanager(
-            binary, tmp, "http://127.0.0.1:9/none", group_wait="1h", group_interval="1h"
-        ).start()
-        assert receiver.proc is not None and am.proc is not None
-        rx_pid, am_pid = receiver.proc.pid, am.proc.pid
         results: dict[tuple[str, int], Measured] = {}
-        try:
-            for conns in (1, 4):
+        # Each measurement gets a fresh process, so neither carries the alerts of the
+        # runs before it (Alertmanager keeps every one in memory until it resolves).
+        for conns in (1, 4):
+            (tmp / f"rx{conns}").mkdir()
+            receiver = await ReceiverProcess(tmp / f"rx{conns}", cfg).start()
+            try:
+                assert receiver.proc is not None
                 results["receiver", conns] = await _measure(
                     wrk,
                     receiver.url,
                     "/webhook/alertmanager",
                     json.dumps(_webhook(N)),
                     conns,
-                    [rx_pid, am_pid],
+                    [receiver.proc.pid],
                     receiver,
                 )
+            finally:
+                receiver.stop()
+            am = await Alertmanager(
+                binary, tmp, "http://127.0.0.1:9/none", group_wait="1h", group_interval="1h"
+            ).start()
+            try:
+                assert am.proc is not None
                 results["alertmanager", conns] = await _measure(
                     wrk,
                     am.url,
                     "/api/v2/alerts",
                     json.dumps(_alerts_v2(N)),
                     conns,
-                    [am_pid, rx_pid],
+                    [am.proc.pid],
                     None,
                 )
-        finally:
-            receiver.stop()
-            am.stop()
+            finally:
+                am.stop()
         e2e = await _end_to_end(tmp)
     _report(results, e2e)
     return 0
