@@ -42,6 +42,7 @@ _ALIASES = {
 _PACKAGES = {
     "node_exporter": "prometheus-node-exporter",
     "alertmanager": "prometheus-alertmanager",
+    "wrk": "wrk",
     "amtool": "prometheus-alertmanager",
     "promtool": "prometheus",
     "systemd-analyze": "systemd",

@@ -1,13 +1,15 @@
-"""The durable inbox: a webhook is answered once its raw body is committed (fsync'd);
-its processing follows in a later transaction.
+"""The durable inbox: a webhook is answered once its raw body is committed (fsync'd) to
+the intake file (`receiver.store.intake`); its processing follows in a transaction of
+the main database.
 
 Why an inbox rather than processing inside the ingest transaction: the only work on
-the answer's critical path is one INSERT and the fsync, and the processing job joins
-the next group commit. Processing commits without an fsync of its own: if a power
-cut loses it, the webhook row is still `received` (its state change was in the lost
-transaction) and `replay` applies it again on start, before the server listens.
-Processing is idempotent anyway: alert events are deduplicated on
-(group, fingerprint, status, startsAt).
+the answer's critical path is one INSERT and the fsync, in a file no processing or
+outbox transaction writes, so neither can delay an answer. Processing commits without
+an fsync of its own: a webhook is processed once the main database's `webhooks` table
+has its id (written in the same transaction as its effects); if a power cut loses that
+transaction, the intake still holds the body and `replay` applies it again on start,
+before the server listens. Processing is idempotent anyway: copies of an alert are
+judged against its stored episode (`receiver.pipeline.episodes`).
 
 Failures come in two kinds. A transient one (disk full, database locked, I/O error)
 leaves the rows `received`; the inbox then stops taking work from memory and sweeps
@@ -60,16 +62,18 @@ _TRANSIENT_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 
 
 @dataclass(frozen=True, slots=True)
-class _Pending:
+class Stored:
     """A stored webhook waiting to be processed; `size` is its body's length in bytes."""
 
     webhook_id: int
-    payload: Payload
+    received_at: float
     correlation_id: str
+    body: str
+    payload: Payload
     size: int
 
 
-def _is_big(job: _Pending) -> bool:
+def _is_big(job: Stored) -> bool:
     return job.size > OFF_LOOP_BYTES or len(job.payload.alerts) > _THREAD_ALERTS
 
 
@@ -83,45 +87,48 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
-def store_raw(tx: Tx, body: str, correlation_id: str, now: float) -> int:
-    """Insert the raw webhook as `received`; returns its id."""
-    return tx.execute(
-        "INSERT INTO webhooks (received_at, correlation_id, body, state) VALUES (?, ?, ?, ?)",
-        (now, correlation_id, body, "received"),
-    )
-
-
-def apply_stored(
-    tx: Tx, ctx: Context, webhook_id: int, payload: Payload, correlation_id: str, now: float
-) -> Outcome | None:
+def apply_stored(tx: Tx, ctx: Context, job: Stored, now: float) -> Outcome | None:
     """Process a stored webhook once; a transient failure propagates (the job fails and
-    the row stays `received`), any other marks the row `error` (kept, retried on start)."""
+    the webhook stays unprocessed), any other records it as `error` (kept, retried on
+    start)."""
     tx.execute("SAVEPOINT process")
-    # Claiming the row first spares a SELECT; a failure rolls the claim back with the rest.
+    # Claiming the webhook first spares a SELECT; a failure rolls the claim back too.
     tx.execute(
-        "UPDATE webhooks SET state = 'processed', error = NULL"
-        " WHERE id = ? AND state <> 'processed'",
-        (webhook_id,),
+        "INSERT INTO webhooks (id, received_at, correlation_id, body, state)"
+        " VALUES (?, ?, ?, '', 'processed')"
+        " ON CONFLICT (id) DO UPDATE SET state = 'processed', error = NULL, body = ''"
+        " WHERE webhooks.state <> 'processed'",
+        (job.webhook_id, job.received_at, job.correlation_id),
     )
     if tx.rowcount() == 0:
         tx.execute("RELEASE process")
         return None
     try:
-        outcome = process(tx, ctx, payload, correlation_id, now)
+        outcome = process(tx, ctx, job.payload, job.correlation_id, now)
         tx.execute("RELEASE process")
     except Exception as exc:
         if is_transient(exc):
             raise
         tx.execute("ROLLBACK TO process")
         tx.execute("RELEASE process")
-        mark_failed(tx, webhook_id, correlation_id, f"{type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        mark_failed(tx, job.webhook_id, job.received_at, job.correlation_id, job.body, error)
         return None
     return outcome
 
 
-def mark_failed(tx: Tx, webhook_id: int, correlation_id: str, error: str) -> None:
-    """Set a webhook aside as `error` (it cannot be processed); count and log it."""
-    tx.execute("UPDATE webhooks SET state = 'error', error = ? WHERE id = ?", (error, webhook_id))
+def mark_failed(
+    tx: Tx, webhook_id: int, received_at: float, correlation_id: str, body: str, error: str
+) -> None:
+    """Set a webhook aside as `error` (it cannot be processed), with its body for the
+    replay on start; count and log it."""
+    tx.execute(
+        "INSERT INTO webhooks (id, received_at, correlation_id, body, state, error)"
+        " VALUES (?, ?, ?, ?, 'error', ?)"
+        " ON CONFLICT (id) DO UPDATE SET state = 'error', error = excluded.error,"
+        " body = excluded.body",
+        (webhook_id, received_at, correlation_id, body, error),
+    )
 
     def report() -> None:
         WEBHOOK_PROCESSING_ERRORS.labels("permanent").inc()
@@ -151,7 +158,7 @@ class Inbox:
     def __init__(self, store: SqliteStore, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
-        self.pending: deque[_Pending] = deque()
+        self.pending: deque[Stored] = deque()
         self.job: asyncio.Future[None] | None = None
         self.recovery: asyncio.Task[None] | None = None
         # Set by submissions during a recovery sweep: the sweep may have read too early.
@@ -159,15 +166,14 @@ class Inbox:
         self.idle = asyncio.Event()
         self.idle.set()
 
-    def submit(self, webhook_id: int, payload: Payload, correlation_id: str, size: int) -> None:
+    def submit(self, job: Stored) -> None:
         """Queue processing (after the webhook's own commit, so order follows storage);
-        `size`, the body's length in bytes, decides (with the alert count) whether it is
-        processed on a thread."""
+        its size and alert count decide whether it is processed on a thread."""
         self.idle.clear()
         if self.recovery is not None:
             self._missed = True
             return
-        self.pending.append(_Pending(webhook_id, payload, correlation_id, size))
+        self.pending.append(job)
         if self.job is None:
             self._schedule()
 
@@ -187,8 +193,7 @@ class Inbox:
                 return
             if i > 0 and _is_big(self.pending[0]):
                 return
-            job = self.pending.popleft()
-            apply_stored(tx, self.ctx, job.webhook_id, job.payload, job.correlation_id, now)
+            apply_stored(tx, self.ctx, self.pending.popleft(), now)
 
     def _done(self, job: asyncio.Future[None]) -> None:
         self.job = None
@@ -231,7 +236,8 @@ class Inbox:
                 self.idle.set()
 
     async def _sweep(self, states: tuple[str, ...]) -> int:
-        """Process every row in `states`, oldest first; returns how many were applied."""
+        """Process every webhook not yet processed (in the intake) and every row of the
+        main database in `states`, oldest first; returns how many were applied."""
         total = 0
         last = 0
         while True:
@@ -262,28 +268,35 @@ class Inbox:
 
 
 @dataclass
-class _Stored:
+class _Row:
     webhook_id: int
+    received_at: float
     correlation_id: str
+    body: str
     payload: Payload | None
     error: str
 
 
-def _read_stored(tx: Tx, after: int, states: tuple[str, ...]) -> list[_Stored]:
+def _read_stored(tx: Tx, after: int, states: tuple[str, ...]) -> list[_Row]:
     # Runs on a reader thread, so decoding large bodies stays off the event loop.
     marks = ", ".join("?" * len(states))
     heads = tx.all(
-        f"SELECT id, correlation_id, length(body) AS size FROM webhooks"  # noqa: S608
-        f" WHERE state IN ({marks}) AND id > ? ORDER BY id LIMIT ?",
-        (*states, after, _SWEEP_BATCH),
+        "SELECT id, received_at, correlation_id, length(body) AS size, 'main' AS source"  # noqa: S608
+        f" FROM webhooks WHERE state IN ({marks}) AND id > ?"
+        " UNION ALL SELECT i.id, i.received_at, i.correlation_id, length(i.body), 'intake'"
+        " FROM intake.intake i WHERE i.id > ?"
+        " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id)"
+        " ORDER BY id LIMIT ?",
+        (*states, after, after, _SWEEP_BATCH),
     )
-    out: list[_Stored] = []
+    out: list[_Row] = []
     size = 0
     for h in heads:
         if out and size + h["size"] > _SWEEP_BYTES:
             break
         size += h["size"]
-        row = tx.one("SELECT body FROM webhooks WHERE id = ?", (h["id"],))
+        table = "webhooks" if h["source"] == "main" else "intake.intake"
+        row = tx.one(f"SELECT body FROM {table} WHERE id = ?", (h["id"],))  # noqa: S608
         if row is None:
             continue
         try:
@@ -291,15 +304,18 @@ def _read_stored(tx: Tx, after: int, states: tuple[str, ...]) -> list[_Stored]:
             error = ""
         except (ValueError, RecursionError) as exc:
             payload, error = None, f"stored body no longer valid: {exc}"
-        out.append(_Stored(h["id"], h["correlation_id"], payload, error))
+        out.append(
+            _Row(h["id"], h["received_at"], h["correlation_id"], row["body"], payload, error)
+        )
     return out
 
 
-def _apply_rows(tx: Tx, ctx: Context, rows: list[_Stored], now: float) -> None:
+def _apply_rows(tx: Tx, ctx: Context, rows: list[_Row], now: float) -> None:
     for r in rows:
         if r.payload is None:
             still = tx.one("SELECT state FROM webhooks WHERE id = ?", (r.webhook_id,))
-            if still is not None and still["state"] != "processed":
-                mark_failed(tx, r.webhook_id, r.correlation_id, r.error)
+            if still is None or still["state"] != "processed":
+                mark_failed(tx, r.webhook_id, r.received_at, r.correlation_id, r.body, r.error)
             continue
-        apply_stored(tx, ctx, r.webhook_id, r.payload, r.correlation_id, now)
+        job = Stored(r.webhook_id, r.received_at, r.correlation_id, r.body, r.payload, len(r.body))
+        apply_stored(tx, ctx, job, now)

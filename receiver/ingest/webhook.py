@@ -1,4 +1,4 @@
-"""`POST /webhook/alertmanager`: validate, commit the raw payload to the durable inbox,
+"""`POST /webhook/alertmanager`: validate, commit the raw payload to the durable intake,
 answer 2xx, then let the inbox process it (see `receiver.ingest.inbox`)."""
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import ClientAborted, JSONHTTPError
 from receiver.http.state import app_state
-from receiver.ingest.inbox import OFF_LOOP_BYTES, Inbox
-from receiver.ingest.storing import store_webhook
+from receiver.ingest.inbox import OFF_LOOP_BYTES, Inbox, Stored
 from receiver.metrics import WEBHOOKS
 from receiver.model.payload import Payload, PayloadError, parse_payload
 from receiver.store.base import StoreError
@@ -75,11 +74,11 @@ async def _handle(request: web.Request) -> web.Response:
         text, payload = decode_body(raw)
     now = time.time()
     try:
-        webhook_id = await store_webhook(rt.store, text, correlation_id, now, threaded=big)
+        webhook_id = await rt.store.ingest(text, correlation_id, now)
     except StoreError as exc:
         log.error("webhook_not_stored", error=str(exc))
         raise JSONHTTPError(503, "could not store the webhook; retry later") from None
-    request.app[INBOX].submit(webhook_id, payload, correlation_id, size=len(raw))
+    request.app[INBOX].submit(Stored(webhook_id, now, correlation_id, text, payload, len(raw)))
     log.debug("webhook_stored", webhook_id=webhook_id, alerts=len(payload.alerts))
     return web.json_response(
         {"status": "stored", "correlation_id": correlation_id, "webhook_id": webhook_id}

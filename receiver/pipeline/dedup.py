@@ -1,74 +1,52 @@
-"""Stage dedup: keep only alert events not seen before.
+"""Stage dedup: keep only the alert copies that change an alert's episode.
 
-Dedup is keyed on (incident key, fingerprint, status, startsAt) in `alert_events`, so
-Alertmanager repeats, HA duplicates and retried webhooks change nothing and notify
-nobody; a firing event older than a stored resolution for the same startsAt is stale,
-and so is an event whose startsAt is older than that of the incident's current alert.
+An alert is (group, fingerprint) plus its firing episode (`receiver.pipeline.episodes`):
+Alertmanager repeats, HA pairs holding different `startsAt` for one alert, retried
+webhooks and lagging copies of a resolved alert change nothing and notify nobody; a copy
+that starts after the stored resolution is a re-fire and does.
 """
 
 from __future__ import annotations
 
 from receiver.metrics import DUPLICATES
 from receiver.model.payload import Alert
+from receiver.pipeline import episodes
 from receiver.pipeline.context import Context
 from receiver.pipeline.work import Webhook
 from receiver.store.base import Tx
 
 
 def drop_seen(tx: Tx, ctx: Context, w: Webhook) -> bool:
-    """Keep the new events and decide whether a new incident opens; stop when nothing is
+    """Keep the new copies and decide whether a new incident opens; stop when nothing is
     left to do (only repeats, or resolutions for a group we never saw firing)."""
     out = w.outcome
     alerts = w.payload.alerts
-    seen = _seen_events(tx, w.key)
-    w.fresh = [a for a in _dedup_in_payload(alerts) if _is_new(seen, a)]
-    out.duplicates = len(alerts) - len(w.fresh)
+    known = episodes.load(tx, w.key)
+    w.applied = [
+        a for a in _one_per_alert(alerts) if episodes.is_new(known.get(a.fingerprint), a, w.now)
+    ]
+    out.duplicates = len(alerts) - len(w.applied)
     inc = w.incident
     if inc is None or inc["state"] == "resolved":
-        if any(a.status == "firing" for a in w.fresh):
+        if any(a.status == "firing" for a in w.applied):
             w.opens = True
         elif inc is None:
             # Resolutions for a group we never saw firing (pruned, or before our time).
-            out.duplicates += len(w.fresh)
+            out.duplicates += len(w.applied)
+            w.applied = []
             DUPLICATES.inc(out.duplicates)
             return False
-    if w.opens:
-        w.applied = w.fresh
-    else:
+    if not w.opens:
         out.incident_id = w.incident_id
-        w.applied = _not_older(tx, w.incident_id, w.fresh)
-    out.duplicates += len(w.fresh) - len(w.applied)
     out.new_events = len(w.applied)
     DUPLICATES.inc(out.duplicates)
     return w.opens or bool(w.applied)
 
 
-def _dedup_in_payload(alerts: list[Alert]) -> list[Alert]:
-    seen: dict[tuple[str, str, str], Alert] = {}
+def _one_per_alert(alerts: list[Alert]) -> list[Alert]:
+    # Alertmanager sends each alert once per webhook; should a sender repeat one, its
+    # first copy stands (a second would be judged against an episode not yet stored).
+    seen: dict[str, Alert] = {}
     for a in alerts:
-        seen.setdefault((a.fingerprint, a.status, a.starts_at), a)
+        seen.setdefault(a.fingerprint, a)
     return list(seen.values())
-
-
-def _seen_events(tx: Tx, key: str) -> set[tuple[str, str, str]]:
-    rows = tx.all(
-        "SELECT fingerprint, status, starts_at FROM alert_events WHERE incident_key = ?", (key,)
-    )
-    return {(r["fingerprint"], r["status"], r["starts_at"]) for r in rows}
-
-
-def _is_new(seen: set[tuple[str, str, str]], a: Alert) -> bool:
-    if (a.fingerprint, a.status, a.starts_at) in seen:
-        return False
-    # A firing event is stale when the same startsAt has already resolved.
-    return not (a.status == "firing" and (a.fingerprint, "resolved", a.starts_at) in seen)
-
-
-def _not_older(tx: Tx, incident_id: int, fresh: list[Alert]) -> list[Alert]:
-    """The events whose startsAt is not older than the incident's current alert's."""
-    rows = tx.all(
-        "SELECT fingerprint, starts_ts FROM incident_alerts WHERE incident_id = ?",
-        (incident_id,),
-    )
-    current: dict[str, float] = {r["fingerprint"]: r["starts_ts"] for r in rows}
-    return [a for a in fresh if current.get(a.fingerprint, float("-inf")) <= a.starts_ts]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from receiver.model.payload import Alert
 from receiver.model.timeline import timeline
 from receiver.outbox.create import enqueue, notified_channels
+from receiver.pipeline import episodes
 from receiver.pipeline.context import Context
 from receiver.pipeline.publish import publish_incident
 from receiver.pipeline.work import Webhook
@@ -100,17 +101,10 @@ def _open(tx: Tx, w: Webhook) -> Row:
 def _record_events(
     tx: Tx, key: str, incident_id: int, applied: list[Alert], correlation_id: str, now: float
 ) -> None:
-    """Record the new alert events and upsert the incident's alerts."""
+    """Record the new episodes, upsert the incident's alerts and note the change."""
     if not applied:
         return
-    tx.executemany(
-        "INSERT INTO alert_events (incident_key, fingerprint, status, starts_at, incident_id,"
-        " received_at, correlation_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        [
-            (key, a.fingerprint, a.status, a.starts_at, incident_id, now, correlation_id)
-            for a in applied
-        ],
-    )
+    episodes.record(tx, key, incident_id, applied, now)
     tx.executemany(
         "INSERT INTO incident_alerts (incident_id, fingerprint, status, labels, annotations,"
         " starts_at, starts_ts, ends_at, generator_url, updated_at)"

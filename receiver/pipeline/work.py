@@ -33,8 +33,7 @@ class Webhook:
     # ingest: the group's incident key and latest incident (id, state), if any.
     key: str = ""
     incident: Row | None = None
-    # dedup: events not seen before, those to record, and whether a new incident opens.
-    fresh: list[Alert] = field(default_factory=list)
+    # dedup: the copies that change an alert's episode, and whether a new incident opens.
     applied: list[Alert] = field(default_factory=list)
     opens: bool = False
     # route: where a new incident goes.

@@ -66,6 +66,11 @@ class Store(Protocol):
         `threaded=True` marks a long job (a large webhook) to run off the event loop."""
         ...
 
+    async def ingest(self, body: str, correlation_id: str, now: float) -> int:
+        """Durably store a raw webhook (the inbox); returns its id. Never waits behind
+        `write` jobs: processing and outbox commits cannot delay an answer."""
+        ...
+
     async def read(self, fn: Callable[[Tx], R]) -> R:
         """Run `fn(tx)` in a read transaction off the event loop (committed data only)."""
         ...

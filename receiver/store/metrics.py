@@ -90,8 +90,13 @@ def _read(tx: Tx) -> _Figures:
         r["state"]: r["n"]
         for r in tx.all("SELECT state, COUNT(*) AS n FROM incidents GROUP BY state")
     }
+    # Waiting: intake rows the main database has not processed, and rows an older
+    # version left `received` in the main database.
     inbox = tx.one(
-        "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM webhooks WHERE state = 'received'"
+        "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM ("
+        "SELECT received_at FROM webhooks WHERE state = 'received'"
+        " UNION ALL SELECT i.received_at FROM intake.intake i"
+        " WHERE NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id))"
     )
     failed = tx.one("SELECT COUNT(*) AS n FROM webhooks WHERE state = 'error'")
     return _Figures(

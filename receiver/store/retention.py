@@ -52,7 +52,7 @@ def prune(tx: Tx, older_than: float) -> Pruned:
     for table in (
         "notifications",
         "incident_alerts",
-        "alert_events",
+        "alert_episodes",
         "incident_channels",
         "escalations",
         "timeline",

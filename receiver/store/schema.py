@@ -169,4 +169,31 @@ MIGRATIONS: list[list[str]] = [
             seen_at REAL NOT NULL
         )""",
     ],
+    # Alert identity without exact timestamps: the latest episode of each (group,
+    # fingerprint), seeded from the incidents' alerts (a resolution's time is taken as
+    # when it was recorded, its endsAt being kept only as text). `alert_events`, keyed
+    # on startsAt, is no longer read.
+    [
+        """CREATE TABLE alert_episodes (
+            incident_key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            status TEXT NOT NULL,
+            starts_ts REAL NOT NULL,
+            ends_ts REAL,
+            incident_id INTEGER NOT NULL,
+            PRIMARY KEY (incident_key, fingerprint)
+        )""",
+        "CREATE INDEX alert_episodes_incident ON alert_episodes (incident_id)",
+        """INSERT INTO alert_episodes (incident_key, fingerprint, status, starts_ts, ends_ts,
+            incident_id)
+        SELECT i.key, ia.fingerprint, ia.status, ia.starts_ts,
+            CASE WHEN ia.status = 'resolved' THEN ia.updated_at END, ia.incident_id
+        FROM incident_alerts ia JOIN incidents i ON i.id = ia.incident_id
+        WHERE ia.incident_id = (
+            SELECT MAX(ia2.incident_id) FROM incident_alerts ia2
+            JOIN incidents i2 ON i2.id = ia2.incident_id
+            WHERE i2.key = i.key AND ia2.fingerprint = ia.fingerprint
+        )""",
+        "DROP TABLE alert_events",
+    ],
 ]

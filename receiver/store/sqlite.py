@@ -9,7 +9,8 @@ the sync runs in a thread. Syncs are grouped too: batches committed while one sy
 in flight share the next one. Readers and after-commit hooks see a commit as soon as it
 is made, a fraction of a millisecond before it is synced; only answers wait for the sync.
 `synchronous=NORMAL` skips the sync (safe against a process crash, may lose the last
-commits on power loss).
+commits on power loss). Raw webhooks are not written here but to the intake file
+(`ingest`, `receiver.store.intake`), so no job of this writer can delay their answers.
 
 Group commit: the writer is a task on the event loop. It takes every queued job, runs
 each (in a savepoint when several share the batch) and then commits once. Jobs queued
@@ -33,6 +34,7 @@ import structlog
 from receiver.store.base import Row, StoreError
 from receiver.store.checkpoint import Checkpointer
 from receiver.store.connection import connect, migrate
+from receiver.store.intake import Intake, intake_path
 from receiver.store.lock import DatabaseLock
 from receiver.store.walsync import SyncGroup, WalSync
 
@@ -110,6 +112,8 @@ class SqliteStore:
             self._writer = connect(path, "NORMAL" if explicit else synchronous)
             migrate(self._writer)
             self._writer.execute("PRAGMA wal_autocheckpoint=0")
+            through = self._writer.execute("SELECT MAX(id) FROM webhooks").fetchone()[0]
+            self._intake = Intake(path, "FULL" if explicit else synchronous, int(through or 0))
         except BaseException:
             self._lock.release()
             raise
@@ -157,6 +161,13 @@ class SqliteStore:
         self._ensure_writer().put_nowait(_Job(fn, fut, durable, threaded))
         return await fut
 
+    async def ingest(self, body: str, correlation_id: str, now: float) -> int:
+        """Store a raw webhook in the intake file (`receiver.store.intake`); returns its
+        id once durable. Never waits for the writer: processing cannot delay it."""
+        if not self._open:
+            raise StoreError("store is closed")
+        return await self._intake.append(body, correlation_id, now)
+
     async def read(self, fn: Callable[[Any], R]) -> R:
         """Run `fn(tx)` on a reader connection in a thread (sees committed data only)."""
         return await asyncio.to_thread(self.read_sync, fn)
@@ -168,6 +179,8 @@ class SqliteStore:
             conn = getattr(self._local, "conn", None)
             if conn is None:
                 conn = connect(self.path, self.synchronous)
+                # Readers see the intake as `intake.intake` (the inbox and its gauges).
+                conn.execute("ATTACH DATABASE ? AS intake", (str(intake_path(self.path)),))
                 self._local.conn = conn
                 with self._readers_lock:
                     self._readers.append(conn)
@@ -191,6 +204,7 @@ class SqliteStore:
             await self._task
         if self._syncs is not None:
             await self._syncs.drain()
+        await self._intake.close()
         self._close_connections()
 
     def _close_connections(self) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from receiver.commands.config_file import default_config
 from receiver.ingest import inbox as inbox_module
-from receiver.ingest.inbox import Inbox, is_transient, store_raw
+from receiver.ingest.inbox import Inbox, Stored, is_transient
 from receiver.metrics import REGISTRY
 from receiver.model.payload import parse_payload
 from receiver.pipeline.context import Context
@@ -41,17 +41,25 @@ def _limit_pages(store: SqliteStore, extra: int | None) -> None:
     conn.execute(f"PRAGMA max_page_count = {pages + extra if extra is not None else 1 << 30}")
 
 
-async def _store(store: SqliteStore, doc: dict[str, Any], cid: str) -> int:
+async def _ingest(store: SqliteStore, doc: dict[str, Any], cid: str) -> int:
+    return await store.ingest(json.dumps(doc), cid, time.time())
+
+
+async def _store(store: SqliteStore, doc: dict[str, Any], cid: str) -> Stored:
     text = json.dumps(doc)
-    return await store.write(lambda tx: store_raw(tx, text, cid, time.time()))
-
-
-def _size(doc: dict[str, Any]) -> int:
-    return len(json.dumps(doc).encode())
+    now = time.time()
+    webhook_id = await store.ingest(text, cid, now)
+    return Stored(webhook_id, now, cid, text, parse_payload(doc), len(text.encode()))
 
 
 async def _states(store: SqliteStore) -> list[str]:
-    rows = await store.read(lambda tx: tx.all("SELECT state FROM webhooks ORDER BY id"))
+    """Each stored webhook's state: `received` while only the intake holds it."""
+    rows = await store.read(
+        lambda tx: tx.all(
+            "SELECT COALESCE(w.state, 'received') AS state FROM intake.intake i"
+            " LEFT JOIN webhooks w ON w.id = i.id ORDER BY i.id"
+        )
+    )
     return [r["state"] for r in rows]
 
 
@@ -70,11 +78,11 @@ async def test_full_database_is_retried_while_running(
     inbox = Inbox(store, ctx)
     fat = am_alert("a", note="x" * 60_000)
     docs = [am_payload(f"g{i}", [fat]) for i in range(3)]
-    ids = [await _store(store, d, f"cid-{i}") for i, d in enumerate(docs)]
+    jobs = [await _store(store, d, f"cid-{i}") for i, d in enumerate(docs)]
     transient = _counter("transient")
     _limit_pages(store, 0)
-    for webhook_id, doc, i in zip(ids, docs, range(3), strict=True):
-        inbox.submit(webhook_id, parse_payload(doc), f"cid-{i}", _size(doc))
+    for job in jobs:
+        inbox.submit(job)
     await wait_for(lambda: inbox.recovery is not None, 10, what="recovery mode")
     assert await _states(store) == ["received"] * 3
     await asyncio.sleep(0.6)
@@ -91,13 +99,13 @@ async def test_submissions_during_recovery_are_not_missed(store: SqliteStore) ->
     ctx = Context.from_config(default_config())
     inbox = Inbox(store, ctx)
     first = am_payload("first", [am_alert("a", note="x" * 60_000)])
-    wid = await _store(store, first, "c1")
+    job = await _store(store, first, "c1")
     _limit_pages(store, 0)
-    inbox.submit(wid, parse_payload(first), "c1", _size(first))
+    inbox.submit(job)
     await wait_for(lambda: inbox.recovery is not None, 10, what="recovery mode")
     _limit_pages(store, None)
     later = am_payload("later", [am_alert("b")])
-    inbox.submit(await _store(store, later, "c2"), parse_payload(later), "c2", _size(later))
+    inbox.submit(await _store(store, later, "c2"))
     await wait_for(lambda: inbox.idle.is_set(), 10, what="the inbox to catch up")
     assert await _states(store) == ["processed", "processed"]
     assert inbox.recovery is None and not inbox.pending
@@ -108,8 +116,8 @@ async def test_poison_row_is_set_aside_and_the_rest_processed(store: SqliteStore
     inbox = Inbox(store, ctx)
     poison = am_payload("poison", [am_alert("p")])
     poison["truncatedAlerts"] = 10**30  # accepted by an older version; refused now
-    await _store(store, poison, "cid-poison")
-    await _store(store, am_payload("good", [am_alert("g")]), "cid-good")
+    await _ingest(store, poison, "cid-poison")
+    await _ingest(store, am_payload("good", [am_alert("g")]), "cid-good")
     permanent = _counter("permanent")
     assert await inbox.replay() == 2
     assert await _states(store) == ["error", "processed"]

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from receiver.commands.config_file import default_config
 from receiver.http.errors import JSONHTTPError
-from receiver.ingest.inbox import apply_stored, store_raw
+from receiver.ingest.inbox import Stored, apply_stored
 from receiver.ingest.webhook import decode_body
 from receiver.model.snapshot import incident_snapshot_text
 from receiver.pipeline.context import Context
@@ -102,9 +102,11 @@ def test_accepted_webhooks_always_process(rig: Rig, doc: dict[str, Any]) -> None
         assert exc.status == 400 and json.loads(exc.text or "{}")["field"]
         return
 
+    webhook_id = loop.run_until_complete(store.ingest(text, "cid", 1.0))
+
     def run(tx: Any) -> tuple[str, str | None, int | None]:
-        webhook_id = store_raw(tx, text, "cid", 1.0)
-        out = apply_stored(tx, ctx, webhook_id, payload, "cid", 2.0)
+        job = Stored(webhook_id, 1.0, "cid", text, payload, len(raw))
+        out = apply_stored(tx, ctx, job, 2.0)
         row = tx.one("SELECT state, error FROM webhooks WHERE id = ?", (webhook_id,))
         assert row is not None
         return row["state"], row["error"], out.incident_id if out else None

@@ -17,6 +17,7 @@ from receiver.config import HeartbeatConfig
 from receiver.matchers import matches_all
 from receiver.metrics import HEARTBEAT_LAST_SEEN
 from receiver.model.snapshot import iso
+from receiver.pipeline import episodes
 from receiver.pipeline.context import Context
 from receiver.pipeline.incident import resolve
 from receiver.pipeline.work import Webhook
@@ -74,4 +75,5 @@ def _back(tx: Tx, ctx: Context, incident_id: int, now: float, correlation_id: st
         " WHERE incident_id = ?",
         (iso(now), now, incident_id),
     )
+    episodes.end_all(tx, incident_id, now)
     resolve(tx, ctx, incident_id, now, "heartbeat", correlation_id)
