@@ -56,8 +56,16 @@ class Tx(Protocol):
 class Store(Protocol):
     """Durable storage with a group-committing writer and concurrent readers."""
 
-    # Why the last commit failed; None once one has succeeded (what readiness reports).
-    commit_error: str | None
+    @property
+    def commit_error(self) -> str | None:
+        """Why the last commit (or webhook intake) failed; None once one has succeeded
+        (what readiness reports)."""
+        ...
+
+    async def probe(self) -> None:
+        """A durable trial commit of everything the store writes, so readiness notices a
+        recovered disk while nothing else is written; StoreError while it fails."""
+        ...
 
     async def write(self, fn: Callable[[Tx], R], durable: bool = True, threaded: bool = False) -> R:
         """Run `fn(tx)` in the writer; returns its result once committed, raises

@@ -18,6 +18,7 @@ of the main database's WAL has made their processing durable.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sqlite3
 import time
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import structlog
 
-from receiver.store.base import StoreError
+from receiver.store.base import StoreError, SyncError
 from receiver.store.walsync import WalSync
 
 log = structlog.get_logger("receiver.store")
@@ -70,7 +71,7 @@ class Intake:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(_SCHEMA)
         self._durable = synchronous in ("FULL", "EXTRA")
-        self._own_wal = WalSync(Path(f"{self.path}-wal"))
+        self._own_wal = WalSync(Path(f"{self.path}-wal"), self.path)
         row = self._conn.execute("SELECT MAX(id) FROM intake").fetchone()
         # Ids continue above both files' highest, so an id never names two webhooks
         # (the main database may be newer than the intake, after a restore).
@@ -125,6 +126,29 @@ class Intake:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             raise
+        if self._durable:
+            try:
+                self._own_wal.sync()
+            except OSError as exc:
+                # Committed but not durable, so the senders hear 503 and retry: take the
+                # rows back, or they would be processed (and counted) as if stored.
+                # Best effort: if this fails too, a replay merely dedups the retry.
+                with contextlib.suppress(sqlite3.Error):
+                    conn.executemany(
+                        "DELETE FROM intake WHERE id = ?", [(a.webhook_id,) for a in group]
+                    )
+                raise SyncError(f"could not sync the intake: {exc}") from exc
+
+    async def probe(self) -> None:
+        """A synced trial commit of the intake file (readiness, after a failure)."""
+        try:
+            await asyncio.to_thread(self._probe)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"could not store webhooks: {exc}") from exc
+
+    def _probe(self) -> None:
+        self._conn.execute("CREATE TABLE IF NOT EXISTS probe (id INTEGER PRIMARY KEY, at REAL)")
+        self._conn.execute("INSERT OR REPLACE INTO probe (id, at) VALUES (1, ?)", (time.time(),))
         if self._durable:
             self._own_wal.sync()
 

@@ -31,7 +31,7 @@ from typing import Any, TypeVar
 
 import structlog
 
-from receiver.store.base import Row, StoreError
+from receiver.store.base import Row, StoreError, Tx
 from receiver.store.checkpoint import Checkpointer
 from receiver.store.connection import connect, migrate
 from receiver.store.intake import Intake, intake_path
@@ -128,7 +128,9 @@ class SqliteStore:
         self.batches = 0
         # Why the last commit failed (or, with syncs, could not be synced); None once one
         # has succeeded (readiness).
-        self.commit_error: str | None = None
+        self._commit_error: str | None = None
+        # Why the last webhook could not be stored in the intake; None once one was.
+        self._intake_error: str | None = None
         # Whether commit_error is a failed sync: only a sync clears that one, since
         # commits without a sync of their own go on succeeding meanwhile.
         self._sync_failed = False
@@ -166,7 +168,28 @@ class SqliteStore:
         id once durable. Never waits for the writer: processing cannot delay it."""
         if not self._open:
             raise StoreError("store is closed")
-        return await self._intake.append(body, correlation_id, now)
+        try:
+            webhook_id = await self._intake.append(body, correlation_id, now)
+        except StoreError as exc:
+            self._intake_error = str(exc)
+            raise
+        self._intake_error = None
+        return webhook_id
+
+    @property
+    def commit_error(self) -> str | None:
+        """Why the last commit, or the last webhook's intake, failed (readiness)."""
+        return self._commit_error or self._intake_error
+
+    async def probe(self) -> None:
+        """Trial commits of the main database and of the intake, each synced."""
+        await self.write(_touch)
+        try:
+            await self._intake.probe()
+        except StoreError as exc:
+            self._intake_error = str(exc)
+            raise
+        self._intake_error = None
 
     async def read(self, fn: Callable[[Any], R]) -> R:
         """Run `fn(tx)` on a reader connection in a thread (sees committed data only)."""
@@ -281,11 +304,11 @@ class SqliteStore:
             if conn.in_transaction:
                 conn.execute("COMMIT")
                 if not self._sync_failed:
-                    self.commit_error = None
+                    self._commit_error = None
             self.batches += 1
         except sqlite3.Error as exc:
             log.error("store_commit_failed", error=str(exc), jobs=len(batch))
-            self.commit_error = str(exc)
+            self._commit_error = str(exc)
             self._sync_failed = False
             if conn.in_transaction:
                 try:
@@ -313,7 +336,7 @@ class SqliteStore:
         def synced(sync_error: BaseException | None) -> None:
             # A commit whose WAL cannot be synced is not durable: its webhooks were
             # refused, so the store is not ready until a sync succeeds again.
-            self.commit_error = None if sync_error is None else str(sync_error)
+            self._commit_error = None if sync_error is None else str(sync_error)
             self._sync_failed = sync_error is not None
             for job, result, error, _ in outcomes:
                 _settle(job, result, sync_error or error)
@@ -342,3 +365,9 @@ def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
         job.future.set_exception(error)
     else:
         job.future.set_result(result)
+
+
+def _touch(tx: Tx) -> None:
+    # Rewrites one row unchanged: the commit writes (and syncs) a WAL frame, which is
+    # what a full disk refuses.
+    tx.execute("UPDATE schema_version SET version = version")
