@@ -1,0 +1,113 @@
+"""The forecast models on synthetic series with known seasonality and injected anomalies:
+forecasts near the truth with intervals that hold it, scores above 1 where an anomaly was
+injected and below it elsewhere, and a clear FitError when the history cannot support a fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from exporter.forecast.models import models, unavailable_models
+from exporter.forecast.models.base import FitError, Seasons
+from tests.seasonal_series import inject, seasonal
+
+STEP = 300.0
+HISTORY = 14 * 288
+HORIZONS = [72, 288, 576]  # 6h, 24h, 48h
+Z95 = 1.96
+FORECASTERS = ["holt_winters", "seasonal_naive"]
+SCORERS = ["holt_winters", "seasonal_naive", "robust_zscore", "iqr", "spike"]
+
+
+def test_the_builtin_models_register_themselves() -> None:
+    assert set(SCORERS) <= set(models())
+    assert not set(SCORERS) & set(unavailable_models())
+
+
+@pytest.mark.parametrize("name", FORECASTERS)
+def test_forecasts_are_close_and_the_interval_holds_the_truth(name: str) -> None:
+    series = seasonal(HISTORY + max(HORIZONS), STEP, seed=11)
+    history, future = series.values[:HISTORY], series.values[HISTORY:]
+    seasons = Seasons.for_history(STEP, HISTORY)
+    assert seasons.weekly == 2016
+    model = models()[name]()
+    out = model.apply(model.fit(history, seasons), history, seasons, HORIZONS, Z95)
+    assert set(out.forecasts) == set(HORIZONS)
+    for h, (yhat, lower, upper) in out.forecasts.items():
+        truth = future[h - 1]
+        assert lower < yhat < upper
+        assert lower <= truth <= upper, (h, lower, truth, upper)
+        assert abs(yhat - truth) / truth < 0.06, (h, yhat, truth)
+
+
+# robust_zscore and iqr ignore seasonality by design: they are for level series.
+SHAPES = {"robust_zscore": {"daily": 0.0, "weekly": 0.0, "trend_per_day": 0.0}}
+SHAPES["iqr"] = SHAPES["robust_zscore"]
+
+
+@pytest.mark.parametrize("name", SCORERS)
+def test_an_injected_spike_scores_above_one_and_quiet_points_below(name: str) -> None:
+    base = seasonal(HISTORY, STEP, seed=12, **SHAPES.get(name, {}))
+    series = inject(base, seed=13, spikes=1, shifts=0, within=(HISTORY - 100, HISTORY - 10),
+                    size=12.0)  # fmt: skip
+    (spike,) = series.anomalies
+    seasons = Seasons.for_history(STEP, HISTORY)
+    model = models()[name]()
+    out = model.apply(model.fit(series.values, seasons), series.values, seasons, [12], Z95)
+    assert out.scores.shape == series.values.shape
+    assert out.scores[spike] > 1
+    quiet = out.scores[HISTORY - 600 : HISTORY - 110]
+    assert np.nanmean(quiet > 1) < 0.01
+
+
+def test_a_level_shift_keeps_its_holt_winters_score_while_it_lasts() -> None:
+    series = inject(seasonal(HISTORY, STEP, seed=14), seed=15, spikes=0, shifts=1,
+                    within=(HISTORY - 40, HISTORY - 13), size=20.0)  # fmt: skip
+    seasons = Seasons.for_history(STEP, HISTORY)
+    model = models()["holt_winters"]()
+    out = model.apply(model.fit(series.values, seasons), series.values, seasons, [12], Z95)
+    shifted = sorted(series.anomalies)
+    assert (out.scores[shifted] > 1).all(), out.scores[shifted]
+
+
+def test_gaps_do_not_stop_holt_winters() -> None:
+    values = seasonal(HISTORY, STEP, seed=16).values
+    values[np.random.default_rng(17).choice(HISTORY, HISTORY // 10, replace=False)] = np.nan
+    seasons = Seasons.for_history(STEP, HISTORY)
+    model = models()["holt_winters"]()
+    out = model.apply(model.fit(values, seasons), values, seasons, HORIZONS, Z95)
+    assert all(np.isfinite(b).all() for b in out.forecasts.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "points", "message"),
+    [
+        ("seasonal_naive", 200, "needs more than one season"),
+        ("holt_winters", 400, "needs at least 576 points"),
+        ("robust_zscore", 5, "needs at least 8 points"),
+        ("iqr", 5, "needs at least 8 points"),
+        ("spike", 5, "needs at least"),
+    ],
+)
+def test_too_short_a_history_is_a_fit_error(name: str, points: int, message: str) -> None:
+    seasons = Seasons.for_history(STEP, points)
+    with pytest.raises(FitError, match=message):
+        models()[name]().fit(seasonal(points, STEP).values, seasons)
+
+
+def test_an_empty_first_season_is_a_fit_error() -> None:
+    values = seasonal(3 * 288, STEP).values
+    values[:288] = np.nan
+    with pytest.raises(FitError, match="first season holds no data"):
+        models()["holt_winters"]().fit(values, Seasons.for_history(STEP, values.size))
+
+
+def test_a_constant_series_scores_its_first_change() -> None:
+    values = np.full(600, 5.0)
+    values[-1] = 6.0
+    seasons = Seasons.for_history(STEP, values.size)
+    for name in ("robust_zscore", "iqr", "spike"):
+        model = models()[name]()
+        out = model.apply(model.fit(values, seasons), values, seasons, [1], Z95)
+        assert np.isfinite(out.scores[-1]) and out.scores[-1] > 1, name
+        assert out.scores[-2] < 1, name
