@@ -4,34 +4,78 @@ injected and below it elsewhere, and a clear FitError when the history cannot su
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from exporter.forecast.models import models, unavailable_models
-from exporter.forecast.models.base import FitError, Seasons
+from exporter.forecast.models.base import FitError, Model, Seasons
+from tests.conftest import in_ci
+from tests.procs import REPO
 from tests.seasonal_series import inject, seasonal
 
 STEP = 300.0
 HISTORY = 14 * 288
 HORIZONS = [72, 288, 576]  # 6h, 24h, 48h
 Z95 = 1.96
-FORECASTERS = ["holt_winters", "seasonal_naive"]
-SCORERS = ["holt_winters", "seasonal_naive", "robust_zscore", "iqr", "spike"]
+BUILTIN = ["holt_winters", "seasonal_naive", "robust_zscore", "iqr", "spike"]
+OPTIONAL = ["arima", "ets", "stl"]  # the tocsin[forecast] extra, in the test extra too
+FORECASTERS = ["holt_winters", "seasonal_naive", "arima", "ets"]
+SCORERS = [*BUILTIN, *OPTIONAL]
+# ETS here has only a daily season: it is tested on a series without a weekly one.
+FORECAST_SHAPES = {"ets": {"weekly": 0.0}}
+
+
+def model(name: str) -> Model:
+    """The model, or a skip (a failure under CI) when its extra is not installed."""
+    missing = unavailable_models()
+    if name in missing:
+        if in_ci():
+            pytest.fail(f"{name}: {missing[name]} — required in CI")
+        pytest.skip(f"{name}: {missing[name]}")
+    return models()[name]()
 
 
 def test_the_builtin_models_register_themselves() -> None:
-    assert set(SCORERS) <= set(models())
-    assert not set(SCORERS) & set(unavailable_models())
+    assert set(BUILTIN) <= set(models())
+    assert not set(BUILTIN) & set(unavailable_models())
+
+
+def test_without_statsmodels_its_models_say_which_extra_they_need(tmp_path: Path) -> None:
+    """A real interpreter in which statsmodels cannot be imported (a meta-path finder
+    refuses it, as an uninstalled package would)."""
+    code = (
+        "import sys\n"
+        "class Refuse:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'statsmodels':\n"
+        "            raise ModuleNotFoundError(name)\n"
+        "sys.meta_path.insert(0, Refuse())\n"
+        "from exporter.forecast.models import models, unavailable_models\n"
+        "print(sorted(models()))\n"
+        "print(sorted(unavailable_models().items()))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    available, unavailable = out.stdout.splitlines()
+    assert available == repr(sorted(BUILTIN))
+    extra = "needs the tocsin[forecast] extra (statsmodels)"
+    assert unavailable == repr([(name, extra) for name in sorted(OPTIONAL)])
 
 
 @pytest.mark.parametrize("name", FORECASTERS)
 def test_forecasts_are_close_and_the_interval_holds_the_truth(name: str) -> None:
-    series = seasonal(HISTORY + max(HORIZONS), STEP, seed=11)
+    series = seasonal(HISTORY + max(HORIZONS), STEP, seed=11, **FORECAST_SHAPES.get(name, {}))
     history, future = series.values[:HISTORY], series.values[HISTORY:]
     seasons = Seasons.for_history(STEP, HISTORY)
     assert seasons.weekly == 2016
-    model = models()[name]()
-    out = model.apply(model.fit(history, seasons), history, seasons, HORIZONS, Z95)
+    m = model(name)
+    out = m.apply(m.fit(history, seasons), history, seasons, HORIZONS, Z95)
     assert set(out.forecasts) == set(HORIZONS)
     for h, (yhat, lower, upper) in out.forecasts.items():
         truth = future[h - 1]
@@ -52,8 +96,8 @@ def test_an_injected_spike_scores_above_one_and_quiet_points_below(name: str) ->
                     size=12.0)  # fmt: skip
     (spike,) = series.anomalies
     seasons = Seasons.for_history(STEP, HISTORY)
-    model = models()[name]()
-    out = model.apply(model.fit(series.values, seasons), series.values, seasons, [12], Z95)
+    m = model(name)
+    out = m.apply(m.fit(series.values, seasons), series.values, seasons, [12], Z95)
     assert out.scores.shape == series.values.shape
     assert out.scores[spike] > 1
     quiet = out.scores[HISTORY - 600 : HISTORY - 110]

@@ -1,0 +1,79 @@
+"""ARIMA with Fourier terms for the daily and weekly seasons (dynamic harmonic regression):
+seasons of 288 or 2016 steps are too long for a seasonal ARIMA to fit in reasonable time,
+and a few sine/cosine pairs describe them well. Needs the `tocsin[forecast]` extra."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from exporter.forecast.models import _statsmodels as sm
+from exporter.forecast.models import register_model, unavailable
+from exporter.forecast.models.base import (
+    Array,
+    FitError,
+    Model,
+    Output,
+    Seasons,
+    normalised,
+    robust_sigma,
+)
+
+NAME = "arima"
+ORDER = (1, 0, 0)
+DAILY_PAIRS = 3
+WEEKLY_PAIRS = 2
+THRESHOLD = 4.0
+
+
+def _fourier(t: Array, seasons: Seasons) -> Array:
+    columns = []
+    for period, pairs in ((seasons.daily, DAILY_PAIRS), (seasons.weekly, WEEKLY_PAIRS)):
+        if period:
+            for k in range(1, pairs + 1):
+                angle = 2 * np.pi * k * t / period
+                columns += [np.sin(angle), np.cos(angle)]
+    return np.column_stack(columns)
+
+
+class Arima(Model):
+    """ARIMA(1,0,0) errors around a linear trend plus Fourier seasons."""
+
+    name = NAME
+
+    def _model(self, y: Array, seasons: Seasons) -> Any:
+        exog = _fourier(np.arange(y.size, dtype=float), seasons)
+        return sm.tsa().arima.ARIMA(y, exog=exog, order=ORDER, trend="ct")
+
+    def fit(self, y: Array, seasons: Seasons) -> Any:
+        if np.isfinite(y).sum() < 2 * seasons.daily:
+            raise FitError(f"needs at least two days ({2 * seasons.daily} points) of data")
+        result = sm.quietly(self._model(y, seasons).fit)
+        return result.params
+
+    def apply(
+        self, params: Any, y: Array, seasons: Seasons, horizons: list[int], z: float
+    ) -> Output:
+        # ARIMA's Kalman filter takes the gaps (NaN) as they are.
+        result = sm.quietly(self._model(y, seasons).filter, params)
+        top = max(horizons)
+        future = _fourier(np.arange(y.size, y.size + top, dtype=float), seasons)
+        prediction = result.get_forecast(top, exog=future)
+        mean = np.asarray(prediction.predicted_mean)
+        sd = np.sqrt(np.asarray(prediction.var_pred_mean))
+        out = Output()
+        for h in horizons:
+            yhat, half = float(mean[h - 1]), z * float(sd[h - 1])
+            out.forecasts[h] = (yhat, yhat - half, yhat + half)
+        resid = np.array(result.resid, dtype=float)
+        resid[np.isnan(y)] = np.nan
+        resid[: seasons.daily] = np.nan  # the filter's burn-in
+        out.scores = normalised(resid, THRESHOLD, robust_sigma(resid), float(np.nanmedian(y)))
+        return out
+
+
+if sm.installed():
+    register_model(Arima)
+else:
+    unavailable(NAME, sm.EXTRA)
