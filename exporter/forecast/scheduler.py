@@ -10,6 +10,7 @@ once when it clears, and counted in a metric every time.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 import ssl
 import time
@@ -165,16 +166,15 @@ class Scheduler:
         key = (series, name)
         model = self._models[name]
         now = self._clock()
+        seasons = dataclasses.replace(self._seasons, start=round(grid.start / grid.step))
         try:
             fitted = self._fitted.get(key)
             if fitted is None or now - fitted.at >= self._config.fit_every:
                 began = time.perf_counter()
-                fitted = _Fitted(model.fit(grid.values, self._seasons), now)
+                fitted = _Fitted(model.fit(grid.values, seasons), now)
                 self._results.fitted(series, name, time.perf_counter() - began, self._clock())
                 self._fitted[key] = fitted
-            out = model.apply(
-                fitted.params, grid.values, self._seasons, list(self._horizons), self._z
-            )
+            out = model.apply(fitted.params, grid.values, seasons, list(self._horizons), self._z)
         except Exception as exc:  # any model failure is this model's, never the loop's
             self._fitted.pop(key, None)
             self._results.fit_failed(series, name)

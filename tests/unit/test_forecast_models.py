@@ -22,8 +22,9 @@ HISTORY = 14 * 288
 HORIZONS = [72, 288, 576]  # 6h, 24h, 48h
 Z95 = 1.96
 BUILTIN = ["holt_winters", "seasonal_naive", "robust_zscore", "iqr", "spike"]
-OPTIONAL = ["arima", "ets", "stl"]  # the tocsin[forecast] extra, in the test extra too
-FORECASTERS = ["holt_winters", "seasonal_naive", "arima", "ets"]
+# tocsin[forecast] (statsmodels) and tocsin[prophet]; the test extra installs both.
+OPTIONAL = ["arima", "ets", "stl", "prophet"]
+FORECASTERS = ["holt_winters", "seasonal_naive", "arima", "ets", "prophet"]
 SCORERS = [*BUILTIN, *OPTIONAL]
 # ETS here has only a daily season: it is tested on a series without a weekly one.
 FORECAST_SHAPES = {"ets": {"weekly": 0.0}}
@@ -44,14 +45,14 @@ def test_the_builtin_models_register_themselves() -> None:
     assert not set(BUILTIN) & set(unavailable_models())
 
 
-def test_without_statsmodels_its_models_say_which_extra_they_need(tmp_path: Path) -> None:
-    """A real interpreter in which statsmodels cannot be imported (a meta-path finder
-    refuses it, as an uninstalled package would)."""
+def test_without_the_extras_their_models_say_which_extra_they_need(tmp_path: Path) -> None:
+    """A real interpreter in which statsmodels and prophet cannot be imported (a meta-path
+    finder refuses them, as for uninstalled packages)."""
     code = (
         "import sys\n"
         "class Refuse:\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] == 'statsmodels':\n"
+        "        if name.split('.')[0] in ('statsmodels', 'prophet'):\n"
         "            raise ModuleNotFoundError(name)\n"
         "sys.meta_path.insert(0, Refuse())\n"
         "from exporter.forecast.models import models, unavailable_models\n"
@@ -64,8 +65,10 @@ def test_without_statsmodels_its_models_say_which_extra_they_need(tmp_path: Path
     assert out.returncode == 0, out.stderr
     available, unavailable = out.stdout.splitlines()
     assert available == repr(sorted(BUILTIN))
-    extra = "needs the tocsin[forecast] extra (statsmodels)"
-    assert unavailable == repr([(name, extra) for name in sorted(OPTIONAL)])
+    statsmodels = "needs the tocsin[forecast] extra (statsmodels)"
+    expected = [(name, statsmodels) for name in ("arima", "ets", "stl")]
+    expected.append(("prophet", "needs the tocsin[prophet] extra (prophet)"))
+    assert unavailable == repr(sorted(expected))
 
 
 @pytest.mark.parametrize("name", FORECASTERS)
@@ -155,3 +158,21 @@ def test_a_constant_series_scores_its_first_change() -> None:
         out = model.apply(model.fit(values, seasons), values, seasons, [1], Z95)
         assert np.isfinite(out.scores[-1]) and out.scores[-1] > 1, name
         assert out.scores[-2] < 1, name
+
+
+@pytest.mark.parametrize("name", FORECASTERS)
+def test_parameters_fitted_on_one_window_forecast_the_next(name: str) -> None:
+    """Fit on a window, apply six hours later on the window that moved on: the seasons
+    (and the trend) keep their phase, so the forecast is as good as from a fresh fit."""
+    later = 72
+    series = seasonal(HISTORY + later + 288, STEP, seed=18, **FORECAST_SHAPES.get(name, {}))
+    first = series.values[:HISTORY]
+    moved = series.values[later : HISTORY + later]
+    truth = series.values[HISTORY + later + 288 - 1]
+    origin = 5_000_000  # steps since the epoch at the first window's start
+    m = model(name)
+    params = m.fit(first, Seasons.for_history(STEP, HISTORY, origin))
+    out = m.apply(params, moved, Seasons.for_history(STEP, HISTORY, origin + later), [288], Z95)
+    yhat, lower, upper = out.forecasts[288]
+    assert lower <= truth <= upper
+    assert abs(yhat - truth) / truth < 0.05, (yhat, truth)

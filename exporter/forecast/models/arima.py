@@ -1,6 +1,7 @@
-"""ARIMA with Fourier terms for the daily and weekly seasons (dynamic harmonic regression):
-seasons of 288 or 2016 steps are too long for a seasonal ARIMA to fit in reasonable time,
-and a few sine/cosine pairs describe them well. Needs the `tocsin[forecast]` extra."""
+"""ARIMA errors around a linear trend and Fourier terms for the daily and weekly seasons
+(dynamic harmonic regression): seasons of 288 or 2016 steps are too long for a seasonal
+ARIMA to fit in reasonable time, and a few sine/cosine pairs describe them well. Needs the
+`tocsin[forecast]` extra."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from exporter.forecast.models import _statsmodels as sm
+from exporter.forecast.models import _extras as extras
 from exporter.forecast.models import register_model, unavailable
 from exporter.forecast.models.base import (
     Array,
@@ -27,8 +28,10 @@ WEEKLY_PAIRS = 2
 THRESHOLD = 4.0
 
 
-def _fourier(t: Array, seasons: Seasons) -> Array:
-    columns = []
+def _regressors(t: Array, seasons: Seasons, origin: int) -> Array:
+    """At absolute steps `t`: days since `origin` (the trend), and sine/cosine pairs, so
+    trend and phase mean the same in every window the fitted parameters are run on."""
+    columns = [(t - origin) / seasons.daily]
     for period, pairs in ((seasons.daily, DAILY_PAIRS), (seasons.weekly, WEEKLY_PAIRS)):
         if period:
             for k in range(1, pairs + 1):
@@ -42,23 +45,26 @@ class Arima(Model):
 
     name = NAME
 
-    def _model(self, y: Array, seasons: Seasons) -> Any:
-        exog = _fourier(np.arange(y.size, dtype=float), seasons)
-        return sm.tsa().arima.ARIMA(y, exog=exog, order=ORDER, trend="ct")
+    def _model(self, y: Array, seasons: Seasons, origin: int) -> Any:
+        t = seasons.start + np.arange(y.size, dtype=float)
+        exog = _regressors(t, seasons, origin)
+        return extras.tsa().arima.ARIMA(y, exog=exog, order=ORDER, trend="c")
 
     def fit(self, y: Array, seasons: Seasons) -> Any:
         if np.isfinite(y).sum() < 2 * seasons.daily:
             raise FitError(f"needs at least two days ({2 * seasons.daily} points) of data")
-        result = sm.quietly(self._model(y, seasons).fit)
-        return result.params
+        result = extras.quietly(self._model(y, seasons, seasons.start).fit)
+        return result.params, seasons.start
 
     def apply(
         self, params: Any, y: Array, seasons: Seasons, horizons: list[int], z: float
     ) -> Output:
+        coefficients, origin = params
         # ARIMA's Kalman filter takes the gaps (NaN) as they are.
-        result = sm.quietly(self._model(y, seasons).filter, params)
+        result = extras.quietly(self._model(y, seasons, origin).filter, coefficients)
         top = max(horizons)
-        future = _fourier(np.arange(y.size, y.size + top, dtype=float), seasons)
+        first = seasons.start + y.size
+        future = _regressors(np.arange(first, first + top, dtype=float), seasons, origin)
         prediction = result.get_forecast(top, exog=future)
         mean = np.asarray(prediction.predicted_mean)
         sd = np.sqrt(np.asarray(prediction.var_pred_mean))
@@ -73,7 +79,7 @@ class Arima(Model):
         return out
 
 
-if sm.installed():
+if extras.installed("statsmodels"):
     register_model(Arima)
 else:
-    unavailable(NAME, sm.EXTRA)
+    unavailable(NAME, extras.STATSMODELS)

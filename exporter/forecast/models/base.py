@@ -26,17 +26,25 @@ class FitError(Exception):
 
 @dataclass(frozen=True)
 class Seasons:
-    """Season lengths in steps: daily, and weekly when the history holds two weeks."""
+    """Season lengths in steps: daily, and weekly when the history holds two weeks; and
+    where the data starts, in steps since the Unix epoch, so that models with terms in
+    absolute time (Fourier seasons, Prophet) keep their phase from one window to the next."""
 
     daily: int
     weekly: int | None
+    start: int = 0
+
+    @property
+    def step(self) -> float:
+        """Seconds per step."""
+        return 86400 / self.daily
 
     @classmethod
-    def for_history(cls, step: float, points: int) -> Seasons:
+    def for_history(cls, step: float, points: int, start: int = 0) -> Seasons:
         """The seasons a history of `points` steps of `step` seconds can support."""
         daily = max(1, round(86400 / step))
         weekly = 7 * daily
-        return cls(daily=daily, weekly=weekly if points >= 2 * weekly else None)
+        return cls(daily=daily, weekly=weekly if points >= 2 * weekly else None, start=start)
 
 
 @dataclass

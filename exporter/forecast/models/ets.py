@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from exporter.forecast.models import _statsmodels as sm
+from exporter.forecast.models import _extras as extras
 from exporter.forecast.models import register_model, unavailable
 from exporter.forecast.models.base import (
     Array,
@@ -32,8 +32,8 @@ class Ets(Model):
 
     def _model(self, y: Array, seasons: Seasons) -> Any:
         # ETSModel's prediction intervals want a pandas Series, not an array.
-        return sm.tsa().ETSModel(
-            sm.pandas().Series(sm.interpolated(y)),
+        return extras.tsa().ETSModel(
+            extras.pandas().Series(extras.interpolated(y)),
             error="add",
             trend="add",
             damped_trend=True,
@@ -45,12 +45,12 @@ class Ets(Model):
     def fit(self, y: Array, seasons: Seasons) -> Any:
         if np.isfinite(y).sum() < 3 * seasons.daily:
             raise FitError(f"needs at least three days ({3 * seasons.daily} points) of data")
-        return sm.quietly(self._model(y, seasons).fit, disp=False).params
+        return extras.quietly(self._model(y, seasons).fit, disp=False).params
 
     def apply(
         self, params: Any, y: Array, seasons: Seasons, horizons: list[int], z: float
     ) -> Output:
-        result = sm.quietly(self._model(y, seasons).smooth, params)
+        result = extras.quietly(self._model(y, seasons).smooth, params)
         top = max(horizons)
         alpha = 2 * (1 - NormalDist().cdf(z))
         prediction = result.get_prediction(start=y.size, end=y.size + top - 1)
@@ -66,7 +66,7 @@ class Ets(Model):
         return out
 
 
-if sm.installed():
+if extras.installed("statsmodels"):
     register_model(Ets)
 else:
-    unavailable(NAME, sm.EXTRA)
+    unavailable(NAME, extras.STATSMODELS)

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from exporter.forecast.models import _statsmodels as sm
+from exporter.forecast.models import _extras as extras
 from exporter.forecast.models import register_model, unavailable
 from exporter.forecast.models.base import (
     Array,
@@ -41,8 +41,8 @@ class Stl(Model):
     def apply(
         self, params: Any, y: Array, seasons: Seasons, horizons: list[int], z: float
     ) -> Output:
-        stl = sm.tsa().STL(
-            sm.interpolated(y),
+        stl = extras.tsa().STL(
+            extras.interpolated(y),
             period=seasons.daily,
             # A 13-period seasonal smoother: the default 7 follows the noise and leaves a
             # heavy-tailed remainder (2% of clean points past 4 sigmas; 0.6% with 13).
@@ -51,14 +51,14 @@ class Stl(Model):
             trend_jump=JUMP,
             low_pass_jump=JUMP,
         )
-        resid = np.array(sm.quietly(stl.fit).resid, dtype=float)
+        resid = np.array(extras.quietly(stl.fit).resid, dtype=float)
         resid[np.isnan(y)] = np.nan
         return Output(
             scores=normalised(resid, THRESHOLD, robust_sigma(resid), float(np.nanmedian(y)))
         )
 
 
-if sm.installed():
+if extras.installed("statsmodels"):
     register_model(Stl)
 else:
-    unavailable(NAME, sm.EXTRA)
+    unavailable(NAME, extras.STATSMODELS)
