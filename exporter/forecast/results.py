@@ -53,6 +53,7 @@ class Results:
         self._available: dict[str, bool] = {}
         self._query_ok: dict[str, bool] = {}
         self._missing: dict[str, float] = {}
+        self._observed: dict[str, float] = {}
         self._series_errors = {(s.name, r): 0 for s in config.series for r in SERIES_ERRORS}
         self._fit_errors = {(s.name, m): 0 for s in config.series for m in config.models_of(s)}
         self._fits: dict[tuple[str, str], _Fit] = {}
@@ -68,14 +69,20 @@ class Results:
         with self._lock:
             self._query_ok[series] = False
             self._series_errors[(series, reason)] = self._series_errors.get((series, reason), 0) + 1
+            self._observed.pop(series, None)
             for key in [k for k in self._outputs if k[0] == series]:
                 del self._outputs[key]
 
-    def series_read(self, series: str, missing: float) -> None:
-        """The series was read; `missing` is the share of its points that were absent."""
+    def series_read(self, series: str, missing: float, last: float | None) -> None:
+        """The series was read; `missing` is the share of its points that were absent,
+        `last` its latest value (None when the latest points are all missing)."""
         with self._lock:
             self._query_ok[series] = True
             self._missing[series] = missing
+            if last is None:
+                self._observed.pop(series, None)
+            else:
+                self._observed[series] = last
 
     def fitted(self, series: str, model: str, duration: float, timestamp: float) -> None:
         """A fit succeeded."""
@@ -99,6 +106,7 @@ class Results:
             available = dict(self._available)
             query_ok = dict(self._query_ok)
             missing = dict(self._missing)
+            observed = dict(self._observed)
             series_errors = dict(self._series_errors)
             fit_errors = dict(self._fit_errors)
             fits = dict(self._fits)
@@ -161,6 +169,13 @@ class Results:
             ok.add_metric([name], 1.0 if good else 0.0)
         for name, ratio in sorted(missing.items()):
             gaps.add_metric([name], ratio)
+        last = GaugeMetricFamily(
+            "tocsin_forecast_observed",
+            "The latest value of the series as read: what its forecasts and scores are about.",
+            labels=["series"],
+        )
+        for name, value in sorted(observed.items()):
+            last.add_metric([name], value)
         model_ok = GaugeMetricFamily(
             "tocsin_forecast_model_available",
             "1 when the configured model can run here (0: unknown, or its extra is missing).",
@@ -179,6 +194,7 @@ class Results:
             if s.above is not None:
                 limit.add_metric([s.name, "above"], s.above)
         return [
+            last,
             forecast,
             score,
             duration,

@@ -144,7 +144,7 @@ class Scheduler:
     def _check_gaps(self, series: SeriesConfig, grid: Grid) -> bool:
         """Record the series' gaps; False when there are too many to fit."""
         key = (series.name, "gaps")
-        self._results.series_read(series.name, grid.missing)
+        self._results.series_read(series.name, grid.missing, grid.last)
         if grid.missing > self._config.max_missing_ratio:
             self._results.series_failed(series.name, "too_many_gaps")
             self._problem(

@@ -24,6 +24,13 @@ class Grid:
     step: float
     missing: float
 
+    @property
+    def last(self) -> float | None:
+        """The latest value, if one of the last few points has one (else it is stale)."""
+        tail = self.values[-(MAX_FILL_STEPS + 1) :]
+        present = tail[~np.isnan(tail)]
+        return float(present[-1]) if present.size else None
+
 
 def to_grid(samples: list[tuple[float, float]], start: float, step: float, points: int) -> Grid:
     """Place `samples` on `points` steps from `start`; samples off the grid are dropped."""

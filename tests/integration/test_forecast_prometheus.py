@@ -195,6 +195,7 @@ def test_the_backfilled_series_comes_back_as_forecast_and_score(stack: Stack) ->
         time.time() - 3600
     )
     assert stack.value('tocsin_forecast_model_available{model="holt_winters"}') == 1
+    assert stack.value('tocsin_forecast_observed{series="load"}') > 100  # shifted by 30
 
 
 def test_the_alerts_fire_in_promtool_on_the_recorded_output(stack: Stack) -> None:
@@ -317,7 +318,11 @@ def test_the_rest_of_the_exporter_is_unaffected(stack: Stack) -> None:
 def test_prometheus_unreachable_gives_a_metric_and_one_log_line(tmp_path: Path) -> None:
     closed = f"http://127.0.0.1:{free_port()}"
     config = tmp_path / "exporter.yml"
-    config.write_text(yaml.safe_dump(_collector_config(closed, "500ms")))
+    settings = _collector_config(closed, "500ms")
+    # ... and a model that does not exist: reported, the others run.
+    odd = {"name": "odd", "query": "up", "models": ["holt_winters", "no_such_model"]}
+    settings["collectors"]["forecast"]["series"].append(odd)
+    config.write_text(yaml.safe_dump(settings))
     args = ["--collector.disable-defaults", "--collector.forecast", "--collector.time"]
     with run_exporter([f"--config.file={config}", *args], tmp_path) as exporter:
         url = f"http://127.0.0.1:{exporter.port}/metrics"
@@ -342,3 +347,7 @@ def test_prometheus_unreachable_gives_a_metric_and_one_log_line(tmp_path: Path) 
         assert "node_time_seconds " in body
         lines = _lines(exporter.log(), "forecast_query_failed", series="load")
         assert len(lines) == 1 and "reason=unreachable" in lines[0], lines
+        assert 'tocsin_forecast_model_available{model="no_such_model"} 0.0' in body
+        assert 'tocsin_forecast_model_available{model="holt_winters"} 1.0' in body
+        (line,) = _lines(exporter.log(), "forecast_model_unavailable", model="no_such_model")
+        assert "unknown model (known: " in line

@@ -122,6 +122,9 @@ def test_a_grid_marks_missing_and_nan_points_and_fills_only_short_gaps() -> None
     assert np.allclose(grid.values[10:13], [10, 11, 12])  # interpolated
     assert MAX_FILL_STEPS < 20 and np.isnan(grid.values[40:60]).all()
     assert np.isnan(grid.values[0])
+    assert grid.last == 99.0
+    stale = to_grid(samples[:30], start, step, 100)
+    assert stale.last is None
 
 
 def test_horizon_labels_are_prometheus_durations() -> None:
