@@ -191,9 +191,9 @@ def test_the_backfilled_series_comes_back_as_forecast_and_score(stack: Stack) ->
     assert stack.value('tocsin_forecast_limit{series="root_fs",side="below"}') == 0
     fit = stack.value('tocsin_forecast_fit_duration_seconds{series="load",model="holt_winters"}')
     assert 0 < fit < 30
-    assert stack.value('tocsin_forecast_last_fit_timestamp_seconds{series="load",model="iqr"}') > (
-        time.time() - 3600
-    )
+    assert stack.value(
+        'tocsin_forecast_last_fit_timestamp_seconds{series="load",model="spike"}'
+    ) > (time.time() - 3600)
     assert stack.value('tocsin_forecast_model_available{model="holt_winters"}') == 1
     assert stack.value('tocsin_forecast_observed{series="load"}') > 100  # shifted by 30
 

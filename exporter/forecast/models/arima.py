@@ -5,6 +5,7 @@ ARIMA to fit in reasonable time, and a few sine/cosine pairs describe them well.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -54,12 +55,14 @@ class Arima(Model):
         if np.isfinite(y).sum() < 2 * seasons.daily:
             raise FitError(f"needs at least two days ({2 * seasons.daily} points) of data")
         result = extras.quietly(self._model(y, seasons, seasons.start).fit)
-        return result.params, seasons.start
+        # The regressors are rebuilt from these seasons (and origin) at every apply.
+        return result.params, seasons.start, seasons
 
     def apply(
         self, params: Any, y: Array, seasons: Seasons, horizons: list[int], z: float
     ) -> Output:
-        coefficients, origin = params
+        coefficients, origin, fitted = params
+        seasons = dataclasses.replace(fitted, start=seasons.start)
         # ARIMA's Kalman filter takes the gaps (NaN) as they are.
         result = extras.quietly(self._model(y, seasons, origin).filter, coefficients)
         top = max(horizons)
