@@ -25,6 +25,7 @@ import numpy as np
 import pytest
 import yaml
 
+from dashboards import generate
 from tests.conftest import require_binary
 from tests.procs import ExporterProcess, free_port, prometheus_args, run_exporter, running
 from tests.seasonal_series import openmetrics, seasonal
@@ -307,6 +308,29 @@ def test_a_model_that_cannot_fit_gives_a_metric_and_one_log_line(stack: Stack) -
     lines = _lines(stack.exporter.log(), "forecast_fit_failed", series="late")
     assert len(lines) == 1 and "model=holt_winters" in lines[0], lines
     assert "first season holds no data" in lines[0]
+
+
+def test_the_forecast_dashboard_queries_return_data(stack: Stack) -> None:
+    """Every query of dashboards/forecast.json, variables set as Grafana would, runs on
+    this stack and returns data; the band drawn one horizon back cannot have any yet."""
+    values = {
+        "$__rate_interval": "1m",
+        "$job": ".*",
+        "$instance": ".*",
+        "$series": ".*",
+        "$model": "holt_winters",
+        "$horizon": "1h",
+    }
+    dash = json.loads(generate.generate()["forecast.json"])
+    queries = [t["expr"] for p in dash["panels"] for t in p.get("targets", [])]
+    assert len(queries) >= 15
+    empty = []
+    for expr in queries:
+        for var, value in values.items():
+            expr = expr.replace(var, value)
+        if not stack.query(expr) and "offset 1h" not in expr:
+            empty.append(expr)
+    assert empty == []
 
 
 def test_the_rest_of_the_exporter_is_unaffected(stack: Stack) -> None:
