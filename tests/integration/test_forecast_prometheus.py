@@ -333,6 +333,17 @@ def test_the_forecast_dashboard_queries_return_data(stack: Stack) -> None:
     assert empty == []
 
 
+def test_promtool_finds_nothing_to_lint_in_the_forecast_metrics(stack: Stack) -> None:
+    url = f"http://127.0.0.1:{stack.exporter.port}/metrics"
+    with _DIRECT.open(url, timeout=10) as r:
+        body = r.read()
+    assert b"tocsin_forecast{" in body and b"tocsin_anomaly_score{" in body
+    result = subprocess.run(
+        [require_binary("promtool"), "check", "metrics"], input=body, capture_output=True
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr).decode()
+
+
 def test_the_rest_of_the_exporter_is_unaffected(stack: Stack) -> None:
     assert stack.value('tocsin_exporter_collector_success{collector="forecast"}') == 1
     assert stack.value('tocsin_exporter_collector_success{collector="time"}') == 1
