@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import ssl
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +127,10 @@ def _parse(status: int, body: bytes) -> list[tuple[float, float]]:
     if len(result) > 1:
         raise QueryError("not_one_series", f"the query returned {len(result)} series, expected 1")
     try:
-        return [(float(t), float(v)) for t, v in result[0]["values"]]
+        samples = [(float(t), float(v)) for t, v in result[0]["values"]]
     except (KeyError, TypeError, ValueError) as exc:
         raise QueryError("bad_response", f"malformed samples: {_describe(exc)}") from exc
+    # Values may be NaN (gaps); a timestamp may not.
+    if not all(math.isfinite(t) for t, _ in samples):
+        raise QueryError("bad_response", "malformed samples: a timestamp is not finite")
+    return samples

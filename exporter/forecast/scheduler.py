@@ -85,15 +85,27 @@ class Scheduler:
                     api = self._connect()
                 if api is not None:
                     client = api
-                    await asyncio.gather(
-                        *(self._series(client, executor, gate, s) for s in self._config.series)
-                    )
+                    rounds = [self._series(client, executor, gate, s) for s in self._config.series]
+                    outcomes = await asyncio.gather(*rounds, return_exceptions=True)
+                    self._report_bugs(outcomes)
                 pause = float(self._config.infer_every) - (time.monotonic() - began)
                 await asyncio.sleep(max(pause, 0.0))
         finally:
             if api is not None:
                 await api.close()
             executor.shutdown(wait=False, cancel_futures=True)
+
+    def _report_bugs(self, outcomes: list[BaseException | None]) -> None:
+        """A round that raised is a bug in tocsin, not a property of the series: logged
+        (once per kind), and the loop goes on with the next round."""
+        for series, outcome in zip(self._config.series, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                self._problem(
+                    (series.name, "bug"), "forecast_round_failed", series=series.name,
+                    reason=type(outcome).__name__, error=str(outcome)[:300],
+                )  # fmt: skip
+            elif isinstance(outcome, BaseException):
+                raise outcome  # cancellation
 
     def _connect(self) -> PrometheusAPI | None:
         try:

@@ -240,6 +240,7 @@ async def test_an_unknown_ca_is_unreachable_and_the_error_has_no_secret(server: 
         ((200, _matrix()), "empty"),
         ((200, _matrix([], [])), "not_one_series"),
         ((200, _matrix([[1.0, "one"]])), "bad_response"),
+        ((200, _matrix([["+Inf", "1"]])), "bad_response"),
         ((200, b'{"status":"success","data":{"resultType":"vector","result":[]}}'), "bad_response"),
         ((200, b"[" + b"1," * 200_000 + b"1]"), "too_large"),
     ],
