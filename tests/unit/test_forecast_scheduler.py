@@ -118,13 +118,14 @@ async def test_inference_repeats_while_the_fit_waits_for_fit_every(
     results = Results(config)
     task = asyncio.create_task(Scheduler(config, results).run())
     try:
-        await _until(lambda: _samples(results, "tocsin_forecast_last_fit_timestamp_seconds"), 30)
-        first_fit = _samples(results, "tocsin_forecast_last_fit_timestamp_seconds")
+        fits = "tocsin_forecast_last_fit_timestamp_seconds"
+        await _until(lambda: len(_samples(results, fits)) == 2, 30)  # both models fitted
+        first_fit = _samples(results, fits)
         reads = prometheus.requests
         await _until(lambda: prometheus.requests >= reads + 3, 30)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-    assert _samples(results, "tocsin_forecast_last_fit_timestamp_seconds") == first_fit
+    assert _samples(results, fits) == first_fit
     assert _samples(results, "tocsin_forecast_query_success") == {("s0",): 1.0}
