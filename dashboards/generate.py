@@ -2,7 +2,7 @@
 
 `python -m dashboards.generate` rewrites dashboards/*.json; `--check` only compares and exits
 1 when a committed file differs. Each dashboard is one module here (`host_overview`,
-`application`, `security_overview`, `alerting_pipeline`), built from the panel shapes in
+`application`, `security_overview`, `alerting_pipeline`, `forecast`), built from the panel shapes in
 `panels` and the PromQL in `promql`, and rendered to Grafana's JSON model by `grafana`.
 Portability rules: the datasource is always the `${datasource}` template variable, never a
 literal UID; rate queries use `$__rate_interval`; every panel has a unit and a description;
@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from dashboards import alerting_pipeline, application, host_overview, security_overview
+from dashboards import alerting_pipeline, application, forecast, host_overview, security_overview
 from dashboards.grafana import Dashboard, render
 
 OUT_DIR = Path(__file__).resolve().parent
@@ -26,6 +26,7 @@ DASHBOARDS: tuple[Callable[[], Dashboard], ...] = (
     application.dashboard,
     security_overview.dashboard,
     alerting_pipeline.dashboard,
+    forecast.dashboard,
 )
 
 

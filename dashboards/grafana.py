@@ -47,6 +47,18 @@ class Row:
     panels: list[Panel]
 
 
+@dataclass(frozen=True)
+class Variable:
+    """A template variable listing a label's values, after the job and instance ones; one
+    that is not `multi` holds a single value (for a query that needs exactly one, such as an
+    `offset`)."""
+
+    name: str
+    label: str
+    query: str
+    multi: bool = True
+
+
 @dataclass
 class Dashboard:
     """A whole dashboard, written to `<name>.json` with the fixed uid `tocsin-<name>`, the title
@@ -59,6 +71,7 @@ class Dashboard:
     tag: str
     rows: list[Row]
     job_metric: str = "up"
+    variables: Sequence[Variable] = ()
 
     @property
     def uid(self) -> str:
@@ -71,8 +84,24 @@ class Dashboard:
         return f"{self.name}.json"
 
 
-def query_variable(name: str, label: str, query: str) -> dict[str, Any]:
-    """A multi-value template variable listing a label's values, "All" selected."""
+def query_variable(name: str, label: str, query: str, multi: bool = True) -> dict[str, Any]:
+    """A template variable listing a label's values: multi-value with "All" selected, or
+    single-value with the first value selected."""
+    if not multi:
+        return {
+            "name": name,
+            "label": label,
+            "type": "query",
+            "datasource": DS,
+            "query": {"query": query, "refId": f"{name}-var"},
+            "definition": query,
+            "refresh": 2,
+            "includeAll": False,
+            "multi": False,
+            "sort": 1,
+            "current": {},
+            "hide": 0,
+        }
     return {
         "name": name,
         "label": label,
@@ -235,6 +264,11 @@ def render(dash: Dashboard) -> dict[str, Any]:
                 "keepTime": True,
             }
         ],
-        "templating": {"list": variables(dash.job_metric)},
+        "templating": {
+            "list": [
+                *variables(dash.job_metric),
+                *(query_variable(v.name, v.label, v.query, v.multi) for v in dash.variables),
+            ]
+        },
         "panels": layout(dash.rows),
     }

@@ -46,10 +46,19 @@ def substitute(expr: str) -> str:
     return expr
 
 
+# Dashboards whose data this stack does not make, each with the reason and its own test.
+ELSEWHERE = {
+    "forecast.json": "needs the forecast collector and days of history: "
+    "tests/integration/test_forecast_prometheus.py runs its queries",
+}
+
+
 def dashboard_queries() -> list[tuple[str, str, str]]:
     """(dashboard, panel title, expr) for every target of every dashboard."""
     out = []
     for name, text in generate.generate().items():
+        if name in ELSEWHERE:
+            continue
         dash = json.loads(text)
         for panel in dash["panels"]:
             for target in panel.get("targets", []):

@@ -21,6 +21,7 @@ EXPECTED_UIDS = {
     "application.json": "tocsin-application",
     "security-overview.json": "tocsin-security-overview",
     "alerting-pipeline.json": "tocsin-alerting-pipeline",
+    "forecast.json": "tocsin-forecast",
 }
 RANGE_FUNC = re.compile(r"\b(rate|irate|increase)\s*\([^()]*?\[([^\]]+)\]")
 
@@ -49,7 +50,15 @@ def walk(node: Any) -> Iterator[tuple[str, Any]]:
 
 def substitute(expr: str) -> str:
     """The query as Grafana would send it with every variable set to All."""
-    for var, value in {"$__rate_interval": "1m", "$job": ".*", "$instance": ".*"}.items():
+    values = {
+        "$__rate_interval": "1m",
+        "$job": ".*",
+        "$instance": ".*",
+        "$series": ".*",
+        "$model": "holt_winters",
+        "$horizon": "6h",
+    }
+    for var, value in values.items():
         expr = expr.replace(var, value)
     return expr
 

@@ -23,6 +23,7 @@ AREAS = {
     "security": "Security",
     "pipeline": "Tocsin",
     "anomaly": "Anomaly",
+    "forecast": "Forecast",
     "slo": "Slo",
 }
 SEVERITIES = {"critical", "warning", "info"}
