@@ -136,6 +136,13 @@ def test_the_list_reconnects_after_a_receiver_restart(receiver: ReceiverProcess)
         sign_in(driver, receiver.url, "vic")
         wait_live(driver)
         mark_page(driver)
+        # One event first, so the stream has an id to resume from after the restart.
+        post_webhook(receiver.url, incident("BeforeRestart"))
+        wait_until(
+            lambda: driver.find_element(By.CSS_SELECTOR, "#rows tr[data-id]"),
+            what="a row before the restart",
+        )
+        assert not driver.find_element(By.ID, "stale").is_displayed()
         receiver.stop()
         wait_until(
             lambda: (
@@ -147,11 +154,18 @@ def test_the_list_reconnects_after_a_receiver_restart(receiver: ReceiverProcess)
         wait_live(driver)
         post_webhook(receiver.url, incident("AfterRestart", "critical"))
         row = wait_until(
-            lambda: driver.find_element(By.CSS_SELECTOR, "#rows tr[data-id]"),
+            lambda: next(
+                r
+                for r in driver.find_elements(By.CSS_SELECTOR, "#rows tr[data-id]")
+                if "AfterRestart" in r.text
+            ),
             what="a row after the restart",
         )
         assert "AfterRestart" in row.text
         assert was_not_reloaded(driver)
+        # The old stream's id cannot be resumed by the restarted receiver (a new event
+        # epoch): the page says it may be stale instead of looking current.
+        assert driver.find_element(By.ID, "stale").is_displayed()
 
 
 def test_a_bulk_ack_from_the_list(receiver: ReceiverProcess) -> None:

@@ -101,15 +101,29 @@
     }
   }
 
+  // Events may have been missed: the stream could not resume (a `reset`, e.g. after a
+  // receiver restart) or a new stream had to be opened. Which incidents changed is then
+  // unknown, so the page says it may be stale rather than look current.
+  function missed() {
+    const stale = document.getElementById("stale");
+    if (stale) stale.hidden = false;
+    if (live === "list") refreshCounts();
+  }
+
   // EventSource reconnects by itself (sending Last-Event-ID when the stream gave ids), but
   // gives up for good on an answer that is not a stream (a 503 while the receiver stops):
-  // then a new one is opened a little later.
+  // then a new one is opened a little later, without the id to resume from.
+  let opened = false;
   function connect() {
     const source = new EventSource(prefix + "/events", { withCredentials: true });
+    const fresh = opened;
     source.addEventListener("open", () => {
       setStatus("live", "open");
       if (live === "list") refreshCounts();
+      if (fresh) missed();
+      opened = true;
     });
+    source.addEventListener("reset", missed);
     source.addEventListener("error", () => {
       setStatus("reconnecting…", "error");
       if (source.readyState === EventSource.CLOSED) setTimeout(connect, 3000);
