@@ -22,10 +22,10 @@ async def healthy(_: web.Request) -> web.Response:
 async def ready(request: web.Request) -> web.Response:
     """200 while webhooks can be stored; 503 with a JSON reason otherwise.
 
-    After a failed commit (disk full, I/O error) the store is not ready until a commit
-    succeeds. Every `PROBE_AFTER` seconds of that, the probe tries one commit itself, so
-    a receiver taken out of service (and so given nothing to write) notices when the
-    disk has recovered.
+    After a failed commit or webhook intake (disk full, I/O error) the store is not ready
+    until one succeeds. The probe tries a synced commit of each file itself when it first
+    sees the failure and then at most every `PROBE_AFTER` seconds, so a receiver taken
+    out of service (and so given nothing to write) notices when the disk has recovered.
     """
     store = request.app[APP_STATE].store
     if not store.is_open:
@@ -35,9 +35,8 @@ async def ready(request: web.Request) -> web.Response:
         probe.since = None
     else:
         now = time.monotonic()
-        if probe.since is None:
-            probe.since = now
-        elif now - probe.since >= PROBE_AFTER and not probe.lock.locked():
+        due = probe.since is None or now - probe.since >= PROBE_AFTER
+        if due and not probe.lock.locked():
             probe.since = now
             async with probe.lock:
                 with contextlib.suppress(StoreError):
@@ -47,7 +46,7 @@ async def ready(request: web.Request) -> web.Response:
     return web.Response(text="Ready.\n")
 
 
-PROBE_AFTER = 10.0
+PROBE_AFTER = 1.0
 
 
 @dataclass
