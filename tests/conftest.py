@@ -44,6 +44,7 @@ _PACKAGES = {
     "alertmanager": "prometheus-alertmanager",
     "amtool": "prometheus-alertmanager",
     "promtool": "prometheus",
+    "dbus-daemon": "dbus-daemon",
     "systemd-analyze": "systemd",
     "chromedriver": "chromium-driver",
 }
