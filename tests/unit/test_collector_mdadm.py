@@ -8,6 +8,7 @@ import pytest
 
 from exporter.collector import CollectorContext, CollectorUnavailable, HostPaths
 from exporter.collectors.mdadm import MdadmCollector
+from tests.conftest import FIXTURES
 from tests.registry import exposition
 from tests.unit.test_collectors_system import FIXTURE_PATHS
 
@@ -106,6 +107,67 @@ node_md_degraded{device="md4"} 0.0
 """
 
 
+# A 3.10-era mdstat: a reshape (in none of the five states), a delayed resync, write-mostly
+# and replacement members, a linear array; no sysfs md directories.
+MDSTAT_3_10 = HostPaths(procfs=FIXTURES / "mdadm-3.10" / "proc", sysfs=FIXTURES / "mdadm-3.10")
+EXPECTED_3_10 = """\
+# HELP node_md_disks_required Total number of disks of device.
+# TYPE node_md_disks_required gauge
+node_md_disks_required{device="md10"} 4.0
+node_md_disks_required{device="md11"} 2.0
+node_md_disks_required{device="md12"} 2.0
+node_md_disks_required{device="md13"} 2.0
+# HELP node_md_disks Number of active/failed/spare disks of device.
+# TYPE node_md_disks gauge
+node_md_disks{device="md10",state="active"} 4.0
+node_md_disks{device="md10",state="failed"} 0.0
+node_md_disks{device="md10",state="spare"} 0.0
+node_md_disks{device="md11",state="active"} 2.0
+node_md_disks{device="md11",state="failed"} 0.0
+node_md_disks{device="md11",state="spare"} 0.0
+node_md_disks{device="md12",state="active"} 2.0
+node_md_disks{device="md12",state="failed"} 0.0
+node_md_disks{device="md12",state="spare"} 0.0
+node_md_disks{device="md13",state="active"} 1.0
+node_md_disks{device="md13",state="failed"} 0.0
+node_md_disks{device="md13",state="spare"} 0.0
+# HELP node_md_state Indicates the state of md-device.
+# TYPE node_md_state gauge
+node_md_state{device="md10",state="active"} 0.0
+node_md_state{device="md10",state="inactive"} 0.0
+node_md_state{device="md10",state="recovering"} 0.0
+node_md_state{device="md10",state="resync"} 0.0
+node_md_state{device="md10",state="check"} 0.0
+node_md_state{device="md11",state="active"} 0.0
+node_md_state{device="md11",state="inactive"} 0.0
+node_md_state{device="md11",state="recovering"} 0.0
+node_md_state{device="md11",state="resync"} 1.0
+node_md_state{device="md11",state="check"} 0.0
+node_md_state{device="md12",state="active"} 1.0
+node_md_state{device="md12",state="inactive"} 0.0
+node_md_state{device="md12",state="recovering"} 0.0
+node_md_state{device="md12",state="resync"} 0.0
+node_md_state{device="md12",state="check"} 0.0
+node_md_state{device="md13",state="active"} 0.0
+node_md_state{device="md13",state="inactive"} 0.0
+node_md_state{device="md13",state="recovering"} 1.0
+node_md_state{device="md13",state="resync"} 0.0
+node_md_state{device="md13",state="check"} 0.0
+# HELP node_md_blocks Total number of blocks on device.
+# TYPE node_md_blocks gauge
+node_md_blocks{device="md10"} 2.929890816e+09
+node_md_blocks{device="md11"} 4.88254464e+08
+node_md_blocks{device="md12"} 1.953519616e+09
+node_md_blocks{device="md13"} 9.76630464e+08
+# HELP node_md_blocks_synced Number of blocks synced on device.
+# TYPE node_md_blocks_synced gauge
+node_md_blocks_synced{device="md10"} 2.12187136e+08
+node_md_blocks_synced{device="md11"} 0.0
+node_md_blocks_synced{device="md12"} 1.953519616e+09
+node_md_blocks_synced{device="md13"} 3.096832e+06
+"""
+
+
 def test_fixture_output_is_exact() -> None:
     assert exposition(MdadmCollector(CollectorContext(paths=FIXTURE_PATHS))) == EXPECTED
 
@@ -114,3 +176,7 @@ def test_absent_files_make_it_unavailable(tmp_path: Path) -> None:
     paths = HostPaths(procfs=tmp_path, sysfs=tmp_path, rootfs=tmp_path)
     with pytest.raises(CollectorUnavailable):
         list(MdadmCollector(CollectorContext(paths=paths)).collect())
+
+
+def test_older_mdstat_output_is_exact() -> None:
+    assert exposition(MdadmCollector(CollectorContext(paths=MDSTAT_3_10))) == EXPECTED_3_10
