@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,9 +15,10 @@ from exporter.collectors.systemd import SystemdCollector, SystemdConfig
 from exporter.config import load_config
 from exporter.discovery import available
 from servicekit.problems import ConfigError
+from tests.conftest import require_binary
 from tests.dbus_bus import fake_systemd, private_bus
-from tests.metrics import scrape
-from tests.procs import run_exporter
+from tests.metrics import fetch_metrics, parse_series, scrape
+from tests.procs import REPO, free_port, node_exporter_args, run_exporter, running
 from tests.registry import exposition
 
 ALL_GROUPS = SystemdConfig(
@@ -255,3 +257,39 @@ def test_a_bad_unit_pattern_is_a_config_error_naming_the_key(tmp_path: Path) -> 
     text = str(err.value)
     assert "collectors.systemd.unit_include" in text
     assert "collectors.systemd.enable_task_metrics" in text
+
+
+def test_same_series_as_node_exporter_on_the_same_bus(bus: str, tmp_path: Path) -> None:
+    # Debian's node_exporter 1.5 reads the same fake systemd; every series must agree, but
+    # node_systemd_virtualization_info (node_exporter 1.10.0, #3254), which 1.5 lacks.
+    node_exporter = require_binary("node_exporter")
+    env = {"DBUS_SYSTEM_BUS_ADDRESS": bus}
+    groups = ("enable-task-metrics", "enable-restarts-metrics", "enable-start-time-metrics")
+    port = free_port()
+    theirs_args = node_exporter_args(
+        node_exporter,
+        port,
+        ["systemd"],
+        "--web.disable-exporter-metrics",
+        # Upstream's default exclude; Debian's adds `target`.
+        r"--collector.systemd.unit-exclude=.+\.(automount|device|mount|scope|slice)",
+        *(f"--collector.systemd.{group}" for group in groups),
+    )
+    with running(theirs_args, tmp_path / "node_exporter.log", port=port, cwd=REPO, env=env):
+        theirs = parse_series(fetch_metrics(port))
+    config = tmp_path / "exporter.yml"
+    config.write_text(
+        "collectors:\n  systemd:\n"
+        + "".join(f"    {group.replace('-', '_')}: true\n" for group in groups)
+    )
+    args = ["--collector.disable-defaults", "--collector.systemd", f"--config.file={config}"]
+    with run_exporter(args, tmp_path, env=env) as proc:
+        ours = parse_series(fetch_metrics(proc.port))
+
+    def systemd(found: dict[tuple[str, tuple[tuple[str, str], ...]], float]) -> dict[Any, float]:
+        return {k: v for k, v in found.items() if k[0].startswith("node_systemd_")}
+
+    ours_systemd = systemd(ours)
+    newer = ("node_systemd_virtualization_info", (("virtualization_type", "kvm"),))
+    assert ours_systemd.pop(newer) == 1.0
+    assert ours_systemd == systemd(theirs)
