@@ -45,6 +45,7 @@ _PACKAGES = {
     "wrk": "wrk",
     "amtool": "prometheus-alertmanager",
     "promtool": "prometheus",
+    "dbus-daemon": "dbus-daemon",
     "systemd-analyze": "systemd",
     "chromedriver": "chromium-driver",
 }
