@@ -86,6 +86,18 @@ def chip_name(directory: str) -> str | None:
     return clean_name(os.path.basename(os.path.realpath(directory))) or None
 
 
+def _names(directory: str) -> tuple[str, str] | None:
+    """(stable chip name, name file) of a hwmon directory; None when it has no name."""
+    base = chip_name(directory)
+    if base is None:
+        return None
+    try:
+        with open(os.path.join(directory, "name"), encoding="utf-8") as f:
+            return base, f.read().strip()
+    except OSError:
+        return base, ""
+
+
 @register
 class HwmonCollector(Collector):
     """Every hwmon sensor, with node_exporter's metric names and units."""
@@ -100,23 +112,30 @@ class HwmonCollector(Collector):
         self._dir = str(self.paths.sys("class/hwmon"))
         self._chips = DeviceFilter.build(self.config.chip_include, self.config.chip_exclude)
         self._sensors = DeviceFilter.build(self.config.sensor_include, self.config.sensor_exclude)
+        self._named: dict[str, tuple[str, str]] = {}
 
     def _entries(self) -> list[tuple[str, str, str]]:
         """(directory, base name, name file) per chip, in directory order."""
         found = []
+        # A chip's names depend only on the device its class link points to, so they are
+        # kept per link target: resolving the device path costs a dozen lstat calls.
+        known, self._named = self._named, {}
         for entry in list_dir(self._dir):
             directory = os.path.join(self._dir, entry)
-            if not os.path.isdir(directory):
-                continue
-            base = chip_name(directory)
-            if base is None:
-                continue
             try:
-                with open(os.path.join(directory, "name"), encoding="utf-8") as f:
-                    name_file = f.read().strip()
+                target = os.readlink(directory)
             except OSError:
-                name_file = ""
-            found.append((directory, base, name_file))
+                target = ""  # a real directory (not a link) is named afresh each time
+            names = known.get(target) if target else None
+            if names is None:
+                if not os.path.isdir(directory):
+                    continue
+                names = _names(directory)
+                if names is None:
+                    continue
+            if target:
+                self._named[target] = names
+            found.append((directory, *names))
         return found
 
     def collect(self) -> Iterable[Metric]:

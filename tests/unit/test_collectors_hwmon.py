@@ -310,6 +310,23 @@ def test_unreadable_sensor_files_are_skipped(tmp_path: Path) -> None:
     ) in found
 
 
+def test_a_reused_hwmon_number_is_named_after_its_new_device(tmp_path: Path) -> None:
+    # Chip names are kept per link target; after a hot-plug hwmon0 points elsewhere.
+    for device in ("1-0044", "1-0045"):
+        node = tmp_path / "devices" / "i2c-1" / device / "hwmon" / "hwmon0"
+        node.mkdir(parents=True)
+        (node / "device").symlink_to(f"../../../{device}")
+        (node / "temp1_input").write_text("21000\n")
+    link = tmp_path / "class" / "hwmon" / "hwmon0"
+    link.parent.mkdir(parents=True)
+    link.symlink_to("../../devices/i2c-1/1-0044/hwmon/hwmon0")
+    collector = HwmonCollector(CollectorContext(paths=HostPaths(sysfs=tmp_path)))
+    assert _chips(collector) == {"i2c_1_1_0044"}
+    link.unlink()
+    link.symlink_to("../../devices/i2c-1/1-0045/hwmon/hwmon0")
+    assert _chips(collector) == {"i2c_1_1_0045"}
+
+
 @pytest.mark.parametrize(
     ("filename", "parts"),
     [
