@@ -28,6 +28,15 @@ SYSTEM_COLLECTORS = (
     "filefd",
     "vmstat",
     "pressure",
+    # The hardware collectors (watchdog is left out: Debian's node_exporter 1.5 lacks it).
+    "cpufreq",
+    "dmi",
+    "edac",
+    "hwmon",
+    "nvme",
+    "powersupplyclass",
+    "rapl",
+    "thermal_zone",
 )
 
 # Debian installs some binaries under names of its own.

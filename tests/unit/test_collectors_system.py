@@ -740,6 +740,25 @@ LIVE_MUST_HAVE = {
     "filefd": "node_filefd_maximum",
     "vmstat": "node_vmstat_pgfault",
     "pressure": "node_pressure_cpu_waiting_seconds_total",
+    "cpufreq": "node_cpu_scaling_frequency_hertz",
+    "dmi": "node_dmi_info",
+    "edac": None,  # the mc directory may exist without a controller
+    "hwmon": None,  # a chip may have only sensors of types node_exporter does not read
+    "nvme": None,
+    "powersupplyclass": None,  # a directory may exist with no supply in it (a VM)
+    "rapl": None,
+    "thermal_zone": None,
+}
+# Where a hardware collector's source is absent, it must say it is unavailable.
+LIVE_SOURCES = {
+    "cpufreq": "/sys/devices/system/cpu/cpu0/cpufreq",
+    "dmi": "/sys/class/dmi/id",
+    "edac": "/sys/devices/system/edac/mc",
+    "hwmon": "/sys/class/hwmon",
+    "nvme": "/sys/class/nvme",
+    "powersupplyclass": "/sys/class/power_supply",
+    "rapl": "/sys/class/powercap",
+    "thermal_zone": "/sys/class/thermal",
 }
 
 
@@ -748,6 +767,11 @@ def test_live_host(name: str) -> None:
     if not Path("/proc/stat").exists():
         pytest.skip("not a Linux host")
     if name == "pressure" and not Path("/proc/pressure/cpu").exists():
+        with pytest.raises(CollectorUnavailable):
+            exposition(build(name, paths=HostPaths()))
+        return
+    source = LIVE_SOURCES.get(name)
+    if source is not None and not Path(source).exists():
         with pytest.raises(CollectorUnavailable):
             exposition(build(name, paths=HostPaths()))
         return
