@@ -28,6 +28,7 @@ SYSTEM_COLLECTORS = (
     "filefd",
     "vmstat",
     "pressure",
+    "netclass",
 )
 
 # Debian installs some binaries under names of its own.

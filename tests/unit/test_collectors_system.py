@@ -740,6 +740,7 @@ LIVE_MUST_HAVE = {
     "filefd": "node_filefd_maximum",
     "vmstat": "node_vmstat_pgfault",
     "pressure": "node_pressure_cpu_waiting_seconds_total",
+    "netclass": "node_network_up",
 }
 
 
