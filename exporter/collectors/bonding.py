@@ -26,7 +26,7 @@ class BondingCollector(Collector):
         try:
             return read_text(f"{self._root}/{master}/lower_{slave}/bonding_slave/mii_status")
         except FileNotFoundError:
-            # Kernels before 4.13 name the link slave_<name>.
+            # Older kernels name the link slave_<name> (node_exporter falls back the same way).
             return read_text(f"{self._root}/{master}/slave_{slave}/bonding_slave/mii_status")
 
     def collect(self) -> Iterable[Metric]:
