@@ -1,4 +1,4 @@
-"""netclass, bonding, nfs and nfsd against the real node_exporter reading the same fixtures.
+"""netclass, bonding, ipvs, nfs and nfsd against the real node_exporter reading the same fixtures.
 
 Most hosts (this one included) have no bonds, NFS mounts or NFS server, so the host parity
 run cannot cover these collectors. Here both exporters run as real processes with
@@ -39,7 +39,7 @@ NFSD_V4_MOVED_IN_FIX = {"Verify", "Write", "RelLockOwner"}
 WDELEG_SINCE = (1, 8, 0)
 
 CASES = {
-    "linux-6.8": (FIXTURES / "proc", ("bonding", "netclass", "nfs", "nfsd")),
+    "linux-6.8": (FIXTURES / "proc", ("bonding", "ipvs", "netclass", "nfs", "nfsd")),
     "linux-2.6.32": (FIXTURES / "nfs" / "linux-2.6.32" / "proc", ("nfs", "nfsd")),
 }
 
