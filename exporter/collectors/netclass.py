@@ -7,7 +7,6 @@ out, as procfs does; an attribute that does not parse as an integer is left out 
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Iterable
@@ -17,13 +16,8 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
 from exporter.families import Family, gauge
+from exporter.sysattr import parse_int, read_attribute
 
-# Errors procfs treats as "this attribute is not available here" rather than failures.
-_SKIPPED_ERRNOS = frozenset(
-    {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EINVAL, errno.EOPNOTSUPP}
-)
-# procfs reads at most this much of one attribute file.
-_ATTRIBUTE_SIZE = 128
 _IFF_UP = 1
 
 # (metric suffix, attribute file, counter?) in node_exporter's order; speed is separate.
@@ -59,38 +53,6 @@ class NetclassConfig:
     ignored_devices: re.Pattern[str] | None = None
     # --collector.netclass.ignore-invalid-speed: leave out a negative (unknown) speed
     ignore_invalid_speed: bool = False
-
-
-def parse_int(text: str) -> int | None:
-    """An attribute as Go's strconv.ParseInt(text, 0, 64): `0x1003` is hex, `017` octal."""
-    try:
-        return int(text, 0)
-    except ValueError:
-        pass
-    try:
-        # Python's base 0 rejects a leading zero that Go reads as octal.
-        return int(text, 8) if text.lstrip("+-").startswith("0") else None
-    except ValueError:
-        return None
-
-
-def read_attribute(path: str) -> str | None:
-    """An attribute file's trimmed text, or None when the interface does not offer it."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-    except OSError as exc:
-        if exc.errno in _SKIPPED_ERRNOS:
-            return None
-        raise
-    try:
-        data = os.read(fd, _ATTRIBUTE_SIZE)
-    except OSError as exc:
-        if exc.errno in _SKIPPED_ERRNOS:
-            return None
-        raise
-    finally:
-        os.close(fd)
-    return data.decode("utf-8", errors="replace").strip()
 
 
 class _Families:

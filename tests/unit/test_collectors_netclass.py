@@ -10,9 +10,10 @@ import pytest
 
 from exporter.collector import CollectorContext, CollectorUnavailable, HostPaths
 from exporter.collectors.bonding import BondingCollector
-from exporter.collectors.netclass import NetclassCollector, NetclassConfig, parse_int
+from exporter.collectors.netclass import NetclassCollector, NetclassConfig
 from exporter.config import load_config
 from exporter.discovery import available
+from exporter.sysattr import parse_int, parse_uint
 from servicekit.problems import ConfigError
 from tests.conftest import FIXTURES
 from tests.registry import exposition, samples
@@ -203,6 +204,8 @@ def test_parse_int_reads_like_go_base_zero() -> None:
         None,
         None,
     ]
+    unsigned = ("0x10", "-1", "+1", str(1 << 64), str((1 << 64) - 1))
+    assert [parse_uint(s) for s in unsigned] == [16, None, None, None, (1 << 64) - 1]
 
 
 def test_netclass_settings_from_the_config_file(tmp_path: Path) -> None:
