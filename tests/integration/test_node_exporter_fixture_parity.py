@@ -1,4 +1,4 @@
-"""netclass, bonding, ipvs, nfs and nfsd against the real node_exporter reading the same fixtures.
+"""Our sysfs/procfs network and NFS collectors against the real node_exporter, same fixtures.
 
 Most hosts (this one included) have no bonds, NFS mounts or NFS server, so the host parity
 run cannot cover these collectors. Here both exporters run as real processes with
@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.collectors.infiniband_metrics import HW_COUNTERS
 from tests.conftest import FIXTURES, require_binary
 from tests.metrics import fetch_metrics
 from tests.procs import REPO, exporter_args, free_port, node_exporter_args, running
@@ -37,9 +38,11 @@ NFSD_V4_MOVED_IN_FIX = {"Verify", "Write", "RelLockOwner"}
 # 1.8.0 reads `wdeleg_getattr` (Linux 6.7+); older releases fail the whole nfsd collector
 # on the line, so they are compared on the Linux 2.6.32 fixture only.
 WDELEG_SINCE = (1, 8, 0)
+# 1.11.0 added the infiniband hw_counters (RoCE) families.
+IB_HW_COUNTERS_SINCE = (1, 11, 0)
 
 CASES = {
-    "linux-6.8": (FIXTURES / "proc", ("bonding", "ipvs", "netclass", "nfs", "nfsd")),
+    "linux-6.8": (FIXTURES / "proc", ("bonding", "infiniband", "ipvs", "netclass", "nfs", "nfsd")),
     "linux-2.6.32": (FIXTURES / "nfs" / "linux-2.6.32" / "proc", ("nfs", "nfsd")),
 }
 
@@ -84,6 +87,13 @@ def _scrapes(tmp_path: Path, procfs: Path, collectors: tuple[str, ...]) -> tuple
         return fetch_metrics(theirs_port), fetch_metrics(ours_port)
 
 
+def _is_ib_hw_counter(name: str) -> bool:
+    suffix = name.removeprefix("node_infiniband_")
+    return suffix != name and any(
+        suffix in (entry[1], entry[1].removesuffix("_total")) for entry in HW_COUNTERS
+    )
+
+
 def _allow_release_differences(ours: Series, theirs: Series, version: Version) -> None:
     """Bring our series to what the installed (older) release sends, in place."""
     for key in list(ours):
@@ -92,6 +102,9 @@ def _allow_release_differences(ours: Series, theirs: Series, version: Version) -
         if name == "node_network_info" and version < ADMINSTATE_SINCE:
             del label_map["adminstate"]
             ours[(name, tuple(sorted(label_map.items())))] = ours.pop(key)
+            continue
+        if version < IB_HW_COUNTERS_SINCE and _is_ib_hw_counter(name):
+            del ours[key]
             continue
         if name != "node_nfsd_requests_total" or label_map.get("proto") != "4":
             continue

@@ -29,7 +29,7 @@ def collect(name: str, procfs: Path) -> str:
 @pytest.mark.parametrize("kernel", sorted(KERNELS))
 @pytest.mark.parametrize("name", sorted(COLLECTORS))
 def test_fixture_output_is_exact(name: str, kernel: str) -> None:
-    expected = (FIXTURES / "nfs" / "expected" / f"{name}-linux-{kernel}.prom").read_text()
+    expected = (FIXTURES / "expected" / f"{name}-linux-{kernel}.prom").read_text()
     assert collect(name, KERNELS[kernel]) == expected
 
 
