@@ -42,7 +42,10 @@ WDELEG_SINCE = (1, 8, 0)
 IB_HW_COUNTERS_SINCE = (1, 11, 0)
 
 CASES = {
-    "linux-6.8": (FIXTURES / "proc", ("bonding", "infiniband", "ipvs", "netclass", "nfs", "nfsd")),
+    "linux-6.8": (
+        FIXTURES / "proc",
+        ("bonding", "fibrechannel", "infiniband", "ipvs", "netclass", "nfs", "nfsd"),
+    ),
     "linux-2.6.32": (FIXTURES / "nfs" / "linux-2.6.32" / "proc", ("nfs", "nfsd")),
 }
 
