@@ -1,11 +1,12 @@
-"""Our sysfs/procfs network and NFS collectors against the real node_exporter, same fixtures.
+"""Our network, storage and NFS collectors against the real node_exporter, same fixtures.
 
-Most hosts (this one included) have no bonds, NFS mounts or NFS server, so the host parity
-run cannot cover these collectors. Here both exporters run as real processes with
-`--path.procfs`/`--path.sysfs` pointed at the fixture trees, and every family must agree:
-type, HELP text, label names, series and values. Where the installed node_exporter is
-older than the release tocsin follows (1.12.1), the differences are listed below with the
-release that made them; nothing else may differ.
+Most hosts (this one included) have no bonds, InfiniBand or Fibre Channel adapters, IPVS,
+tape drives, NFS mounts or NFS server, so the host parity run cannot cover these
+collectors. Here both exporters run as real processes with `--path.procfs`/`--path.sysfs`
+pointed at the fixture trees, and every family must agree: type, HELP text, label names,
+series and values. Where the installed node_exporter is older than the release tocsin
+follows (1.12.1), the differences are listed below with the release that made them;
+nothing else may differ.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ IB_HW_COUNTERS_SINCE = (1, 11, 0)
 CASES = {
     "linux-6.8": (
         FIXTURES / "proc",
-        ("bonding", "fibrechannel", "infiniband", "ipvs", "netclass", "nfs", "nfsd"),
+        ("bonding", "fibrechannel", "infiniband", "ipvs", "netclass", "nfs", "nfsd", "tapestats"),
     ),
     "linux-2.6.32": (FIXTURES / "nfs" / "linux-2.6.32" / "proc", ("nfs", "nfsd")),
 }
