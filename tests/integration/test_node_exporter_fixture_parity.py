@@ -91,6 +91,14 @@ def _scrapes(tmp_path: Path, procfs: Path, collectors: tuple[str, ...]) -> tuple
         return fetch_metrics(theirs_port), fetch_metrics(ours_port)
 
 
+def _promtool_problems(promtool: str, body: str) -> set[str]:
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=body, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode in (0, 3), result.stderr  # 3 = lint problems found
+    return {line for line in (result.stdout + result.stderr).splitlines() if line.strip()}
+
+
 def _is_ib_hw_counter(name: str) -> bool:
     suffix = name.removeprefix("node_infiniband_")
     return suffix != name and any(
@@ -141,6 +149,10 @@ def test_same_families_series_and_values_as_node_exporter(case: str, tmp_path: P
     theirs, ours = _series(theirs_text), _series(ours_text)
     _allow_release_differences(ours, theirs, version)
     assert theirs, "node_exporter sent nothing"
+    promtool = require_binary("promtool")
+    assert (
+        _promtool_problems(promtool, ours_text) - _promtool_problems(promtool, theirs_text) == set()
+    )
     differ = {
         k: (theirs.get(k), ours.get(k))
         for k in set(theirs) | set(ours)
