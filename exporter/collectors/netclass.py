@@ -114,6 +114,8 @@ class NetclassCollector(Collector):
                 for _, attr, _ in (*_NUMERIC, ("speed", "speed", False), *_TRAILING)
                 if (raw := read_attribute(base + attr)) is not None
             }
+            if not numbers and not any(text.values()):
+                continue  # the interface went away between listing and reading
             up.values.append(((device,), 1.0 if text["operstate"] == "up" else 0.0))
             flags = numbers.get("flags")
             admin = "unknown" if flags is None else ("up" if flags & _IFF_UP else "down")

@@ -195,6 +195,14 @@ def test_netclass_attribute_that_fails_otherwise_fails_the_collection(tmp_path: 
         netclass(paths=HostPaths(sysfs=tmp_path))
 
 
+def test_netclass_skips_an_interface_that_vanished_while_listed(tmp_path: Path) -> None:
+    shutil.copytree(FIXTURES / "sys" / "class" / "net" / "eth0", tmp_path / "class/net/eth0")
+    # A veth removed between the directory listing and the reads leaves a dangling link.
+    (tmp_path / "class/net/veth1").symlink_to(tmp_path / "gone")
+    found = samples(NetclassCollector(CollectorContext(paths=HostPaths(sysfs=tmp_path))))
+    assert {dict(labels)["device"] for _, labels in found} == {"eth0"}
+
+
 def test_parse_int_reads_like_go_base_zero() -> None:
     assert [parse_int(s) for s in ("0x1003", "-1", "017", "10000", "", "up")] == [
         4099,
