@@ -122,12 +122,16 @@ _V4_ORDER = [
     "LayoutStats",
     "Clone",
 ]
+_LINES = frozenset({"net", "rpc", "proc2", "proc3", "proc4"})
 _V4_INDEX = {name: i for i, name in enumerate(_V4_ORDER)}
 V4_METHODS = [*_V4_ORDER[:44], "LayoutGet", "GetDeviceInfo", *_V4_ORDER[46:]]
 
 
-def parse_rpc_stats(text: str, kind: str) -> dict[str, list[int]]:
-    """Line label → its integer values; `th` keeps only its two integer columns."""
+def parse_rpc_stats(text: str, kind: str, known: frozenset[str]) -> dict[str, list[int]]:
+    """Label → integer values of the `known` lines; `th` keeps its two integer columns.
+
+    A line with another label (one a newer kernel added) is skipped unread.
+    """
     lines: dict[str, list[int]] = {}
     for line in text.splitlines():
         parts = line.split()
@@ -135,6 +139,8 @@ def parse_rpc_stats(text: str, kind: str) -> dict[str, list[int]]:
             continue
         if len(parts) < 2:
             raise ValueError(f"invalid {kind} line {line!r}")
+        if parts[0] not in known:
+            continue
         fields = parts[1:3] if parts[0] == "th" else parts[1:]
         try:
             lines[parts[0]] = [int(v) for v in fields]
@@ -178,7 +184,7 @@ class NfsCollector(Collector):
         self._path = str(self.paths.proc("net/rpc/nfs"))
 
     def collect(self) -> Iterable[Metric]:
-        lines = parse_rpc_stats(read_required(self._path), "NFS")
+        lines = parse_rpc_stats(read_required(self._path), "NFS", _LINES)
         _net, udp, tcp, connect = fixed(lines, "net", 4)
         rpcs, retransmissions, refreshes = fixed(lines, "rpc", 3)
         packets = counter(

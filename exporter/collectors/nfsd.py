@@ -33,6 +33,22 @@ _V4_OPS = (
     ("SetClientID", 35), ("SetClientIDConfirm", 36), ("Verify", 37), ("Write", 38),
     ("RelLockOwner", 39),
 )  # fmt: skip
+_LINES = frozenset(
+    {
+        "rc",
+        "fh",
+        "io",
+        "th",
+        "ra",
+        "net",
+        "rpc",
+        "proc2",
+        "proc3",
+        "proc4",
+        "proc4ops",
+        "wdeleg_getattr",
+    }
+)
 _V4_MIN_OPS = 39  # Linux 2.5 printed 39 operations; RELEASE_LOCKOWNER came with 2.6
 
 
@@ -48,7 +64,7 @@ class NfsdCollector(Collector):
         self._path = str(self.paths.proc("net/rpc/nfsd"))
 
     def collect(self) -> Iterable[Metric]:
-        lines = parse_rpc_stats(read_required(self._path), "NFSd")
+        lines = parse_rpc_stats(read_required(self._path), "NFSd", _LINES)
         hits, misses, nocache = fixed(lines, "rc", 3)
         stale = fixed(lines, "fh", 5)[0]
         read, written = fixed(lines, "io", 2)

@@ -77,6 +77,6 @@ def test_nfsd_lines_of_newer_kernels_are_skipped_not_fatal(tmp_path: Path) -> No
     # procfs fails the whole file on a line it does not know; a new kernel line costs nothing.
     rpc = tmp_path / "net" / "rpc"
     rpc.mkdir(parents=True)
-    (rpc / "nfsd").write_text("rc 1 2 3\nsome_future_line 4 5\n")
+    (rpc / "nfsd").write_text("rc 1 2 3\nsome_future_line 4 0.5 x\n")
     found = samples(NfsdCollector(CollectorContext(paths=HostPaths(procfs=tmp_path))))
     assert found[("node_nfsd_reply_cache_hits_total", ())] == 1
