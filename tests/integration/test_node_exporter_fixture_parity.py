@@ -71,9 +71,10 @@ def _series(text: str) -> Series:
     return out
 
 
-def _scrapes(tmp_path: Path, procfs: Path, collectors: tuple[str, ...]) -> tuple[str, str]:
+def _scrapes(tmp_path: Path, procfs: Path | None, collectors: tuple[str, ...]) -> tuple[str, str]:
+    """Both exporters' bodies: on the fixture trees, or (procfs None) on this host."""
     node_exporter = require_binary("node_exporter")
-    paths = (f"--path.procfs={procfs}", f"--path.sysfs={FIXTURES / 'sys'}")
+    paths = (f"--path.procfs={procfs}", f"--path.sysfs={FIXTURES / 'sys'}") if procfs else ()
     theirs_port, ours_port = free_port(), free_port()
     theirs_args = node_exporter_args(
         node_exporter, theirs_port, collectors, "--web.disable-exporter-metrics", *paths
@@ -153,6 +154,22 @@ def test_same_families_series_and_values_as_node_exporter(case: str, tmp_path: P
     assert (
         _promtool_problems(promtool, ours_text) - _promtool_problems(promtool, theirs_text) == set()
     )
+    differ = {
+        k: (theirs.get(k), ours.get(k))
+        for k in set(theirs) | set(ours)
+        if theirs.get(k) != ours.get(k)
+    }
+    assert differ == {}
+
+
+def test_netclass_on_this_host_equals_node_exporter(tmp_path: Path) -> None:
+    # /sys/class/net is the one source here that every host has: every value must match
+    # (MTU, flags, ifindex, addresses, speed), not only names and labels.
+    version = _version(require_binary("node_exporter"))
+    theirs_text, ours_text = _scrapes(tmp_path, None, ("netclass",))
+    theirs, ours = _series(theirs_text), _series(ours_text)
+    _allow_release_differences(ours, theirs, version)
+    assert theirs
     differ = {
         k: (theirs.get(k), ours.get(k))
         for k in set(theirs) | set(ours)
