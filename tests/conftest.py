@@ -28,6 +28,7 @@ SYSTEM_COLLECTORS = (
     "filefd",
     "vmstat",
     "pressure",
+    "netclass",
     # The hardware collectors (watchdog is left out: Debian's node_exporter 1.5 lacks it).
     "cpufreq",
     "dmi",

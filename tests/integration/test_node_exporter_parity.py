@@ -25,6 +25,8 @@ pytestmark = pytest.mark.integration
 EXTRA_LABELS_OK = {
     # Current node_exporter has `rotational` (/sys/block/<dev>/queue/rotational); 1.5 lacks it.
     "node_disk_info": {"rotational"},
+    # netclass's `adminstate` (from the IFF_UP flag) came in node_exporter 1.6.0.
+    "node_network_info": {"adminstate"},
 }
 # Families we may send that older node_exporter releases never do.
 EXTRA_FAMILIES_OK = {

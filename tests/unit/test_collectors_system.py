@@ -748,6 +748,7 @@ LIVE_MUST_HAVE = {
     "powersupplyclass": None,  # a directory may exist with no supply in it (a VM)
     "rapl": None,
     "thermal_zone": None,
+    "netclass": "node_network_up",
 }
 # Where a hardware collector's source is absent, it must say it is unavailable.
 LIVE_SOURCES = {

@@ -26,7 +26,7 @@ LAYERS = {
         "config": 2, "discovery": 2, "scrape": 2, "tlssite": 2, "webconfig": 2,
         "collectors": 3,
         "accessformats": 4, "devicefilter": 4, "follow": 4, "forecast": 4, "probing": 4,
-        "procfs": 4,
+        "procfs": 4, "sysattr": 4,
         "authlimit": 5, "cardinality": 5, "certs": 5, "collector": 5, "linearregex": 5,
         "regularfile": 5, "statefile": 5,
         "exposition": 6, "memory": 6, "watchdog": 6, "": 6,
