@@ -8,6 +8,7 @@ help, types) as client_golang's process collector in node_exporter.
 
 from __future__ import annotations
 
+import resource
 from collections.abc import Iterable
 
 from prometheus_client.metrics_core import Metric
@@ -16,7 +17,8 @@ from prometheus_client.process_collector import ProcessCollector
 from exporter.families import Family, gauge
 
 # node_exporter's Linux collector names (default-on and off); a collector of ours by one of
-# these names reports itself in node_scrape_collector_*, as node_exporter would.
+# these names reports itself in node_scrape_collector_*, as node_exporter would. Its
+# `processes` is left out: ours by that name is a different (tocsin_*) collector.
 NODE_EXPORTER_COLLECTORS = frozenset(
     {
         "arp", "bcache", "bonding", "btrfs", "buddyinfo", "cgroups", "conntrack", "cpu",
@@ -24,7 +26,7 @@ NODE_EXPORTER_COLLECTORS = frozenset(
         "entropy", "ethtool", "fibrechannel", "filefd", "filesystem", "hwmon", "infiniband",
         "interrupts", "ipvs", "ksmd", "lnstat", "loadavg", "logind", "mdadm", "meminfo",
         "meminfo_numa", "mountstats", "netclass", "netdev", "netstat", "network_route",
-        "nfs", "nfsd", "nvme", "os", "perf", "powersupplyclass", "pressure", "processes",
+        "nfs", "nfsd", "nvme", "os", "perf", "powersupplyclass", "pressure",
         "qdisc", "rapl", "runit", "schedstat", "selinux", "slabinfo", "sockstat", "softirqs",
         "softnet", "stat", "supervisord", "sysctl", "systemd", "tapestats", "tcpstat",
         "textfile", "thermal_zone", "time", "timex", "udp_queues", "uname", "vmstat",
@@ -60,4 +62,14 @@ def scrape_collector_families(results: Iterable[tuple[str, bool, float]]) -> lis
 
 def process_families() -> list[Metric]:
     """The exporter process's CPU time, memory, file descriptors and start time."""
-    return list(_PROCESS.collect())
+    return [*_PROCESS.collect(), _virtual_memory_max()]
+
+
+def _virtual_memory_max() -> Family:
+    # client_golang has this one and prometheus_client not; "unlimited" is Go's uint64 max.
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    return gauge(
+        "process_virtual_memory_max_bytes",
+        "Maximum amount of virtual memory available in bytes.",
+        value=float(2**64 - 1 if soft == resource.RLIM_INFINITY else soft),
+    )

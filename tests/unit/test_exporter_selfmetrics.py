@@ -5,6 +5,7 @@ alone, and `process_*` for the exporter process."""
 from __future__ import annotations
 
 import os
+import resource
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,5 +66,8 @@ def test_process_metrics_describe_this_process(collection: Collection) -> None:
     assert rss is not None and virtual is not None and 0 < rss <= virtual
     start = value(found, "process_start_time_seconds")
     assert start is not None and start <= time.time()
+    limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+    expected = 2.0**64 if limit == resource.RLIM_INFINITY else limit
+    assert value(found, "process_virtual_memory_max_bytes") == expected
     cpu = value(found, "process_cpu_seconds_total")
     assert cpu is not None and cpu <= time.process_time() + 1
