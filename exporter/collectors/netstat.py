@@ -19,7 +19,7 @@ from exporter.collector import Collector, CollectorContext, register
 from exporter.families import untyped
 from exporter.procfs import read_required, read_text
 
-# node_exporter's --collector.netstat.fields default (1.9.0 added TCPOFOQueue, TCPRcvQDrop).
+# node_exporter's --collector.netstat.fields default (1.8.0 added TCPOFOQueue, TCPRcvQDrop).
 DEFAULT_FIELDS = (
     r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)"
     r"|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)"
@@ -28,8 +28,8 @@ DEFAULT_FIELDS = (
 )
 _FIELDS = re.compile(DEFAULT_FIELDS)
 
-# (protocol, field, value) as the files spell them.
-Stat = tuple[str, str, str]
+# (value column, metric name, help) of each exported field of a names line.
+Plan = list[tuple[int, str, str]]
 
 
 @dataclass
@@ -39,32 +39,14 @@ class NetstatConfig:
     fields: re.Pattern[str] = _FIELDS
 
 
-def parse_paired(text: str, path: str) -> list[Stat]:
-    """The stats of a netstat/snmp file: a line of names, then a line of values."""
-    lines = [line for line in text.splitlines() if line]
-    if len(lines) % 2:
-        raise ValueError(f"{path}: odd number of lines")
-    stats: list[Stat] = []
-    for names_line, values_line in zip(lines[::2], lines[1::2], strict=True):
-        names, values = names_line.split(), values_line.split()
-        protocol = names[0].removesuffix(":")
-        if len(names) != len(values) or values[0].removesuffix(":") != protocol:
-            raise ValueError(f"{path}: field count mismatch for {protocol}")
-        stats.extend((protocol, n, v) for n, v in zip(names[1:], values[1:], strict=True))
-    return stats
+def _metric(protocol: str, field: str) -> tuple[str, str]:
+    return f"node_netstat_{protocol}_{field}", f"Statistic {protocol}{field}."
 
 
-def parse_snmp6(text: str) -> list[Stat]:
-    """The stats of /proc/net/snmp6: `<Protocol>6<Field> value` per line."""
-    stats = []
-    for line in text.splitlines():
-        words = line.split()
-        if len(words) < 2:
-            continue
-        six = words[0].find("6")
-        if six != -1:
-            stats.append((words[0][: six + 1], words[0][six + 1 :], words[1]))
-    return stats
+def snmp6_key(key: str) -> tuple[str, str] | None:
+    """(protocol, field) of an snmp6 key (`Ip6InOctets` → Ip6, InOctets), None without a 6."""
+    six = key.find("6")
+    return None if six == -1 else (key[: six + 1], key[six + 1 :])
 
 
 @register
@@ -80,32 +62,69 @@ class NetstatCollector(Collector):
         super().__init__(ctx)
         self._netstat = str(self.paths.proc("net/netstat"))
         self._snmp = str(self.paths.proc("net/snmp"))
-        self._snmp6 = str(self.paths.proc("net/snmp6"))
-        # The kernel's set of fields is fixed: each key is matched against the pattern once.
-        self._wanted: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._snmp6_path = str(self.paths.proc("net/snmp6"))
+        # The kernel's field names are fixed: each names line is planned once (which
+        # columns to export), and snmp6's exported lines are picked by a regex learned once.
+        self._plans: dict[str, tuple[int, Plan]] = {}
+        self._snmp6_learned: tuple[int, re.Pattern[str] | None] | None = None
 
-    def _metric(self, protocol: str, field: str) -> tuple[str, str] | None:
-        """(name, help) for a stat, or None when the pattern leaves it out."""
-        key = (protocol, field)
-        try:
-            return self._wanted[key]
-        except KeyError:
-            found = None
+    def _plan(self, names_line: str) -> tuple[int, Plan]:
+        """(number of columns, the exported ones) of a names line."""
+        names = names_line.split()
+        protocol = names[0].removesuffix(":")
+        plan = []
+        for column, field in enumerate(names[1:], start=1):
             if self.config.fields.search(f"{protocol}_{field}"):
-                found = (f"node_netstat_{protocol}_{field}", f"Statistic {protocol}{field}.")
-            self._wanted[key] = found
-            return found
+                plan.append((column, *_metric(protocol, field)))
+        return len(names), plan
+
+    def _paired(self, text: str, path: str, out: dict[str, tuple[str, float]]) -> None:
+        """Add the exported stats of a netstat/snmp file: a names line, then a values line."""
+        lines = [line for line in text.splitlines() if line]
+        if len(lines) % 2:
+            raise ValueError(f"{path}: odd number of lines")
+        for names_line, values_line in zip(lines[::2], lines[1::2], strict=True):
+            planned = self._plans.get(names_line)
+            if planned is None:
+                planned = self._plans[names_line] = self._plan(names_line)
+            width, plan = planned
+            values = values_line.split()
+            head = names_line.split(" ", 1)[0]
+            if len(values) != width or values[0] != head:
+                raise ValueError(f"{path}: field count mismatch for {head.removesuffix(':')}")
+            for column, name, documentation in plan:
+                out[name] = (documentation, float(values[column]))
+
+    def _learn_snmp6(self, text: str) -> re.Pattern[str] | None:
+        keys = []
+        for line in text.splitlines():
+            words = line.split()
+            parts = snmp6_key(words[0]) if len(words) >= 2 else None
+            if parts is not None and self.config.fields.search(f"{parts[0]}_{parts[1]}"):
+                keys.append(re.escape(words[0]))
+        if not keys:
+            return None
+        return re.compile(rf"^({'|'.join(keys)})\s+(\S+)\s*$", re.MULTILINE)
+
+    def _snmp6(self, text: str, out: dict[str, tuple[str, float]]) -> None:
+        lines = text.count("\n")
+        learned = self._snmp6_learned
+        if learned is None or learned[0] != lines:
+            learned = self._snmp6_learned = (lines, self._learn_snmp6(text))
+        if learned[1] is None:
+            return
+        for key, raw in learned[1].findall(text):
+            parts = snmp6_key(key)
+            if parts is not None:
+                name, documentation = _metric(*parts)
+                out[name] = (documentation, float(raw))
 
     def collect(self) -> Iterable[Metric]:
-        stats = parse_paired(read_required(self._netstat), self._netstat)
-        stats += parse_paired(read_required(self._snmp), self._snmp)
-        with contextlib.suppress(FileNotFoundError):  # no snmp6: IPv6 is disabled
-            stats += parse_snmp6(read_text(self._snmp6))
         # A later file wins on a repeated name, as node_exporter's map merge does.
         chosen: dict[str, tuple[str, float]] = {}
-        for protocol, field, raw in stats:
-            metric = self._metric(protocol, field)
-            if metric is not None:
-                chosen[metric[0]] = (metric[1], float(raw))
+        self._paired(read_required(self._netstat), self._netstat, chosen)
+        self._paired(read_required(self._snmp), self._snmp, chosen)
+        with contextlib.suppress(FileNotFoundError):  # no snmp6: IPv6 is disabled
+            self._snmp6(read_text(self._snmp6_path), chosen)
         for name, (documentation, value) in chosen.items():
             yield untyped(name, documentation, value=value)

@@ -432,6 +432,37 @@ def test_netstat_without_snmp6(tmp_path: Path) -> None:
     assert value(got, "node_netstat_Ip6_InOctets") is None
 
 
+# An older kernel's files (4.19): fewer columns, no TCPRcvQDrop yet.
+NETSTAT_4_19 = (
+    "TcpExt: SyncookiesSent SyncookiesRecv SyncookiesFailed ListenOverflows ListenDrops"
+    " TCPTimeouts TCPOFOQueue TCPSynRetrans\n"
+    "TcpExt: 0 0 0 12 12 41 1873 9\n"
+    "IpExt: InNoRoutes InOctets OutOctets\n"
+    "IpExt: 0 918273645 712345678\n"
+)
+SNMP_4_19 = (
+    "Ip: Forwarding DefaultTTL InReceives InHdrErrors\nIp: 1 64 734412 0\n"
+    "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens AttemptFails"
+    " EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs OutRsts InCsumErrors\n"
+    "Tcp: 1 200 120000 -1 5120 311 27 19 7 712301 698877 233 0 1210 0\n"
+)
+
+
+def test_netstat_older_kernel_and_a_changed_field_set(tmp_path: Path) -> None:
+    collector = build(
+        "netstat", proc_with(tmp_path, {"net/netstat": NETSTAT_4_19, "net/snmp": SNMP_4_19})
+    )
+    got = samples(collector)
+    assert value(got, "node_netstat_TcpExt_ListenDrops") == 12
+    assert value(got, "node_netstat_TcpExt_TCPRcvQDrop") is None
+    assert value(got, "node_netstat_Tcp_CurrEstab") == 7
+    assert value(got, "node_netstat_Ip_Forwarding") == 1
+    assert value(got, "node_netstat_IpExt_InOctets") == 918273645
+    # Same collector, a kernel with more fields (after a live update of the files).
+    (tmp_path / "net/netstat").write_text((FIXTURES / "proc/net/netstat").read_text())
+    assert value(samples(collector), "node_netstat_TcpExt_TCPRcvQDrop") == 0
+
+
 def test_netstat_fields_setting() -> None:
     loader = Loader("exporter.yml")
     config = loader.load(NetstatConfig, {"fields": "^Tcp_.*"}, "collectors.netstat")
