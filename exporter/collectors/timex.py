@@ -8,7 +8,6 @@ jitter are in nanoseconds when STA_NANO is set in `status`, else microseconds.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 from collections.abc import Iterable
 
@@ -133,9 +132,10 @@ class TimexCollector(Collector):
 
     def __init__(self, ctx: CollectorContext) -> None:
         super().__init__(ctx)
-        libc_name = ctypes.util.find_library("c")
         try:
-            libc = ctypes.CDLL(libc_name, use_errno=True)
+            # The process's own symbols, libc's among them: ctypes.util.find_library would
+            # run ldconfig in a subprocess to find the same library.
+            libc = ctypes.CDLL(None, use_errno=True)
             self._adjtimex = libc.adjtimex
         except (OSError, AttributeError) as exc:
             raise CollectorUnavailable("no adjtimex in this platform's C library") from exc
