@@ -19,7 +19,7 @@ from exporter.collector import Collector, CollectorContext, register
 from exporter.families import untyped
 from exporter.procfs import read_required, read_text
 
-# node_exporter's --collector.netstat.fields default (1.8.0 added TCPOFOQueue, TCPRcvQDrop).
+# node_exporter's --collector.netstat.fields default (TCPOFOQueue since 1.8, TCPRcvQDrop 1.9).
 DEFAULT_FIELDS = (
     r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)"
     r"|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)"

@@ -75,21 +75,21 @@ DEBIAN_ONLY_DEFAULTS = {"systemd"}
 
 # Labels we add that older node_exporter releases (such as Debian's 1.5) lack.
 EXTRA_LABELS_OK = {
-    # node_exporter 1.7.0 added `rotational` (/sys/block/<dev>/queue/rotational).
+    # node_exporter 1.9.0 added `rotational` (/sys/block/<dev>/queue/rotational).
     "node_disk_info": {"rotational"},
 }
 # Families we send that older node_exporter releases never do, with the release adding them.
 EXTRA_FAMILIES_OK = {
-    # 1.7.0: IRQ pressure (/proc/pressure/irq, Linux >= 6.1).
+    # 1.9.0: IRQ pressure (/proc/pressure/irq, Linux >= 6.1).
     "node_pressure_irq_stalled_seconds",
-    # 1.7.0: SUPPORT_END in os-release.
+    # 1.8.0: SUPPORT_END in os-release.
     "node_os_support_end_timestamp_seconds",
     # 1.6.0: softnet's columns after times_squeezed.
     "node_softnet_backlog_len",
     "node_softnet_cpu_collision",
     "node_softnet_flow_limit_count",
     "node_softnet_received_rps",
-    # 1.8.0: TCPOFOQueue and TCPRcvQDrop in the default --collector.netstat.fields.
+    # In the default --collector.netstat.fields: TCPOFOQueue since 1.8.0, TCPRcvQDrop 1.9.0.
     "node_netstat_TcpExt_TCPOFOQueue",
     "node_netstat_TcpExt_TCPRcvQDrop",
 }
