@@ -4,7 +4,8 @@ The statistics come from /proc/net/stat/nf_conntrack: a header, then one line of
 hexadecimal columns per CPU, summed here. Kernels renamed some columns over time
 (`searched` became `clashres`, `delete_list` became `chainlength`) but kept their
 positions, so the columns are read by position as node_exporter (procfs) reads them;
-`search_restart` (Linux >= 2.6.35) is 0 when the line lacks it.
+`search_restart` (Linux >= 2.6.35) is 0 when the line lacks it. Without that file (a
+kernel built without CONFIG_NF_CONNTRACK_PROCFS) only the table's use and limit are sent.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.families import gauge
-from exporter.procfs import read_required
+from exporter.procfs import read_required, read_text
 
 # (metric suffix, help, column) in node_exporter's order.
 _STATS = (
@@ -69,7 +70,12 @@ class ConntrackCollector(Collector):
     def collect(self) -> Iterable[Metric]:
         count = float(read_required(self._count))
         limit = float(read_required(self._max))
-        totals = parse_conntrack_stat(read_required(self._stat))
+        try:
+            totals: list[int] | None = parse_conntrack_stat(read_text(self._stat))
+        except FileNotFoundError:
+            # Kernels built without CONFIG_NF_CONNTRACK_PROCFS: the table's use and limit,
+            # what conntrack-limit alerts read, are still there.
+            totals = None
         yield gauge(
             "node_nf_conntrack_entries",
             "Number of currently allocated flow entries for connection tracking.",
@@ -80,6 +86,8 @@ class ConntrackCollector(Collector):
             "Maximum size of connection tracking table.",
             value=limit,
         )
+        if totals is None:
+            return
         for suffix, documentation, column in _STATS:
             yield gauge(
                 f"node_nf_conntrack_stat_{suffix}", documentation, value=float(totals[column])

@@ -393,6 +393,21 @@ def test_conntrack_older_kernels(
     assert value(got, "node_nf_conntrack_stat_found") == found
 
 
+def test_conntrack_without_procfs_statistics(tmp_path: Path) -> None:
+    # CONFIG_NF_CONNTRACK_PROCFS off: no /proc/net/stat/nf_conntrack; the sizes remain.
+    paths = proc_with(
+        tmp_path,
+        {
+            "sys/net/netfilter/nf_conntrack_count": "12\n",
+            "sys/net/netfilter/nf_conntrack_max": "65536\n",
+        },
+    )
+    assert samples(build("conntrack", paths)) == {
+        ("node_nf_conntrack_entries", ()): 12.0,
+        ("node_nf_conntrack_entries_limit", ()): 65536.0,
+    }
+
+
 def test_conntrack_unavailable_without_the_module(tmp_path: Path) -> None:
     # nf_conntrack not loaded: no /proc/sys/net/netfilter/nf_conntrack_* at all.
     paths = proc_with(tmp_path, {"sys/net/ipv4/ip_forward": "1\n"})
