@@ -17,7 +17,7 @@ from exporter.families import Family, counter, gauge
 from exporter.procfs import read_required
 
 _MIN_COLUMNS = 9
-# (family, column index) in the order node_exporter sends them.
+# (family constructor, name, help, softnet_stat column) in the order node_exporter sends them.
 _FAMILIES = (
     (counter, "node_softnet_processed_total", "Number of processed packets", 0),
     (counter, "node_softnet_dropped_total", "Number of dropped packets", 1),
