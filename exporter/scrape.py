@@ -38,6 +38,7 @@ from exporter.exposition import (
     render_text,
 )
 from exporter.families import Family, gauge
+from exporter.selfmetrics import process_families, scrape_collector_families
 from exporter.watchdog import InlineRunner, Job, JobResult, State
 
 log = structlog.get_logger("exporter.scrape")
@@ -253,9 +254,14 @@ def _self_metrics(outcomes: list[Outcome], started: float, total: float) -> list
     for outcome in outcomes:
         duration.add_metric([outcome.name], outcome.duration)
         success.add_metric([outcome.name], 1.0 if outcome.success else 0.0)
+    node_exporter_compatible = scrape_collector_families(
+        (o.name, o.success, o.duration) for o in outcomes
+    )
     return [
         duration,
         success,
+        *node_exporter_compatible,
+        *process_families(),
         gauge(
             "tocsin_exporter_last_collection_timestamp_seconds",
             "Unix time the served data was collected at; scrapes inside min_interval reuse it.",

@@ -14,7 +14,8 @@ server alike), from a load generator in a separate process sending what Promethe
 sends (its Accept header, which prefers OpenMetrics, and gzip). One connection and no
 pipelining, so every scrape is a full collection and the client is never what limits a
 server. Printed: CPU seconds per 1,000 scrapes (the server's own utime+stime from
-/proc/<pid>/stat), p50/p99 latency and RSS.
+/proc/<pid>/stat; seconds per 1,000 scrapes is milliseconds per uncached scrape), p50/p99
+latency, RSS, and the samples one scrape serves (what the CPU pays for).
 
 Part 2 (fixed interval): all four servers scraped once per second, side by side, for
 INTERVAL_SECONDS, giving CPU seconds per hour, which is what a host pays in production.
@@ -83,6 +84,17 @@ def _rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _samples(port: int) -> int:
+    """Samples (non-comment lines) in one text-format scrape of the server."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("GET", "/metrics", headers={"Accept": "text/plain"})
+        body = conn.getresponse().read().decode()
+    finally:
+        conn.close()
+    return sum(1 for line in body.splitlines() if line and not line.startswith("#"))
 
 
 def _scrape(conn: http.client.HTTPConnection) -> bool:
@@ -203,18 +215,19 @@ def _verdict(met: bool) -> str:
     return "goal met" if met else "goal NOT met"
 
 
-def _print_closed(results: dict[str, Result]) -> None:
+def _print_closed(results: dict[str, Result], samples: dict[str, int]) -> None:
     print(
         f"\nPart 1: {SCRAPES} sequential keep-alive scrapes per server in {ROUNDS} interleaved "
         "rounds, one full collection each"
     )
     print(
-        f"{'server':<22} {'CPU s/1000':>10} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7} {'errors':>6}"
+        f"{'server':<22} {'CPU s/1000':>10} {'p50 ms':>8} {'p99 ms':>8} {'RSS MB':>7} "
+        f"{'samples':>7} {'errors':>6}"
     )
     for name, r in results.items():
         print(
             f"{name:<22} {r.cpu_per_1000:>10.3f} {r.p50 * 1000:>8.2f} {r.p99 * 1000:>8.2f} "
-            f"{r.rss_mb:>7.1f} {r.errors:>6}"
+            f"{r.rss_mb:>7.1f} {samples[name]:>7} {r.errors:>6}"
         )
     for collectors in ("core", "defaults"):
         ours, node = results[f"tocsin {collectors}"], results[f"node_exporter {collectors}"]
@@ -224,7 +237,8 @@ def _print_closed(results: dict[str, Result]) -> None:
             f"{collectors}: CPU/scrape {cpu:.2f}x node_exporter (goal <= {CPU_GOAL}: "
             f"{_verdict(cpu <= CPU_GOAL)}); p99 {p99:.2f}x (goal <= 1: {_verdict(p99 <= 1)}); "
             f"RSS {ours.rss_mb:.1f} MB (goal <= {RSS_GOAL_MB:g}: "
-            f"{_verdict(ours.rss_mb <= RSS_GOAL_MB)}); errors {ours.errors}"
+            f"{_verdict(ours.rss_mb <= RSS_GOAL_MB)}); samples {samples[f'tocsin {collectors}']}"
+            f" vs {samples[f'node_exporter {collectors}']}; errors {ours.errors}"
         )
 
 
@@ -283,7 +297,8 @@ def main() -> int:
         try:
             print(f"core collectors: {' '.join(SYSTEM_COLLECTORS)}; tocsin min_interval: 0s")
             print(f"load average before: {_load_average()} ({os.cpu_count()} CPUs)")
-            _print_closed(_closed_loop(servers))
+            samples = {name: _samples(port) for name, (_, port) in servers.items()}
+            _print_closed(_closed_loop(servers), samples)
             _print_interval(_fixed_interval(servers))
             print(f"\nload average after: {_load_average()}")
         finally:

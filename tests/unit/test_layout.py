@@ -28,7 +28,7 @@ LAYERS = {
         "accessformats": 4, "devicefilter": 4, "follow": 4, "forecast": 4, "probing": 4,
         "procfs": 4, "sysattr": 4,
         "authlimit": 5, "cardinality": 5, "certs": 5, "collector": 5, "linearregex": 5,
-        "regularfile": 5, "statefile": 5,
+        "regularfile": 5, "selfmetrics": 5, "statefile": 5,
         "exposition": 6, "memory": 6, "watchdog": 6, "": 6,
         "families": 7,
     },
