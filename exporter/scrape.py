@@ -38,6 +38,7 @@ from exporter.exposition import (
     render_text,
 )
 from exporter.families import Family, gauge
+from exporter.sharedreads import SharedReads
 from exporter.watchdog import InlineRunner, Job, JobResult, State
 
 log = structlog.get_logger("exporter.scrape")
@@ -108,8 +109,10 @@ class Collection:
     """Runs the collectors inline on one worker thread under a watchdog (see the module
     docstring)."""
 
-    def __init__(self, entries: Sequence[CollectorEntry]) -> None:
+    def __init__(self, entries: Sequence[CollectorEntry], reads: SharedReads | None = None) -> None:
         self.entries = list(entries)
+        # The file reads its collectors share within one collection (their contexts' `reads`).
+        self.reads = reads if reads is not None else SharedReads()
         # Shortest deadline first, so a collector only ever waits behind ones that must
         # finish sooner than it must.
         self._jobs = [
@@ -151,6 +154,7 @@ class Collection:
         future: Future[Snapshot] = Future()
 
         def done(results: list[JobResult]) -> None:
+            self.reads.end()
             try:
                 snap = self._snapshot(started, started_mono, results)
                 if openmetrics is not None:
@@ -159,6 +163,7 @@ class Collection:
             except BaseException as exc:
                 future.set_exception(exc)
 
+        self.reads.begin()
         self._runner.submit(self._jobs, done)
         return future
 
