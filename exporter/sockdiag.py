@@ -114,6 +114,8 @@ class SockDiag:
                 return True
             if kind == NLMSG_ERROR:
                 (error,) = _ERRNO.unpack_from(data, body)
+                if error == 0:
+                    return True  # an acknowledgement: the request ended without sockets
                 raise OSError(-error, os.strerror(-error))
             if kind != SOCK_DIAG_BY_FAMILY or length - _HEADER.size < _MSG_LEN:
                 continue
