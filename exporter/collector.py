@@ -25,6 +25,8 @@ from typing import Any, ClassVar
 
 from prometheus_client.metrics_core import Metric
 
+from exporter.sharedreads import SharedReads
+
 _REGISTRY: dict[str, type[Collector]] = {}
 
 
@@ -60,6 +62,9 @@ class CollectorContext:
     paths: HostPaths = field(default_factory=HostPaths)
     state_dir: Path = Path("./tocsin-exporter-state")
     config: Any = None
+    # Shared by every collector of one collection (the server gives them one); a context
+    # built alone gets its own, which then never shares.
+    reads: SharedReads = field(default_factory=SharedReads)
 
 
 class Collector:

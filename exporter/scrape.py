@@ -39,6 +39,7 @@ from exporter.exposition import (
 )
 from exporter.families import Family, gauge
 from exporter.selfmetrics import process_families, scrape_collector_families
+from exporter.sharedreads import SharedReads
 from exporter.watchdog import InlineRunner, Job, JobResult, State
 
 log = structlog.get_logger("exporter.scrape")
@@ -109,8 +110,10 @@ class Collection:
     """Runs the collectors inline on one worker thread under a watchdog (see the module
     docstring)."""
 
-    def __init__(self, entries: Sequence[CollectorEntry]) -> None:
+    def __init__(self, entries: Sequence[CollectorEntry], reads: SharedReads | None = None) -> None:
         self.entries = list(entries)
+        # The file reads its collectors share within one collection (their contexts' `reads`).
+        self.reads = reads if reads is not None else SharedReads()
         # Shortest deadline first, so a collector only ever waits behind ones that must
         # finish sooner than it must.
         self._jobs = [
@@ -152,6 +155,7 @@ class Collection:
         future: Future[Snapshot] = Future()
 
         def done(results: list[JobResult]) -> None:
+            self.reads.end()
             try:
                 snap = self._snapshot(started, started_mono, results)
                 if openmetrics is not None:
@@ -160,6 +164,7 @@ class Collection:
             except BaseException as exc:
                 future.set_exception(exc)
 
+        self.reads.begin()
         self._runner.submit(self._jobs, done)
         return future
 

@@ -29,6 +29,7 @@ from exporter.exposition import (
     wants_openmetrics,
 )
 from exporter.scrape import Collection, CollectorEntry, ScrapeCache
+from exporter.sharedreads import SharedReads
 from exporter.tlssite import ListenSite
 from exporter.webconfig import BasicAuth, WebConfig
 from servicekit.redaction import add_secrets, secrets_in
@@ -64,12 +65,20 @@ class ServerSettings:
 
 
 def build_entries(
-    chosen: Sequence[EnabledCollector], paths: HostPaths, state_dir: Path | None
+    chosen: Sequence[EnabledCollector],
+    paths: HostPaths,
+    state_dir: Path | None,
+    reads: SharedReads | None = None,
 ) -> list[CollectorEntry]:
-    """Instantiate the chosen collectors; one that cannot be built is reported, not fatal."""
+    """Instantiate the chosen collectors; one that cannot be built is reported, not fatal.
+
+    They all share `reads` (the collection's file reads) when given.
+    """
     entries = []
     for item in chosen:
         ctx = CollectorContext(paths=paths, config=item.config)
+        if reads is not None:
+            ctx.reads = reads
         if state_dir is not None:
             ctx.state_dir = state_dir
         instance: Collector | None = None
@@ -263,7 +272,8 @@ async def serve(settings: ServerSettings) -> int:
 
 async def _serve(settings: ServerSettings, stop: asyncio.Event) -> int:
     add_secrets(secrets_in(settings.web))
-    entries = build_entries(settings.collectors, settings.paths, settings.state_dir)
+    reads = SharedReads()
+    entries = build_entries(settings.collectors, settings.paths, settings.state_dir, reads)
     started: list[Collector] = []
     for entry in entries:
         if entry.collector is None:
@@ -273,7 +283,7 @@ async def _serve(settings: ServerSettings, stop: asyncio.Event) -> int:
             started.append(entry.collector)
         except Exception as exc:
             log.error("collector_start_failed", collector=entry.name, error=str(exc))
-    collection = Collection(entries)
+    collection = Collection(entries, reads)
     cache = ScrapeCache(collection, settings.min_interval)
     app = build_app(cache, settings)
     runner = make_runner(app, settings.idle_timeout, DRAIN_TIMEOUT)

@@ -108,7 +108,7 @@ class CPUCollector(Collector):
             return {cpu: dict(stats) for cpu, stats in self._last.items()}
 
     def collect(self) -> Iterable[Metric]:
-        stats = self._monotonic(parse_cpu_lines(read_required(self._stat)))
+        stats = self._monotonic(parse_cpu_lines(self.ctx.reads.read(self._stat, read_required)))
         seconds = counter(
             "node_cpu_seconds_total",
             "Seconds the CPUs spent in each mode.",

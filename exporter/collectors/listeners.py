@@ -1,4 +1,9 @@
-"""Listening sockets from /proc/net/{tcp,tcp6,udp,udp6}, checked against an allowlist.
+"""Listening sockets, checked against an allowlist.
+
+The sockets come from netlink `sock_diag` (`exporter.sockdiag`) when the configured procfs
+is a live one, and from /proc/net/{tcp,tcp6,udp,udp6} where netlink is refused (a seccomp
+filter, no `udp_diag` module) or procfs is a copy: both give the same sockets, but the
+tables cost the kernel a walk of every socket it has, listening or not.
 
 Sockets are mapped to their owning process (via /proc/<pid>/fd) only when the allowlist
 needs a process name or a listener is unexpected, because that walk costs far more than
@@ -10,20 +15,38 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import socket
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+import structlog
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
-from exporter.collector import Collector, CollectorUnavailable, register
+from exporter.collector import (
+    Collector,
+    CollectorContext,
+    CollectorUnavailable,
+    HostPaths,
+    register,
+)
+from exporter.sockdiag import TCP_CLOSE, TCP_LISTEN, SockDiag
+
+log = structlog.get_logger(__name__)
 
 ProtocolName = Literal["tcp", "tcp6", "udp", "udp6"]
 PROTOCOLS: tuple[ProtocolName, ...] = ("tcp", "tcp6", "udp", "udp6")
 _TCP_LISTEN = "0A"
 _UDP_UNCONNECTED = "07"
+# The netlink dump that gives the same sockets as each /proc/net table.
+_DIAG_QUERIES: dict[str, tuple[int, int, int]] = {
+    "tcp": (socket.AF_INET, socket.IPPROTO_TCP, TCP_LISTEN),
+    "tcp6": (socket.AF_INET6, socket.IPPROTO_TCP, TCP_LISTEN),
+    "udp": (socket.AF_INET, socket.IPPROTO_UDP, TCP_CLOSE),
+    "udp6": (socket.AF_INET6, socket.IPPROTO_UDP, TCP_CLOSE),
+}
 
 
 @dataclass(frozen=True)
@@ -92,8 +115,12 @@ class ListenersConfig:
 def decode_address(hex_addr: str) -> str:
     """An address from /proc/net/*: hex words in host (little-endian) byte order."""
     raw = bytes.fromhex(hex_addr)
-    swapped = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
-    ip = ipaddress.ip_address(swapped)
+    return format_address(b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4)))
+
+
+def format_address(raw: bytes) -> str:
+    """An address in network byte order (4 or 16 bytes) as `ss` prints it."""
+    ip = ipaddress.ip_address(raw)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         # Python < 3.13 prints these as ::ffff:7f00:1; `ss` and `netstat` do not.
         return f"::ffff:{ip.ipv4_mapped}"
@@ -111,6 +138,56 @@ def parse_table(text: str, protocol: str) -> Iterator[Listener]:
         yield Listener(protocol, decode_address(addr), int(port, 16), int(parts[9]))
 
 
+def is_live_procfs(paths: HostPaths) -> bool:
+    """Whether procfs is a mounted procfs, whose net/ shows this process's own network
+    namespace (a symlink to self/net), which is what netlink answers for."""
+    try:
+        return os.readlink(paths.proc("net")) == "self/net"
+    except OSError:
+        return False
+
+
+def from_netlink(
+    protocols: Iterable[str], refused: dict[str, OSError] | None = None
+) -> list[Listener]:
+    """The listening sockets of `protocols` through netlink; the protocols the kernel
+    refused go into `refused` with the error (all of them when netlink is not offered)."""
+    refused = {} if refused is None else refused
+    wanted = list(protocols)
+    found: list[Listener] = []
+    try:
+        diag = SockDiag()
+    except OSError as exc:
+        refused.update(dict.fromkeys(wanted, exc))
+        return found
+    with diag:
+        for protocol in wanted:
+            try:
+                sockets = diag.dump(*_DIAG_QUERIES[protocol])
+            except OSError as exc:
+                refused[protocol] = exc
+                continue
+            found.extend(
+                Listener(protocol, format_address(s.address), s.port, s.inode) for s in sockets
+            )
+    return found
+
+
+def from_procfs(paths: HostPaths, protocols: Iterable[str]) -> tuple[list[Listener], bool]:
+    """The listening sockets in the /proc/net tables of `protocols`, and whether any of
+    those tables exists."""
+    found: list[Listener] = []
+    readable = False
+    for protocol in protocols:
+        try:
+            text = paths.proc("net", protocol).read_text(encoding="ascii")
+        except FileNotFoundError:
+            continue  # e.g. IPv6 disabled
+        readable = True
+        found.extend(parse_table(text, protocol))
+    return found, readable
+
+
 @register
 class ListenersCollector(Collector):
     """Counts listening sockets and reports those not on the allowlist."""
@@ -121,19 +198,29 @@ class ListenersCollector(Collector):
     Config = ListenersConfig
     config: ListenersConfig
 
+    def __init__(self, ctx: CollectorContext) -> None:
+        super().__init__(ctx)
+        # The protocols still asked of netlink; one the kernel refuses is read from
+        # /proc/net from then on (a refusal is about the host, not this moment).
+        self.netlink: set[str] = set(self.config.protocols) if is_live_procfs(self.paths) else set()
+
     def _listeners(self) -> list[Listener]:
-        found: list[Listener] = []
-        readable = False
-        for protocol in self.config.protocols:
-            try:
-                text = self.paths.proc("net", protocol).read_text(encoding="ascii")
-            except FileNotFoundError:
-                continue  # e.g. IPv6 disabled
-            readable = True
-            found.extend(parse_table(text, protocol))
-        if not readable:
+        asked = [p for p in self.config.protocols if p in self.netlink]
+        refused: dict[str, OSError] = {}
+        found = from_netlink(asked, refused) if asked else []
+        if refused:
+            self.netlink.difference_update(refused)
+            log.info(
+                "listeners_netlink_refused",
+                protocols=",".join(sorted(refused)),
+                error=str(next(iter(refused.values()))),
+                fallback="/proc/net",
+            )
+        tables = [p for p in self.config.protocols if p not in self.netlink]
+        from_tables, readable = from_procfs(self.paths, tables)
+        if not readable and len(tables) == len(self.config.protocols):
             raise CollectorUnavailable("no /proc/net/{tcp,udp}[6] tables")
-        return found
+        return found + from_tables
 
     def _owners(self, inodes: set[int]) -> dict[int, str]:
         """Process name (comm) owning each socket inode, where /proc lets us see it."""

@@ -37,7 +37,8 @@ class StatCollector(Collector):
         self._stat = str(self.paths.proc("stat"))
 
     def collect(self) -> Iterable[Metric]:
-        for line in read_required(self._stat).splitlines():
+        # Shared with `cpu` within a collection: one read of /proc/stat for both.
+        for line in self.ctx.reads.read(self._stat, read_required).splitlines():
             key, _, rest = line.partition(" ")
             field = _FIELDS.get(key)
             if field is None:

@@ -20,6 +20,9 @@ latency, RSS, and the samples one scrape serves (what the CPU pays for).
 Part 2 (fixed interval): all four servers scraped once per second, side by side, for
 INTERVAL_SECONDS, giving CPU seconds per hour, which is what a host pays in production.
 
+First, in this process: CPU per collection of the `listeners` collector through netlink
+against the /proc/net tables it used to read (what the exporter falls back to).
+
 Goals (issue 12): CPU per 1,000 scrapes <= 0.5x node_exporter's, p99 <= node_exporter's,
 RSS <= 45 MB. Then the resident memory of tocsin as a user first runs it (issue 9: at most
 45 MB): its default collectors with no config file, and with `deploy/examples/exporter.yml`.
@@ -37,6 +40,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from exporter.collector import CollectorContext
+from exporter.collectors.listeners import ListenersCollector
 from tests.conftest import PROMETHEUS_ACCEPT, SYSTEM_COLLECTORS
 from tests.procs import REPO, free_port, stop_process, wait_for_port
 
@@ -287,11 +292,40 @@ def _load_average() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+LISTENER_COLLECTIONS = 100
+
+
+def _listeners_cost() -> None:
+    """CPU per collection of `listeners` here: netlink against the /proc/net tables it
+    replaced (the reference), in alternating rounds."""
+    netlink = ListenersCollector(CollectorContext())
+    tables = ListenersCollector(CollectorContext())
+    tables.netlink.clear()  # as where netlink is refused: every protocol from /proc/net
+    if not netlink.netlink:
+        print("\nlisteners: netlink is not offered here (or procfs is not live); skipped")
+        return
+    spent = {"netlink": 0.0, "tables": 0.0}
+    for _ in range(ROUNDS):
+        for name, collector in (("netlink", netlink), ("tables", tables)):
+            before = time.process_time()
+            for _ in range(LISTENER_COLLECTIONS // ROUNDS):
+                list(collector.collect())
+            spent[name] += time.process_time() - before
+    per = {name: 1e6 * cpu / LISTENER_COLLECTIONS for name, cpu in spent.items()}
+    sockets = sum(1 for line in Path("/proc/net/tcp").read_text().splitlines()[1:] if line)
+    print(
+        f"\nlisteners per collection ({sockets} sockets in /proc/net/tcp): netlink "
+        f"{per['netlink']:.0f} us CPU, /proc/net tables {per['tables']:.0f} us "
+        f"(reference): {per['netlink'] / max(per['tables'], 1e-9):.3f}x"
+    )
+
+
 def main() -> int:
     """Run the four servers, print the two parts' tables, ratios and verdicts."""
     if not Path(NODE_EXPORTER).exists():
         print(f"{NODE_EXPORTER} is not installed (apt-get install prometheus-node-exporter)")
         return 1
+    _listeners_cost()
     with tempfile.TemporaryDirectory(prefix="bench-exporter-") as tmp:
         servers = _start_servers(Path(tmp))
         try:

@@ -40,3 +40,23 @@ def test_trim_returns_freed_heap_pages() -> None:
     )
     freed_mb = float(out.stdout.split()[0])
     assert freed_mb > 50
+
+
+def test_start_up_leaves_rich_out_and_importable() -> None:
+    # structlog imports rich whenever it is installed (~4 MB of the exporter's RSS); the
+    # exporter imports structlog without it, and rich stays importable for plugins.
+    pytest.importorskip("rich")
+    script = textwrap.dedent(
+        """
+        import sys
+        import exporter.cli, exporter.server, exporter.discovery
+        exporter.discovery.available()
+        print("rich" in sys.modules)
+        import rich
+        print(rich.__name__)
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.split() == ["False", "rich"]

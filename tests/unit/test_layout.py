@@ -26,10 +26,10 @@ LAYERS = {
         "config": 2, "discovery": 2, "scrape": 2, "tlssite": 2, "webconfig": 2,
         "collectors": 3,
         "accessformats": 4, "devicefilter": 4, "follow": 4, "forecast": 4, "probing": 4,
-        "procfs": 4, "sysattr": 4,
+        "procfs": 4, "sockdiag": 4, "sysattr": 4,
         "authlimit": 5, "cardinality": 5, "certs": 5, "collector": 5, "linearregex": 5,
         "regularfile": 5, "selfmetrics": 5, "statefile": 5,
-        "exposition": 6, "memory": 6, "watchdog": 6, "": 6,
+        "exposition": 6, "memory": 6, "sharedreads": 6, "watchdog": 6, "": 6,
         "families": 7,
     },
     "receiver": {

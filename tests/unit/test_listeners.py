@@ -1,9 +1,14 @@
-"""Listeners collector: /proc/net tables in the kernel's format, and real sockets."""
+"""Listeners collector: /proc/net tables in the kernel's format, netlink, and real sockets."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import socket
+import subprocess
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,12 +17,18 @@ import pytest
 from exporter.collector import CollectorContext, HostPaths
 from exporter.collectors.listeners import (
     AllowEntry,
+    Listener,
     ListenersCollector,
     ListenersConfig,
     decode_address,
+    from_netlink,
+    from_procfs,
     parse_table,
 )
+from exporter.exposition import render_text
 from servicekit.loader import Loader
+from tests import seccomp
+from tests.procs import REPO
 from tests.registry import Found, collected
 
 TCP = """  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -142,6 +153,145 @@ def test_real_sockets_are_found_with_their_process(real_sockets: tuple[int, int]
     )
     info = collect(Path("/proc"), allowed).get("tocsin_unexpected_listener_info", {})
     assert not [k for k in info if k[2] in {str(tcp_port), str(udp_port)}]
+
+
+def _v6_sockets() -> list[socket.socket]:
+    """A TCP listener and a bound UDP socket on ::1, where the host has IPv6."""
+    opened = []
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            sock = socket.socket(socket.AF_INET6, kind)
+            opened.append(sock)
+            sock.bind(("::1", 0))
+            if kind == socket.SOCK_STREAM:
+                sock.listen()
+    except OSError:
+        for sock in opened:
+            sock.close()
+        return []
+    return opened
+
+
+@pytest.fixture
+def v6_sockets() -> Iterator[list[socket.socket]]:
+    opened = _v6_sockets()
+    try:
+        yield opened
+    finally:
+        for sock in opened:
+            sock.close()
+
+
+def test_netlink_finds_a_real_listening_socket(
+    real_sockets: tuple[int, int], v6_sockets: list[socket.socket]
+) -> None:
+    tcp_port, udp_port = real_sockets
+    refused: dict[str, OSError] = {}
+    found = from_netlink(["tcp", "tcp6", "udp", "udp6"], refused)
+    if refused.get("tcp") is not None:
+        pytest.skip(f"netlink sock_diag is not offered here: {refused['tcp']}")
+    ours = {(ln.protocol, ln.address, ln.port) for ln in found}
+    assert ("tcp", "127.0.0.1", tcp_port) in ours
+    if "udp" not in refused:  # udp_diag is a module of its own
+        assert ("udp", "127.0.0.1", udp_port) in ours
+    for sock in v6_sockets:
+        protocol = "tcp6" if sock.type == socket.SOCK_STREAM else "udp6"
+        if protocol not in refused:
+            expected = Listener(
+                protocol, "::1", sock.getsockname()[1], os.fstat(sock.fileno()).st_ino
+            )
+            assert expected in found
+
+
+def _sorted(listeners: list[Listener]) -> list[Listener]:
+    return sorted(listeners, key=lambda ln: (ln.protocol, ln.address, ln.port, ln.inode))
+
+
+def test_netlink_and_the_proc_tables_give_the_same_sockets(
+    real_sockets: tuple[int, int], v6_sockets: list[socket.socket]
+) -> None:
+    protocols = ["tcp", "tcp6", "udp", "udp6"]
+    refused: dict[str, OSError] = {}
+    from_netlink(protocols, refused)
+    asked = [p for p in protocols if p not in refused]
+    if not asked:
+        pytest.skip(f"netlink sock_diag is not offered here: {refused}")
+    # Other work on the host opens and closes sockets: a comparison counts only when
+    # two table reads around the netlink answer agree with each other.
+    for _ in range(10):
+        before = _sorted(from_procfs(HostPaths(), asked)[0])
+        via_netlink = _sorted(from_netlink(asked))
+        after = _sorted(from_procfs(HostPaths(), asked)[0])
+        if before == after:
+            assert via_netlink == before
+            return
+    pytest.fail("the host's sockets never held still for two table reads")
+
+
+def test_the_collector_uses_netlink_on_a_live_procfs_only(fake_proc: Path) -> None:
+    live = ListenersCollector(CollectorContext(paths=HostPaths()))
+    refused: dict[str, OSError] = {}
+    from_netlink(["tcp"], refused)
+    if refused:
+        pytest.skip(f"netlink sock_diag is not offered here: {refused}")
+    assert "tcp" in live.netlink
+    copy = ListenersCollector(CollectorContext(paths=HostPaths(procfs=fake_proc)))
+    assert copy.netlink == set()
+
+
+# In a child, since a seccomp filter cannot be taken back: the collector asks netlink,
+# is refused, and renders from /proc/net instead.
+_REFUSED_CHILD = textwrap.dedent(
+    """
+    import json
+    from exporter.collector import CollectorContext
+    from exporter.collectors.listeners import ListenersCollector, ListenersConfig
+    from exporter.exposition import render_text
+    from tests import seccomp
+
+    seccomp.refuse_netlink()
+    collector = ListenersCollector(CollectorContext(config=ListenersConfig(allowlist=[])))
+    asked = sorted(collector.netlink)
+    text = render_text(list(collector.collect())).decode()
+    print(json.dumps({"asked": asked, "left": sorted(collector.netlink), "text": text}))
+    """
+)
+
+
+def test_when_netlink_is_refused_the_proc_tables_give_the_same_families(
+    real_sockets: tuple[int, int], v6_sockets: list[socket.socket]
+) -> None:
+    if not seccomp.supported():
+        pytest.skip("no seccomp filter for this architecture")
+    config = ListenersConfig(allowlist=[])
+    collector = ListenersCollector(CollectorContext(config=config))
+    if not collector.netlink:
+        pytest.skip("procfs here is not a live one")
+
+    def ours() -> str:
+        return render_text(list(collector.collect())).decode()
+
+    for _ in range(10):
+        before = ours()
+        if collector.netlink != set(config.protocols):
+            pytest.skip("netlink sock_diag is not offered here for every protocol")
+        out = subprocess.run(
+            [sys.executable, "-c", _REFUSED_CHILD],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        )
+        child = json.loads(out.stdout.splitlines()[-1])
+        assert child["asked"] == ["tcp", "tcp6", "udp", "udp6"]
+        assert child["left"] == []
+        assert "listeners_netlink_refused" in out.stdout + out.stderr
+        if before == ours():
+            assert child["text"] == before
+            assert f'port="{real_sockets[0]}"' in before
+            return
+    pytest.fail("the host's sockets never held still for two collections")
 
 
 def test_config_problems() -> None:
