@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
-from exporter.collectors.sysattrs import read_attr
 from exporter.families import Family, gauge
+from exporter.sysattr import read_attr
 
 # sysfs file (kHz) → (metric, help), in node_exporter's order.
 _FREQUENCIES = (

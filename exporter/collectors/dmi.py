@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
-from exporter.collectors.sysattrs import list_dir
 from exporter.families import Family, gauge
 from exporter.procfs import read_text
+from exporter.sysattr import list_dir
 
 # sysfs file → label; chassis_type is read by procfs but not reported.
 _LABELS = {

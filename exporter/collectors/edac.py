@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors.sysattrs import list_dir, read_attr
 from exporter.families import Family, counter
+from exporter.sysattr import list_dir, read_attr
 
 _CHANNEL_SUFFIX = "_ce_count"
 

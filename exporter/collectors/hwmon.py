@@ -16,8 +16,8 @@ from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
 from exporter.collectors.hwmon_sensors import SENSOR_TYPES, Families, explode, report_sensor
-from exporter.collectors.sysattrs import list_dir
 from exporter.devicefilter import DeviceFilter
+from exporter.sysattr import list_dir
 
 _INVALID = re.compile(r"[^a-z0-9:_]")
 

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors.sysattrs import list_dir, read_attr
 from exporter.families import Family, gauge
+from exporter.sysattr import list_dir, read_attr
 
 _NAMESPACE = re.compile(r"nvme\d+n(\d+)")
 _DEVICE_FILES = ("firmware_rev", "model", "serial", "state", "cntlid")

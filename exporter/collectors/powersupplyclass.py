@@ -12,8 +12,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors.sysattrs import QUIET_ERRNOS, go_int, list_dir, read_attr
 from exporter.families import Family, gauge
+from exporter.sysattr import QUIET_ERRNOS, go_int, list_dir, read_attr
 
 # sysfs file → (metric suffix, divisor), in node_exporter's three groups: plain values,
 # micro-units (µA, µV, µWh, µW) and tenths of a degree Celsius.

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
-from exporter.collectors.sysattrs import list_dir, read_attr, sanitize_metric_name
 from exporter.families import Family, counter
 from exporter.procfs import read_text
+from exporter.sysattr import list_dir, read_attr, sanitize_metric_name
 
 
 @dataclass

@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors.sysattrs import QUIET_ERRNOS, list_dir, read_attr
 from exporter.families import gauge
 from exporter.procfs import read_text
+from exporter.sysattr import QUIET_ERRNOS, list_dir, read_attr
 
 # A cooling device whose attributes cannot be read is skipped, as procfs's canIgnoreError.
 _SKIP_DEVICE = QUIET_ERRNOS | {errno.EACCES, errno.EPERM}

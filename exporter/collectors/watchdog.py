@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, register
-from exporter.collectors.sysattrs import go_int, list_dir, read_attr
 from exporter.families import gauge
+from exporter.sysattr import go_int, list_dir, read_attr
 
 # Numeric attribute → metric suffix, in node_exporter's order.
 _NUMBERS = (

@@ -20,9 +20,9 @@ from exporter.collector import CollectorContext, CollectorUnavailable, HostPaths
 from exporter.collectors.cpufreq import parse_cpu_range
 from exporter.collectors.powersupplyclass import PowerSupplyClassConfig
 from exporter.collectors.rapl import RaplConfig, zone_index
-from exporter.collectors.sysattrs import go_int, sanitize_metric_name
 from exporter.config import load_config
 from exporter.discovery import available
+from exporter.sysattr import go_int, sanitize_metric_name
 from servicekit.problems import ConfigError
 from tests.conftest import FIXTURES
 from tests.registry import exposition, samples
