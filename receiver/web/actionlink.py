@@ -24,6 +24,7 @@ from aiohttp import web
 from receiver.actionlinks import replay
 from receiver.actionlinks.from_config import link_signer
 from receiver.actionlinks.signing import Claims, LinkRefused, LinkSigner
+from receiver.api.params import int_param
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
 from receiver.http.state import app_state
@@ -46,13 +47,6 @@ _ACTIONS = {"ack": actions.ack, "resolve": actions.manual_resolve}
 def _page(request: web.Request, **values: Any) -> dict[str, Any]:
     # The page template is rendered strictly: every variable it may read is set.
     return {"prefix": prefix(request), "who": None, "error": None, "done": None, **values}
-
-
-def _incident_id(request: web.Request) -> int:
-    raw = request.match_info["id"]
-    if not raw.isdigit() or len(raw) > 18:
-        raise JSONHTTPError(400, f"expected an incident id, got {raw[:40]!r}", field="id")
-    return int(raw)
 
 
 def _signer(request: web.Request) -> LinkSigner:
@@ -99,7 +93,7 @@ def _used(tx: Tx, nonce: str) -> bool:
 @page
 async def confirm(request: web.Request) -> web.StreamResponse:
     """`GET {prefix}/act/{id}?t=<token>`: what the link would do, and a button to do it."""
-    incident_id = _incident_id(request)
+    incident_id = int_param(request, "id")
     token = request.query.get("t", "")
     try:
         claims = _signer(request).verify(token, incident_id, time.time())
@@ -147,7 +141,7 @@ def _take(tx: Tx, request: web.Request, claims: Claims, actor: Actor, now: float
 @page
 async def submit(request: web.Request) -> web.StreamResponse:
     """`POST {prefix}/act/{id}` with `t` and `csrf`: take the link's action, once."""
-    incident_id = _incident_id(request)
+    incident_id = int_param(request, "id")
     form = await read_form(request)
     if not csrf_matches(request.cookies.get(CSRF_COOKIE, ""), form.get("csrf", "")):
         raise JSONHTTPError(

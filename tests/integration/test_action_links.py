@@ -161,6 +161,7 @@ async def test_sms_link_acks_only_after_its_confirmation_post(
     entry = next(a for a in await _audit(receiver) if a["target"] == f"incident/{incident}")
     assert (entry["action"], entry["actor"], entry["role"]) == ("ack", PHONE, "link")
     assert entry["detail"]["channel"] == "sms"
+    assert KEY not in receiver.log()
 
 
 async def test_resolve_link_resolves_and_is_audited_with_its_channel(

@@ -147,6 +147,7 @@ async def test_bad_signature_unknown_sender_and_other_text(
     assert status == 200 and "was not sent to this number" in (_reply(twiml) or ""), twiml
     assert await _state(receiver, incident) == "firing"
     assert await _audit(receiver) == before
+    assert TOKEN not in receiver.log()
 
 
 async def test_not_configured_is_404_naming_the_key(tmp_path: Path) -> None:
