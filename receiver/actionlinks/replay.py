@@ -7,12 +7,14 @@ from receiver.store.base import Tx
 
 
 def consume(tx: Tx, nonce: str, expires: float, now: float) -> bool:
-    """Record `nonce` as used; False if it was used before. Expired nonces are pruned."""
+    """Record `nonce` as used; False if it was used before. Expired nonces are pruned.
+
+    One statement decides, so two replicas posting the same link at once on a shared
+    PostgreSQL cannot both win: the primary key lets exactly one insert through."""
     tx.execute("DELETE FROM action_link_nonces WHERE expires_at <= ?", (now,))
-    if tx.one("SELECT 1 AS used FROM action_link_nonces WHERE nonce = ?", (nonce,)):
-        return False
     tx.execute(
-        "INSERT INTO action_link_nonces (nonce, expires_at, used_at) VALUES (?, ?, ?)",
+        "INSERT INTO action_link_nonces (nonce, expires_at, used_at) VALUES (?, ?, ?)"
+        " ON CONFLICT (nonce) DO NOTHING",
         (nonce, expires, now),
     )
-    return True
+    return tx.rowcount() == 1
