@@ -249,6 +249,45 @@ class WebConfig:
     session_ttl: Annotated[Duration, Gt(0)] = Duration(12 * 3600)
 
 
+# RFC 2104 asks for an HMAC key at least as long as the hash output (32 bytes for
+# SHA-256); a shorter one is easier to guess than the signature it makes.
+MIN_ACTION_LINK_KEY_BYTES = 32
+
+
+@dataclass
+class ActionLinksConfig:
+    """Signed ack/resolve links in notifications: the HMAC key (`key` or `key_file`;
+    none means no links), how long a link works, and the URL the incidents page is
+    reached at (default `web.external_url`)."""
+
+    key: Secret | None = None
+    ttl: Annotated[Duration, Gt(0)] = Duration(24 * 3600)
+    base_url: str = ""
+
+    def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.key is not None and len(self.key.reveal().encode()) < MIN_ACTION_LINK_KEY_BYTES:
+            problems.append(("key", f"expected at least {MIN_ACTION_LINK_KEY_BYTES} bytes"))
+        if self.base_url and not self.base_url.startswith(("https://", "http://")):
+            problems.append(("base_url", "expected an http(s) URL"))
+        return problems
+
+
+@dataclass
+class TwilioInboundConfig:
+    """SMS replies: the twilio channel whose auth token signs Twilio's requests and whose
+    recipients may reply, and the public URL Twilio posts to (the signature covers it;
+    default: the URL the request arrived at)."""
+
+    channel: Annotated[str, MinLen(1)]
+    url: str = ""
+
+    def validate(self) -> list[tuple[str, str]]:
+        if self.url and not self.url.startswith(("https://", "http://")):
+            return [("url", "expected an http(s) URL")]
+        return []
+
+
 @dataclass
 class RawConfig:
     """The YAML file's top level, before channels are resolved."""
@@ -269,6 +308,8 @@ class RawConfig:
     retention: Annotated[Duration, Gt(0)] = Duration(30 * 86400)
     templates_dir: Path | None = None
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
+    action_links: ActionLinksConfig = field(default_factory=ActionLinksConfig)
+    twilio_inbound: TwilioInboundConfig | None = None
 
 
 @dataclass
@@ -288,3 +329,5 @@ class Config:
     templates_dir: Path | None
     source: str = "<embedded defaults>"
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
+    action_links: ActionLinksConfig = field(default_factory=ActionLinksConfig)
+    twilio_inbound: TwilioInboundConfig | None = None

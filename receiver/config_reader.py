@@ -91,6 +91,7 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
     _check_tokens(available(available(raw, "auth"), "tokens") or [], loader)
     heartbeats = available(raw, "heartbeats") or []
     _check_heartbeats(heartbeats, loader, names)
+    _check_actions(raw, channels, names, loader)
     if loader.problems or is_partial(raw):
         return None
     return Config(
@@ -107,6 +108,8 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
         templates_dir=raw.templates_dir,
         source=loader.file,
         heartbeats=heartbeats,
+        action_links=raw.action_links,
+        twilio_inbound=raw.twilio_inbound,
     )
 
 
@@ -268,3 +271,25 @@ def _check_tokens(tokens: list[TokenConfig], loader: Loader) -> None:
             )
         else:
             digests[digest] = i
+
+
+def _check_actions(
+    raw: RawConfig, channels: dict[str, ChannelConfig], names: _Names, loader: Loader
+) -> None:
+    """Links need an absolute URL to point at; SMS replies need a twilio channel."""
+    links = available(raw, "action_links")
+    web = available(raw, "web")
+    keyed = links is not None and available(links, "key") is not None and web is not None
+    if keyed and not available(links, "base_url") and not available(web, "external_url"):
+        loader.problem(
+            "action_links.base_url",
+            "expected the incidents page's URL (or set web.external_url) for the links",
+        )
+    inbound = available(raw, "twilio_inbound")
+    name = available(inbound, "channel") if inbound is not None else None
+    if name is None:
+        return
+    if name not in names.channels:
+        loader.problem("twilio_inbound.channel", f"no channel named {name!r}")
+    elif name in channels and channels[name].type != "twilio":
+        loader.problem("twilio_inbound.channel", f"channel {name!r} is not a twilio channel")

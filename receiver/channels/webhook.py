@@ -24,6 +24,7 @@ from receiver.channels.http_outcome import read_answer
 from receiver.channels.redact import basic_auth
 from receiver.channels.session import SessionChannel
 from receiver.model.notification import Notification
+from receiver.templates import TemplateRenderer
 from servicekit.redaction import url_secret_parts
 from servicekit.values import Duration, Secret
 
@@ -61,9 +62,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def body_of(n: Notification) -> bytes:
-    """The JSON document posted for a notification."""
-    doc = {
+def body_of(n: Notification, action_links: dict[str, str] | None = None) -> bytes:
+    """The JSON document posted for a notification (with `action_links`, signed ack /
+    resolve / open URLs, when links are configured)."""
+    doc: dict[str, Any] = {
         "version": "1",
         "kind": n.kind,
         "channel": n.channel,
@@ -75,6 +77,8 @@ def body_of(n: Notification) -> bytes:
         "incident": n.incident,
         "digest": n.digest,
     }
+    if action_links:
+        doc["action_links"] = action_links
     return json.dumps(doc, sort_keys=True).encode()
 
 
@@ -119,9 +123,16 @@ class WebhookChannel(SessionChannel):
             headers[self.config.signature_header] = f"sha256={mac.hexdigest()}"
         return headers
 
+    def _action_links(self, n: Notification) -> dict[str, str]:
+        if not isinstance(self.templates, TemplateRenderer):
+            return {}
+        return self.templates.action_links(
+            {"id": n.incident.get("id"), "kind": n.kind, "channel": self.name}
+        )
+
     async def deliver(self, notification: Notification) -> SendResult:
         session = await self.session()
-        body = body_of(notification)
+        body = body_of(notification, self._action_links(notification))
         try:
             async with session.post(
                 self.config.url, data=body, headers=self.headers_for(notification, body)

@@ -32,7 +32,9 @@ class ActionError(Exception):
 
 
 def audit(tx: Tx, actor: Actor, action: str, target: str, now: float, **detail: Any) -> None:
-    """Store and log one audited action."""
+    """Store and log one audited action (with the channel it came through, if any)."""
+    if actor.channel:
+        detail = {**detail, "channel": actor.channel}
     tx.execute(
         "INSERT INTO audit (at, actor, role, action, target, detail, correlation_id)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",

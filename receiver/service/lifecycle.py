@@ -11,6 +11,7 @@ from pathlib import Path
 
 import structlog
 
+from receiver.actionlinks.from_config import link_signer, reply_channels
 from receiver.channels.base import Channel, channel_types
 from receiver.config import Config
 from receiver.http.auth import Authenticator
@@ -193,7 +194,7 @@ class Service:
 async def start_channels(cfg: Config) -> dict[str, Channel]:
     """An instance of every configured channel, started, with the config's templates;
     if one fails to start, those already started are closed and the error propagates."""
-    templates = TemplateRenderer(cfg.templates_dir)
+    templates = TemplateRenderer(cfg.templates_dir, link_signer(cfg), reply_channels(cfg))
     types = channel_types()
     channels: dict[str, Channel] = {}
     try:

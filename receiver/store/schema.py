@@ -196,4 +196,13 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "DROP TABLE alert_events",
     ],
+    # Used action-link nonces, each kept until its link expires, so a link acts once.
+    [
+        """CREATE TABLE action_link_nonces (
+            nonce TEXT PRIMARY KEY,
+            expires_at REAL NOT NULL,
+            used_at REAL NOT NULL
+        )""",
+        "CREATE INDEX action_link_nonces_expires ON action_link_nonces (expires_at)",
+    ],
 ]

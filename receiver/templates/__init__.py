@@ -8,10 +8,15 @@ variable, refused by the sandbox) falls back to the built-in of the same name, c
 `tocsin_receiver_template_errors_total{channel,template}` and is logged: a notification
 is never lost to a template. Templates, includes and imports are read from inside the
 user directory only (`receiver.templates.loader`): a link out of it is an error.
+
+Every template also sees `action_links` (signed `ack`, `resolve` and `open` URLs for a
+message about one open incident, empty without a configured key) and `sms_replies`
+(whether the channel's recipients may answer `ACK <id>` by SMS).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,6 +28,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from prometheus_client import Counter
 
+from receiver.actionlinks.signing import LinkSigner
 from receiver.metrics import REGISTRY
 from receiver.templates.filters import FILTERS
 from receiver.templates.loader import ConfinedLoader
@@ -73,8 +79,15 @@ def _environment(loader: jinja2.BaseLoader, strict: bool) -> _Sandbox:
 class TemplateRenderer:
     """Renders channel templates from an optional user directory, falling back to built-ins."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path | None = None,
+        links: LinkSigner | None = None,
+        sms_replies: frozenset[str] = frozenset(),
+    ) -> None:
         self.directory = Path(directory) if directory is not None else None
+        self.links = links
+        self.sms_replies = sms_replies
         builtin_loader = jinja2.FileSystemLoader(str(BUILTIN_DIR))
         self._builtin = _environment(builtin_loader, strict=False)
         self._builtin_strict = _environment(builtin_loader, strict=True)
@@ -107,7 +120,7 @@ class TemplateRenderer:
         """
         names = self.candidates(channel_type, kind, part)
         name = names[0]
-        context = _with_self(context)
+        context = self._with_self(context)
         try:
             template = self._user.select_template(names)
             name = template.name or name
@@ -128,7 +141,7 @@ class TemplateRenderer:
     ) -> str:
         """Render with StrictUndefined and no fallback; raises TemplateError (check-config)."""
         names = self.candidates(channel_type, kind, part)
-        context = _with_self(context)
+        context = self._with_self(context)
         try:
             template = self._user_strict.select_template(names)
         except jinja2.TemplatesNotFound as exc:
@@ -142,6 +155,20 @@ class TemplateRenderer:
         except Exception as exc:
             raise TemplateError(template.name or names[0], _describe(exc)) from exc
 
+    def action_links(self, context: Mapping[str, Any]) -> dict[str, str]:
+        """Signed links for the message `context` describes (`id`, `kind`, `channel`),
+        signed afresh on each call since a link's nonce is good for one use; empty
+        without a configured key."""
+        return self.links.links(context, time.time()) if self.links is not None else {}
+
+    def _with_self(self, context: Mapping[str, Any]) -> dict[str, Any]:
+        merged = dict(context)
+        merged.setdefault("action_links", self.action_links(merged))
+        merged.setdefault("sms_replies", str(merged.get("channel", "")) in self.sms_replies)
+        # `ctx` lets macros receive the whole context in one argument.
+        merged["ctx"] = merged
+        return merged
+
     def _count_error(self, channel: str, template: str, exc: Exception) -> None:
         TEMPLATE_ERRORS.labels(channel=channel, template=template).inc()
         log.error(
@@ -151,13 +178,6 @@ class TemplateRenderer:
             error=_describe(exc),
             fallback="builtin",
         )
-
-
-def _with_self(context: Mapping[str, Any]) -> dict[str, Any]:
-    # `ctx` lets macros receive the whole context in one argument.
-    merged = dict(context)
-    merged["ctx"] = merged
-    return merged
 
 
 def _describe(exc: Exception) -> str:

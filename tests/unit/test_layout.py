@@ -45,6 +45,8 @@ LAYERS = {
         "channels": 7,
         "templates": 8,
         "config_reader": 9,
+        # Signed action links: made by the templates, checked by the page and the API.
+        "actionlinks": 9.5,
         "config": 10, "model": 10,
         "matchers": 11,
         "metrics": 12, "store": 12, "": 12,

@@ -1,0 +1,142 @@
+"""`POST /api/v1/sms/twilio`: acknowledge or resolve an incident by answering its SMS.
+
+Twilio posts each inbound message form-encoded and signs it (`X-Twilio-Signature`, an
+HMAC of the URL and the fields under the channel's auth token), checked with the twilio
+library's own `RequestValidator`; a bad signature is 403 and counts against the same
+per-address throttle as failed API tokens. The signature is the credential, so the route
+takes no bearer token.
+
+`ACK 42` / `RESOLVE 42` from a number the twilio channel (`twilio_inbound.channel`)
+sends to acts on incident 42 if that channel delivered a message about it, through the
+same `receiver.pipeline.actions` as the API, audited with the number as actor and the
+channel. Anything else from such a number gets a help reply; a number the channel does
+not send to gets an empty answer and changes nothing. Replies are TwiML.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from urllib.parse import parse_qsl
+
+import structlog
+from aiohttp import web
+from multidict import MultiDict
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from receiver.http.body import read_capped
+from receiver.http.correlation import REQUEST_ID_KEY
+from receiver.http.errors import JSONHTTPError
+from receiver.http.state import app_state
+from receiver.http.throttle import client_key
+from receiver.metrics import AUTH_FAILURES
+from receiver.model.actor import Actor
+from receiver.pipeline import actions
+from receiver.store.base import StoreError, Tx
+
+PATH = "/api/v1/sms/twilio"
+# Twilio's inbound form has about 20 fields and a body of at most 1,600 characters.
+MAX_FORM_BYTES = 32 * 1024
+MAX_FIELDS = 64
+HELP = "tocsin: reply ACK <incident> or RESOLVE <incident>, e.g. ACK 42."
+_COMMAND = re.compile(r"\s*(ack|resolve)\s+#?(\d{1,12})\s*", re.IGNORECASE)
+_ACTIONS = {"ack": actions.ack, "resolve": actions.manual_resolve}
+_DONE = {"ack": "acknowledged", "resolve": "resolved"}
+
+log = structlog.get_logger("receiver.sms")
+
+
+def twiml(text: str | None) -> web.Response:
+    """A TwiML answer: one reply message, or none."""
+    doc = MessagingResponse()
+    if text:
+        doc.message(text)
+    return web.Response(text=str(doc), content_type="text/xml")
+
+
+async def _form(request: web.Request) -> MultiDict[str]:
+    raw = await read_capped(request, MAX_FORM_BYTES)
+    if request.content_type != "application/x-www-form-urlencoded":
+        raise JSONHTTPError(
+            415,
+            "expected Content-Type application/x-www-form-urlencoded,"
+            f" got {request.content_type!r}",
+            field="Content-Type",
+        )
+    try:
+        pairs = parse_qsl(
+            raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
+        )
+    except UnicodeDecodeError:
+        raise JSONHTTPError(400, "expected a percent-encoded form", field="body") from None
+    except ValueError:
+        raise JSONHTTPError(400, f"expected at most {MAX_FIELDS} fields", field="body") from None
+    return MultiDict(pairs)
+
+
+def _check_signature(request: web.Request, token: str, url: str, form: MultiDict[str]) -> None:
+    auth = app_state(request).auth
+    client = client_key(request.remote)
+    wait = auth.throttle.retry_after(client)
+    if wait is not None:
+        error = JSONHTTPError(
+            429, "too many bad signatures from this address", field="X-Twilio-Signature",
+            hint=f"retry after {wait} s",
+        )  # fmt: skip
+        error.headers["Retry-After"] = str(wait)
+        raise error
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not signature or not RequestValidator(token).validate(url, form, signature):
+        AUTH_FAILURES.inc()
+        auth.throttle.failed(client)
+        raise JSONHTTPError(
+            403, "X-Twilio-Signature is missing or does not match", field="X-Twilio-Signature"
+        )
+
+
+def _act(
+    tx: Tx, request: web.Request, action: str, incident_id: int, actor: Actor, now: float
+) -> None:
+    sent = tx.one(
+        "SELECT 1 AS sent FROM notifications WHERE incident_id = ? AND channel = ?"
+        " AND state = 'delivered' LIMIT 1",
+        (incident_id, actor.channel),
+    )
+    if sent is None:
+        raise actions.ActionError(404, f"incident {incident_id} was not sent to this number")
+    _ACTIONS[action](tx, app_state(request).ctx, incident_id, actor, "", now)
+
+
+async def inbound(request: web.Request) -> web.Response:
+    """`POST /api/v1/sms/twilio`: Twilio's inbound-message webhook."""
+    state = app_state(request)
+    cfg = state.config.twilio_inbound
+    channel = state.config.channels.get(cfg.channel) if cfg is not None else None
+    if cfg is None or channel is None or channel.type != "twilio":
+        raise JSONHTTPError(404, "SMS replies are not configured", field="twilio_inbound")
+    form = await _form(request)
+    token = channel.options.auth_token.reveal()
+    _check_signature(request, token, cfg.url or str(request.url), form)
+    sender = form.get("From", "")
+    if sender not in channel.options.to:
+        log.info("sms_reply_ignored", reason="unknown sender", channel=cfg.channel)
+        return twiml(None)
+    command = _COMMAND.fullmatch(form.get("Body", ""))
+    if command is None:
+        return twiml(HELP)
+    action, incident_id = command.group(1).lower(), int(command.group(2))
+    actor = Actor(sender, "sms", str(request.get(REQUEST_ID_KEY, "")), cfg.channel)
+    try:
+        await state.store.write(
+            lambda tx: _act(tx, request, action, incident_id, actor, time.time())
+        )
+    except actions.ActionError as exc:
+        return twiml(f"tocsin: {exc.message}.")
+    except StoreError as exc:
+        raise JSONHTTPError(503, f"store unavailable: {exc}") from None
+    return twiml(f"tocsin: incident {incident_id} {_DONE[action]} by {sender}.")
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_post(PATH, inbound)

@@ -1,0 +1,159 @@
+"""Twilio inbound SMS through a real receiver process, signed by the twilio library's own
+RequestValidator, with the SMS itself sent through the twilio client to a local API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import aiohttp
+import pytest
+from twilio.request_validator import RequestValidator
+
+from tests.integration.receiver_harness import (
+    ReceiverProcess,
+    am_alert,
+    am_payload,
+    post_webhook,
+    wait_for,
+)
+from tests.sinks.twilio import TwilioSink
+
+pytestmark = pytest.mark.integration
+
+SID = "AC" + "3" * 32
+TOKEN = "twilio-auth-token-for-replies"
+PHONE = "+15550000001"
+OTHER = "+15550000002"
+STRANGER = "+15557777777"
+
+
+@pytest.fixture
+async def twilio() -> AsyncIterator[TwilioSink]:
+    async with TwilioSink(SID, TOKEN) as s:
+        yield s  # type: ignore[misc]
+
+
+@pytest.fixture
+async def receiver(tmp_path: Path, twilio: TwilioSink) -> AsyncIterator[ReceiverProcess]:
+    config = {
+        "channels": [
+            {
+                "name": "sms",
+                "type": "twilio",
+                "account_sid": SID,
+                "auth_token": TOKEN,
+                "to": [PHONE, OTHER],
+                "from_number": "+15559990000",
+                "base_url": twilio.url,
+            },
+        ],
+        "default_route": {"channels": ["sms"]},
+        "twilio_inbound": {"channel": "sms"},
+    }
+    proc = await ReceiverProcess(tmp_path, config).start()
+    yield proc
+    proc.stop()
+
+
+async def _incident(receiver: ReceiverProcess, twilio: TwilioSink, group: str) -> int:
+    async with aiohttp.ClientSession() as s:
+        status, _ = await post_webhook(s, receiver.url, am_payload(group, [am_alert(group)]))
+    assert status == 200
+    incident = await receiver.incident_id(group)
+
+    async def delivered() -> bool:
+        _, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
+        return any(n["state"] == "delivered" for n in doc["notifications"])
+
+    await wait_for(delivered, 30, what=f"SMS for incident {incident}")
+    return incident
+
+
+async def _sms(
+    receiver: ReceiverProcess, sender: str, text: str, signature: str | None = None
+) -> tuple[int, str]:
+    url = receiver.url + "/api/v1/sms/twilio"
+    form = {
+        "MessageSid": "SM" + "9" * 32, "AccountSid": SID, "From": sender,
+        "To": "+15559990000", "Body": text, "NumMedia": "0",
+    }  # fmt: skip
+    sig = RequestValidator(TOKEN).compute_signature(url, form) if signature is None else signature
+    async with (
+        aiohttp.ClientSession() as s,
+        s.post(url, data=form, headers={"X-Twilio-Signature": sig}) as r,
+    ):
+        return r.status, await r.text()
+
+
+def _reply(twiml: str) -> str | None:
+    root = ElementTree.fromstring(twiml)
+    assert root.tag == "Response"
+    message = root.find("Message")
+    return message.text if message is not None else None
+
+
+async def _state(receiver: ReceiverProcess, incident: int) -> str:
+    status, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
+    assert status == 200, doc
+    return str(doc["state"])
+
+
+async def _audit(receiver: ReceiverProcess) -> list[dict[str, Any]]:
+    status, doc = await receiver.api("GET", "/api/v1/audit")
+    assert status == 200, doc
+    return list(doc["audit"])
+
+
+async def test_signed_reply_acks_then_resolves_and_is_answered(
+    receiver: ReceiverProcess, twilio: TwilioSink
+) -> None:
+    incident = await _incident(receiver, twilio, "g-sms")
+    assert f"Reply ACK {incident} or RESOLVE {incident}" in twilio.messages[0]["Body"]
+    status, twiml = await _sms(receiver, PHONE, f"ack {incident}")
+    assert status == 200 and twiml.startswith("<?xml"), twiml
+    assert _reply(twiml) == f"tocsin: incident {incident} acknowledged by {PHONE}."
+    assert await _state(receiver, incident) == "acknowledged"
+    status, twiml = await _sms(receiver, OTHER, f"  RESOLVE #{incident} ")
+    assert status == 200 and _reply(twiml) == f"tocsin: incident {incident} resolved by {OTHER}."
+    assert await _state(receiver, incident) == "resolved"
+    entries = [a for a in await _audit(receiver) if a["target"] == f"incident/{incident}"]
+    assert [(a["action"], a["actor"], a["role"], a["detail"]["channel"]) for a in entries] == [
+        ("resolve", OTHER, "sms", "sms"),
+        ("ack", PHONE, "sms", "sms"),
+    ]
+    # Acting twice is answered with why, and changes nothing.
+    status, twiml = await _sms(receiver, PHONE, f"ACK {incident}")
+    assert status == 200 and "is resolved, not firing" in (_reply(twiml) or ""), twiml
+
+
+async def test_bad_signature_unknown_sender_and_other_text(
+    receiver: ReceiverProcess, twilio: TwilioSink
+) -> None:
+    incident = await _incident(receiver, twilio, "g-refuse")
+    before = await _audit(receiver)
+    status, body = await _sms(receiver, PHONE, f"ACK {incident}", signature="bm90IGl0")
+    assert status == 403 and '"field": "X-Twilio-Signature"' in body, body
+    status, body = await _sms(receiver, PHONE, f"ACK {incident}", signature="")
+    assert status == 403, body
+    # Correctly signed, but from a number the channel never sent to: an empty answer.
+    status, twiml = await _sms(receiver, STRANGER, f"ACK {incident}")
+    assert status == 200 and _reply(twiml) is None and "<Response" in twiml, twiml
+    status, twiml = await _sms(receiver, PHONE, "what is going on?")
+    assert status == 200 and "reply ACK <incident>" in (_reply(twiml) or ""), twiml
+    status, twiml = await _sms(receiver, PHONE, "ACK 999999")
+    assert status == 200 and "was not sent to this number" in (_reply(twiml) or ""), twiml
+    assert await _state(receiver, incident) == "firing"
+    assert await _audit(receiver) == before
+    assert TOKEN not in receiver.log()
+
+
+async def test_not_configured_is_404_naming_the_key(tmp_path: Path) -> None:
+    receiver = await ReceiverProcess(tmp_path).start()
+    try:
+        status, body = await _sms(receiver, PHONE, "ACK 1")
+        assert status == 404 and '"field": "twilio_inbound"' in body, body
+    finally:
+        receiver.stop()
