@@ -196,4 +196,17 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "DROP TABLE alert_events",
     ],
+    # One message per incident and channel (Slack bot messages, Discord webhook messages):
+    # what the provider returned for the first post (`ref`: Slack's channel and ts, Discord's
+    # message id), so later notifications edit that message and reply in its thread.
+    [
+        """CREATE TABLE channel_messages (
+            incident_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (incident_id, channel)
+        )""",
+    ],
 ]
