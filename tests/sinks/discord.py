@@ -89,12 +89,13 @@ class DiscordSink(Sink):
     def routes(self) -> None:
         # message id -> the message as last posted or edited.
         self.posted: dict[str, dict[str, Any]] = {}
+        self.edited: list[tuple[str, dict[str, Any]]] = []
         self.app.router.add_post("/api/webhooks/{id}/{token}", self.execute)
         self.app.router.add_patch("/api/webhooks/{id}/{token}/messages/{message_id}", self.edit)
 
-    def edits(self) -> list[Any]:
-        """(message id, JSON body) of every edit received, in order."""
-        return [(r.path.rsplit("/", 1)[1], r.json) for r in self.requests if r.method == "PATCH"]
+    def edits(self) -> list[tuple[str, dict[str, Any]]]:
+        """(message id, JSON body) of every edit applied (not refused), in order."""
+        return list(self.edited)
 
     async def edit(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
@@ -114,6 +115,7 @@ class DiscordSink(Sink):
                 {"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400
             )
         self.posted[message_id] = message
+        self.edited.append((message_id, message))
         return web.json_response({"id": message_id, "content": message.get("content")})
 
     async def execute(self, request: web.Request) -> web.Response:
