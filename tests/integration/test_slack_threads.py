@@ -43,6 +43,16 @@ def config(tmp_path: Path, slack: SlackSink) -> dict[str, Any]:
                 "signing_secret_file": str(tmp_path / "slack.signing"),
             }
         ],
+        "routes": [{"matchers": ['group="esc"'], "escalation": "page"}],
+        "escalation_policies": [
+            {
+                "name": "page",
+                "steps": [
+                    {"after": "0s", "channels": ["ops-slack"]},
+                    {"after": "1s", "channels": ["ops-slack"]},
+                ],
+            }
+        ],
         "default_route": {"channels": ["ops-slack"]},
         "outbox": {"backoff_initial": "100ms", "backoff_max": "1s"},
         "auth": {"tokens": [{"name": "admin", "roles": ["admin", "ingest"], "token": ADMIN}]},
@@ -130,6 +140,20 @@ async def test_first_post_then_updates_in_place_and_thread_replies(
     posts = slack.calls("chat.postMessage")
     assert [p.get("thread_ts") for p in posts] == [None, ts, ts, ts]
     assert "Acknowledged" in json.dumps(posts[2])
+
+
+async def test_an_escalation_step_updates_the_message_and_replies_in_its_thread(
+    receiver: ReceiverProcess, slack: SlackSink
+) -> None:
+    await fire(receiver, "esc", am_alert("e1"))
+    await wait_for(lambda: len(slack.calls("chat.update")) == 1, 30, what="second step")
+    await wait_for(lambda: len(slack.calls("chat.postMessage")) == 2, 30, what="thread reply")
+    [first, reply] = slack.calls("chat.postMessage")
+    [update] = slack.calls("chat.update")
+    [(where, ts)] = [k for k, m in slack.posted.items() if "thread_ts" not in m]
+    assert "thread_ts" not in first and (update["channel"], update["ts"]) == (where, ts)
+    assert update["text"].startswith("[ESCALATION") and reply["thread_ts"] == ts
+    assert buttons(update) == ["tocsin_ack", "tocsin_resolve"]
 
 
 async def test_signed_click_acks_and_audits_the_slack_user(
