@@ -9,7 +9,39 @@ it never loses a reference that was recorded.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from receiver.store.base import Tx
+
+
+class MessageLocks:
+    """One delivery at a time per (incident, channel), in the order they asked: the second
+    notification waits for the first post's reference instead of posting a message too.
+    A lock lives only while someone holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[tuple[int, str], tuple[asyncio.Lock, int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+    @asynccontextmanager
+    async def hold(self, incident_id: int, channel: str) -> AsyncIterator[None]:
+        """Wait for, then hold, the incident's message on `channel`."""
+        key = (incident_id, channel)
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
 
 
 def message_ref(tx: Tx, incident_id: int, channel: str) -> str | None:

@@ -22,7 +22,7 @@ from receiver.model.notification import Notification
 from receiver.outbox.context import OutboxContext
 from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.events import publish_outcome
-from receiver.outbox.messages import keep_message_ref, message_ref
+from receiver.outbox.messages import MessageLocks, keep_message_ref, message_ref
 from receiver.outbox.record import record_attempt
 from receiver.outbox.send import send, to_notification
 from receiver.outbox.throttle import TokenBucket
@@ -56,9 +56,7 @@ class OutboxWorker:
         # began before their outcome committed would otherwise see them still pending.
         self.finished: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
-        # Deliveries to one incident's message on one channel run one at a time, in row
-        # order, so the second waits for the first post's reference instead of posting too.
-        self.threads: dict[tuple[int, str], asyncio.Lock] = {}
+        self.messages = MessageLocks()
         self.last_digest: dict[str, float] = {}
         self.folding: list[tuple[int, str]] = []
         self._fold_task: asyncio.Task[None] | None = None
@@ -211,15 +209,9 @@ class OutboxWorker:
         if channel is None or incident_id is None or not channel.keeps_message:
             await self._attempt(channel, n, incident_id, keep=False)
             return
-        key = (incident_id, n.channel)
-        lock = self.threads.setdefault(key, asyncio.Lock())
-        try:
-            async with lock:
-                ref = await self.store.read(lambda tx: message_ref(tx, incident_id, n.channel))
-                await self._attempt(channel, replace(n, message_ref=ref), incident_id, keep=True)
-        finally:
-            if not lock.locked() and self.threads.get(key) is lock:
-                del self.threads[key]
+        async with self.messages.hold(incident_id, n.channel):
+            ref = await self.store.read(lambda tx: message_ref(tx, incident_id, n.channel))
+            await self._attempt(channel, replace(n, message_ref=ref), incident_id, keep=True)
 
     async def _attempt(
         self, channel: Channel | None, n: Notification, incident_id: int | None, keep: bool
