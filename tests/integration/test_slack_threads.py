@@ -21,6 +21,7 @@ from tests.integration.receiver_harness import (
     wait_for,
 )
 from tests.integration.slack_signing import button_payload, post_interaction, signed
+from tests.procs import REPO, run_module
 from tests.sinks.slack import SlackSink
 
 pytestmark = pytest.mark.integration
@@ -232,3 +233,24 @@ async def test_signed_but_malformed_payloads_are_400_naming_the_field(
     body, headers = signed(SIGNING_SECRET, button_payload("tocsin_ack", 999999))
     status, doc = await post_interaction(receiver.url, body, headers)
     assert status == 404 and doc["field"] == "id", doc
+
+
+def test_check_config_names_signing_secret_and_announce_acks_problems(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "channels:\n"
+        "  - {name: s, type: slack, webhook_url: 'https://hooks.example/x',"
+        " signing_secret: 'shh-signing'}\n"
+        "routes: [{channels: [s], announce_acks: sometimes}]\n"
+    )
+    out = run_module(
+        "receiver",
+        "check-config",
+        str(bad),
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 3, out.stderr
+    assert "channels[0].signing_secret: buttons need a bot token (token)" in out.stderr
+    assert "routes[0].announce_acks:" in out.stderr
+    assert "shh-signing" not in out.stderr + out.stdout and "Traceback" not in out.stderr
