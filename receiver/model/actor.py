@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Actor:
     """Who did it: a token name (or `anonymous` without auth) and the role it used; for
     an action taken from a notification (a signed link, an SMS reply), the recipient,
-    and in `channel` the channel that carried it."""
+    and in `channel` the channel that carried it (a Slack button, a link, an SMS)."""
 
     name: str
     role: str
