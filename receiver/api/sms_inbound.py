@@ -6,11 +6,14 @@ library's own `RequestValidator`; a bad signature is 403 and counts against the 
 per-address throttle as failed API tokens. The signature is the credential, so the route
 takes no bearer token.
 
-`ACK 42` / `RESOLVE 42` from a number the twilio channel (`twilio_inbound.channel`)
-sends to acts on incident 42 if that channel delivered a message about it, through the
-same `receiver.pipeline.actions` as the API, audited with the number as actor and the
-channel. Anything else from such a number gets a help reply; a number the channel does
-not send to gets an empty answer and changes nothing. Replies are TwiML.
+`ACK 42` / `RESOLVE 42` acts on incident 42 only if the twilio channel
+(`twilio_inbound.channel`) delivered a message about it to the sending number: the
+numbers each incident's messages reached are recorded with it (see
+`receiver.channels.sms_recipients`), so a number removed from `to` later can still answer
+what it was sent, and a number added later cannot act on older incidents. The action goes
+through the same `receiver.pipeline.actions` as the API, audited with the number as actor
+and the channel. Anything else from a number the channel has sent to gets a help reply; a
+number it never sent to gets an empty answer and changes nothing. Replies are TwiML.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from multidict import MultiDict
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
+from receiver.channels.sms_recipients import parse_recipients
 from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
@@ -32,6 +36,7 @@ from receiver.http.state import app_state
 from receiver.http.throttle import client_key
 from receiver.metrics import AUTH_FAILURES
 from receiver.model.actor import Actor
+from receiver.outbox.messages import message_ref
 from receiver.pipeline import actions
 from receiver.store.base import StoreError, Tx
 
@@ -95,15 +100,24 @@ def _check_signature(request: web.Request, token: str, url: str, form: MultiDict
         )
 
 
+def _known(tx: Tx, channel: str, number: str) -> bool:
+    """Whether `channel` has ever delivered a message to `number` (about any incident)."""
+    # The LIKE only narrows the rows; the parsed record decides. E.164 numbers hold no
+    # LIKE wildcards, and anything else cannot be a recorded number.
+    if not (number.startswith("+") and number[1:].isdigit()):
+        return False
+    rows = tx.all(
+        "SELECT ref FROM channel_messages WHERE channel = ? AND ref LIKE ?",
+        (channel, f'%"{number}"%'),
+    )
+    return any(number in parse_recipients(row["ref"]).numbers for row in rows)
+
+
 def _act(
     tx: Tx, request: web.Request, action: str, incident_id: int, actor: Actor, now: float
 ) -> None:
-    sent = tx.one(
-        "SELECT 1 AS sent FROM notifications WHERE incident_id = ? AND channel = ?"
-        " AND state = 'delivered' LIMIT 1",
-        (incident_id, actor.channel),
-    )
-    if sent is None:
+    sent_to = parse_recipients(message_ref(tx, incident_id, actor.channel)).numbers
+    if actor.name not in sent_to:
         raise actions.ActionError(404, f"incident {incident_id} was not sent to this number")
     _ACTIONS[action](tx, app_state(request).ctx, incident_id, actor, "", now)
 
@@ -119,7 +133,11 @@ async def inbound(request: web.Request) -> web.Response:
     token = channel.options.auth_token.reveal()
     _check_signature(request, token, cfg.url or str(request.url), form)
     sender = form.get("From", "")
-    if sender not in channel.options.to:
+    try:
+        known = await state.store.read(lambda tx: _known(tx, cfg.channel, sender))
+    except StoreError as exc:
+        raise JSONHTTPError(503, f"store unavailable: {exc}") from None
+    if not known:
         log.info("sms_reply_ignored", reason="unknown sender", channel=cfg.channel)
         return twiml(None)
     command = _COMMAND.fullmatch(form.get("Body", ""))

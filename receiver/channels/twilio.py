@@ -3,14 +3,16 @@
 One message per recipient, each body at most 1,600 characters (Twilio's limit for a
 concatenated SMS). A retry only goes to recipients that have not received the message yet,
 so a partial failure does not page the others twice. Twilio's error codes decide whether
-a failure is worth retrying.
+a failure is worth retrying. The numbers reached about an incident are kept with it (the
+channel's `message_ref`, see `receiver.channels.sms_recipients`), so replies can be checked
+against who was actually sent the message.
 """
 
 from __future__ import annotations
 
 import logging
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import aiohttp
@@ -21,6 +23,7 @@ from twilio.rest import Client
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, fit_alerts
 from receiver.channels.redact import basic_auth, describe_exception
+from receiver.channels.sms_recipients import parse_recipients
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip
 from receiver.templates.context import build_context, relevant_count
@@ -144,6 +147,11 @@ class TwilioChannel(Channel):
         # and for Twilio's regional endpoints.
         self._client.api.base_url = self.config.base_url.rstrip("/")
 
+    @property
+    def keeps_message(self) -> bool:
+        """Always: the outbox then keeps, per incident, the numbers a message reached."""
+        return True
+
     def preview(self, notification: Notification) -> str:
         """What `send` would send to each recipient, for `tocsin-receiver render`."""
         sender = self.config.from_number or f"service {self.config.messaging_service_sid}"
@@ -167,15 +175,19 @@ class TwilioChannel(Channel):
                 sids.append(sid)
             else:
                 failures.append(result)
+        # Even a failed attempt reports who it reached: those numbers did get the message.
+        ref = (
+            parse_recipients(notification.message_ref).reached(reached).dumps() if reached else None
+        )
         if not failures:
             self._reached.pop(notification.idempotency_key, None)
-            return SendResult.delivered(status="201", response=" ".join(sids))
+            return SendResult.delivered(status="201", response=" ".join(sids), message_ref=ref)
         retry = any(f.retry for f in failures)
         errors = "; ".join(f.error or "" for f in failures)
         if retry:
-            return SendResult.retryable(errors, status=failures[0].status)
+            return replace(SendResult.retryable(errors, status=failures[0].status), message_ref=ref)
         self._reached.pop(notification.idempotency_key, None)
-        return SendResult.permanent(errors, status=failures[0].status)
+        return replace(SendResult.permanent(errors, status=failures[0].status), message_ref=ref)
 
     async def _send_one(self, number: str, body: str) -> tuple[SendResult, str]:
         assert self._client is not None

@@ -229,7 +229,8 @@ class OutboxWorker:
         def record(tx: Tx) -> str:
             now = time.time()
             outcome = record_attempt(tx, n.id, started, duration, result, cfg, now)
-            if outcome == "delivered" and keep and incident_id is not None and result.message_ref:
+            # A failed attempt may still have reached someone (an SMS to some of its numbers).
+            if outcome != "stale" and keep and incident_id is not None and result.message_ref:
                 keep_message_ref(tx, incident_id, n.channel, result.message_ref, now)
             return outcome
 

@@ -18,8 +18,9 @@ from tests.integration.receiver_harness import (
     am_payload,
     post_webhook,
     wait_for,
+    write_config,
 )
-from tests.sinks.twilio import TwilioSink
+from tests.sinks.twilio import TwilioSink, twilio_error
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +29,7 @@ TOKEN = "twilio-auth-token-for-replies"
 PHONE = "+15550000001"
 OTHER = "+15550000002"
 STRANGER = "+15557777777"
+NEWCOMER = "+15550000003"
 
 
 @pytest.fixture
@@ -36,16 +38,15 @@ async def twilio() -> AsyncIterator[TwilioSink]:
         yield s  # type: ignore[misc]
 
 
-@pytest.fixture
-async def receiver(tmp_path: Path, twilio: TwilioSink) -> AsyncIterator[ReceiverProcess]:
-    config = {
+def _config(twilio: TwilioSink, to: list[str]) -> dict[str, Any]:
+    return {
         "channels": [
             {
                 "name": "sms",
                 "type": "twilio",
                 "account_sid": SID,
                 "auth_token": TOKEN,
-                "to": [PHONE, OTHER],
+                "to": to,
                 "from_number": "+15559990000",
                 "base_url": twilio.url,
             },
@@ -53,7 +54,11 @@ async def receiver(tmp_path: Path, twilio: TwilioSink) -> AsyncIterator[Receiver
         "default_route": {"channels": ["sms"]},
         "twilio_inbound": {"channel": "sms"},
     }
-    proc = await ReceiverProcess(tmp_path, config).start()
+
+
+@pytest.fixture
+async def receiver(tmp_path: Path, twilio: TwilioSink) -> AsyncIterator[ReceiverProcess]:
+    proc = await ReceiverProcess(tmp_path, _config(twilio, [PHONE, OTHER])).start()
     yield proc
     proc.stop()
 
@@ -66,7 +71,7 @@ async def _incident(receiver: ReceiverProcess, twilio: TwilioSink, group: str) -
 
     async def delivered() -> bool:
         _, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
-        return any(n["state"] == "delivered" for n in doc["notifications"])
+        return any(n["state"] in ("delivered", "dead") for n in doc["notifications"])
 
     await wait_for(delivered, 30, what=f"SMS for incident {incident}")
     return incident
@@ -148,6 +153,43 @@ async def test_bad_signature_unknown_sender_and_other_text(
     assert await _state(receiver, incident) == "firing"
     assert await _audit(receiver) == before
     assert TOKEN not in receiver.log()
+
+
+async def test_only_numbers_the_incident_reached_may_act_whatever_to_says_now(
+    receiver: ReceiverProcess, twilio: TwilioSink
+) -> None:
+    old = await _incident(receiver, twilio, "g-before")
+    # OTHER leaves the rota and NEWCOMER joins it, after the first incident was sent.
+    receiver.stop()
+    write_config(
+        receiver.config_path or receiver.tmp / "receiver.yml", _config(twilio, [PHONE, NEWCOMER])
+    )
+    await receiver.start()
+    new = await _incident(receiver, twilio, "g-after")
+    assert [m["To"] for m in twilio.messages] == [PHONE, OTHER, PHONE, NEWCOMER]
+    status, twiml = await _sms(receiver, NEWCOMER, f"ACK {old}")
+    assert status == 200 and _reply(twiml) == f"tocsin: incident {old} was not sent to this number."
+    status, twiml = await _sms(receiver, OTHER, f"ACK {new}")
+    assert status == 200 and _reply(twiml) == f"tocsin: incident {new} was not sent to this number."
+    assert await _state(receiver, old) == "firing" and await _state(receiver, new) == "firing"
+    status, twiml = await _sms(receiver, OTHER, f"ACK {old}")
+    assert _reply(twiml) == f"tocsin: incident {old} acknowledged by {OTHER}.", twiml
+    status, twiml = await _sms(receiver, NEWCOMER, f"ACK {new}")
+    assert _reply(twiml) == f"tocsin: incident {new} acknowledged by {NEWCOMER}.", twiml
+
+
+async def test_a_failed_delivery_records_the_numbers_it_did_reach(
+    receiver: ReceiverProcess, twilio: TwilioSink
+) -> None:
+    # The first number is refused for good (21211): the notification dead-letters, but
+    # OTHER did get the message and may answer it; PHONE never heard of this channel.
+    twilio.script(twilio_error(400, 21211, "The 'To' number is not a valid phone number."))
+    incident = await _incident(receiver, twilio, "g-partial")
+    assert [m["To"] for m in twilio.messages] == [OTHER]
+    status, twiml = await _sms(receiver, PHONE, f"ACK {incident}")
+    assert status == 200 and _reply(twiml) is None, twiml
+    status, twiml = await _sms(receiver, OTHER, f"ACK {incident}")
+    assert _reply(twiml) == f"tocsin: incident {incident} acknowledged by {OTHER}.", twiml
 
 
 async def test_not_configured_is_404_naming_the_key(tmp_path: Path) -> None:
