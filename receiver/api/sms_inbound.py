@@ -12,7 +12,9 @@ numbers each incident's messages reached are recorded with it (see
 `receiver.channels.sms_recipients`), so a number removed from `to` later can still answer
 what it was sent, and a number added later cannot act on older incidents. The action goes
 through the same `receiver.pipeline.actions` as the API, audited with the number as actor
-and the channel. Anything else from a number the channel has sent to gets a help reply; a
+and the channel. `ACK KTP` does the same with the incident's
+short reply code (see `receiver.outbox.reply_codes`), which names one of the channel's
+open incidents. Anything else from a number the channel has sent to gets a help reply; a
 number it never sent to gets an empty answer and changes nothing. Replies are TwiML.
 """
 
@@ -37,6 +39,7 @@ from receiver.http.throttle import client_key
 from receiver.metrics import AUTH_FAILURES
 from receiver.model.actor import Actor
 from receiver.outbox.messages import message_ref
+from receiver.outbox.reply_codes import open_codes
 from receiver.pipeline import actions
 from receiver.store.base import StoreError, Tx
 
@@ -44,8 +47,9 @@ PATH = "/api/v1/sms/twilio"
 # Twilio's inbound form has about 20 fields and a body of at most 1,600 characters.
 MAX_FORM_BYTES = 32 * 1024
 MAX_FIELDS = 64
-HELP = "tocsin: reply ACK <incident> or RESOLVE <incident>, e.g. ACK 42."
-_COMMAND = re.compile(r"\s*(ack|resolve)\s+#?(\d{1,12})\s*", re.IGNORECASE)
+HELP = "tocsin: reply ACK <incident> or RESOLVE <incident>, e.g. ACK 42 or ACK KTP."
+# An incident id, or a reply code (letters only, so the two never overlap).
+_COMMAND = re.compile(r"\s*(ack|resolve)\s+(?:#?(\d{1,12})|([a-z]{3,8}))\s*", re.IGNORECASE)
 _ACTIONS = {"ack": actions.ack, "resolve": actions.manual_resolve}
 _DONE = {"ack": "acknowledged", "resolve": "resolved"}
 
@@ -113,13 +117,24 @@ def _known(tx: Tx, channel: str, number: str) -> bool:
     return any(number in parse_recipients(row["ref"]).numbers for row in rows)
 
 
+def _by_code(tx: Tx, channel: str, code: str) -> int:
+    """The open incident whose reply code on `channel` is `code`."""
+    incident_id = open_codes(tx, channel).get(code.upper())
+    if incident_id is None:
+        raise actions.ActionError(404, f"no open incident has the code {code.upper()}")
+    return incident_id
+
+
 def _act(
-    tx: Tx, request: web.Request, action: str, incident_id: int, actor: Actor, now: float
-) -> None:
+    tx: Tx, request: web.Request, action: str, target: int | str, actor: Actor, now: float
+) -> int:
+    """Act on incident `target` (an id, or a reply code); returns the incident's id."""
+    incident_id = target if isinstance(target, int) else _by_code(tx, actor.channel, target)
     sent_to = parse_recipients(message_ref(tx, incident_id, actor.channel)).numbers
     if actor.name not in sent_to:
-        raise actions.ActionError(404, f"incident {incident_id} was not sent to this number")
+        raise actions.ActionError(404, f"incident {target} was not sent to this number")
     _ACTIONS[action](tx, app_state(request).ctx, incident_id, actor, "", now)
+    return incident_id
 
 
 async def inbound(request: web.Request) -> web.Response:
@@ -143,11 +158,12 @@ async def inbound(request: web.Request) -> web.Response:
     command = _COMMAND.fullmatch(form.get("Body", ""))
     if command is None:
         return twiml(HELP)
-    action, incident_id = command.group(1).lower(), int(command.group(2))
+    action = command.group(1).lower()
+    target: int | str = int(command.group(2)) if command.group(2) else command.group(3)
     actor = Actor(sender, "sms", str(request.get(REQUEST_ID_KEY, "")), cfg.channel)
     try:
-        await state.store.write(
-            lambda tx: _act(tx, request, action, incident_id, actor, time.time())
+        incident_id = await state.store.write(
+            lambda tx: _act(tx, request, action, target, actor, time.time())
         )
     except actions.ActionError as exc:
         return twiml(f"tocsin: {exc.message}.")

@@ -115,6 +115,13 @@ class Channel:
         notification the `message_ref` its first delivery returned, and stores new ones."""
         return False
 
+    @property
+    def wants_reply_code(self) -> bool:
+        """Whether this channel's messages carry a short reply code for the incident (SMS):
+        the outbox then gives each incident one in `message_ref` before its first message
+        (see `receiver.outbox.reply_codes`). Only for channels that keep a message."""
+        return False
+
     async def start(self) -> None:
         """Open clients and sessions. Called once before the first send."""
 

@@ -89,6 +89,7 @@ class TwilioConfig:
 def build_body(channel: Channel, notification: Notification, limit: int | None) -> str:
     """The SMS text showing at most `limit` alerts."""
     ctx = build_context(notification, channel.name, limit)
+    ctx["reply_code"] = parse_recipients(notification.message_ref).code
     text = str(
         channel.templates.render("twilio", notification.kind, "body.txt", ctx, channel=channel.name)
     )
@@ -151,6 +152,12 @@ class TwilioChannel(Channel):
     def keeps_message(self) -> bool:
         """Always: the outbox then keeps, per incident, the numbers a message reached."""
         return True
+
+    @property
+    def wants_reply_code(self) -> bool:
+        """When replies to this channel are taken (`twilio_inbound`): `ACK KTP` is shorter
+        to type than an incident id."""
+        return self.name in self.templates.sms_replies
 
     def preview(self, notification: Notification) -> str:
         """What `send` would send to each recipient, for `tocsin-receiver render`."""

@@ -24,6 +24,7 @@ from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.events import publish_outcome
 from receiver.outbox.messages import MessageLocks, keep_message_ref, message_ref
 from receiver.outbox.record import record_attempt
+from receiver.outbox.reply_codes import ref_with_code
 from receiver.outbox.send import send, to_notification
 from receiver.outbox.throttle import TokenBucket
 from receiver.store.base import Row, Store, StoreError, Tx
@@ -210,7 +211,12 @@ class OutboxWorker:
             await self._attempt(channel, n, incident_id, keep=False)
             return
         async with self.messages.hold(incident_id, n.channel):
-            ref = await self.store.read(lambda tx: message_ref(tx, incident_id, n.channel))
+            if channel.wants_reply_code:
+                ref: str | None = await self.store.write(
+                    lambda tx: ref_with_code(tx, incident_id, n.channel, time.time())
+                )
+            else:
+                ref = await self.store.read(lambda tx: message_ref(tx, incident_id, n.channel))
             await self._attempt(channel, replace(n, message_ref=ref), incident_id, keep=True)
 
     async def _attempt(

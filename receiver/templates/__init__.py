@@ -11,7 +11,8 @@ user directory only (`receiver.templates.loader`): a link out of it is an error.
 
 Every template also sees `action_links` (signed `ack`, `resolve` and `open` URLs for a
 message about one open incident, empty without a configured key) and `sms_replies`
-(whether the channel's recipients may answer `ACK <id>` by SMS).
+(whether the channel's recipients may answer `ACK <id>` by SMS); twilio templates also
+see `reply_code` (the incident's short code for `ACK <code>`, None when there is none).
 """
 
 from __future__ import annotations

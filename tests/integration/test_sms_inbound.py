@@ -3,6 +3,7 @@ RequestValidator, with the SMS itself sent through the twilio client to a local 
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,7 @@ async def test_signed_reply_acks_then_resolves_and_is_answered(
     receiver: ReceiverProcess, twilio: TwilioSink
 ) -> None:
     incident = await _incident(receiver, twilio, "g-sms")
-    assert f"Reply ACK {incident} or RESOLVE {incident}" in twilio.messages[0]["Body"]
+    assert re.search(r"Reply ACK [A-Z]{3} or RESOLVE [A-Z]{3}", twilio.messages[0]["Body"])
     status, twiml = await _sms(receiver, PHONE, f"ack {incident}")
     assert status == 200 and twiml.startswith("<?xml"), twiml
     assert _reply(twiml) == f"tocsin: incident {incident} acknowledged by {PHONE}."
@@ -132,6 +133,46 @@ async def test_signed_reply_acks_then_resolves_and_is_answered(
     # Acting twice is answered with why, and changes nothing.
     status, twiml = await _sms(receiver, PHONE, f"ACK {incident}")
     assert status == 200 and "is resolved, not firing" in (_reply(twiml) or ""), twiml
+
+
+def _code(body: str) -> str:
+    found = re.search(r"Reply ACK ([A-Z]+) or RESOLVE ([A-Z]+)", body)
+    assert found is not None and found.group(1) == found.group(2), body
+    return found.group(1)
+
+
+async def test_reply_codes_name_one_open_incident_each(
+    receiver: ReceiverProcess, twilio: TwilioSink
+) -> None:
+    incidents = [await _incident(receiver, twilio, f"g-code-{i}") for i in range(3)]
+    # Each incident's SMS (to both numbers) carries that incident's code.
+    bodies = [m["Body"] for m in twilio.messages]
+    codes = [_code(body) for body in bodies[::2]]
+    assert [_code(body) for body in bodies[1::2]] == codes
+    assert len(set(codes)) == 3 and all(len(c) == 3 for c in codes), codes
+    second = incidents[1]
+    status, twiml = await _sms(receiver, OTHER, f"ack {codes[1].lower()}")
+    assert status == 200 and _reply(twiml) == f"tocsin: incident {second} acknowledged by {OTHER}."
+    assert [await _state(receiver, i) for i in incidents] == ["firing", "acknowledged", "firing"]
+    # The acknowledged announcement offers the same code for resolving.
+    await wait_for(lambda: _has(twilio, f"Reply RESOLVE {codes[1]}"), 30, what="ack SMS")
+    status, twiml = await _sms(receiver, PHONE, f"RESOLVE {codes[1]}")
+    assert _reply(twiml) == f"tocsin: incident {second} resolved by {PHONE}.", twiml
+    # Resolved, its code names no open incident any more (and may be given out again).
+    status, twiml = await _sms(receiver, PHONE, f"ACK {codes[1]}")
+    assert _reply(twiml) == f"tocsin: no open incident has the code {codes[1]}.", twiml
+    entries = [a for a in await _audit(receiver) if a["target"] == f"incident/{second}"]
+    assert [(a["action"], a["actor"], a["detail"]["channel"]) for a in entries] == [
+        ("resolve", PHONE, "sms"),
+        ("ack", OTHER, "sms"),
+    ]
+    # ACK <id> still works next to the codes.
+    status, twiml = await _sms(receiver, PHONE, f"ACK {incidents[2]}")
+    assert _reply(twiml) == f"tocsin: incident {incidents[2]} acknowledged by {PHONE}.", twiml
+
+
+async def _has(twilio: TwilioSink, text: str) -> bool:
+    return any(text in m["Body"] for m in twilio.messages)
 
 
 async def test_bad_signature_unknown_sender_and_other_text(
