@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import time
-from urllib.parse import parse_qsl
 
 import structlog
 from aiohttp import web
@@ -31,9 +30,9 @@ from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from receiver.channels.sms_recipients import parse_recipients
-from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
+from receiver.http.forms import read_form
 from receiver.http.state import app_state
 from receiver.http.throttle import client_key
 from receiver.metrics import AUTH_FAILURES
@@ -62,26 +61,6 @@ def twiml(text: str | None) -> web.Response:
     if text:
         doc.message(text)
     return web.Response(text=str(doc), content_type="text/xml")
-
-
-async def _form(request: web.Request) -> MultiDict[str]:
-    raw = await read_capped(request, MAX_FORM_BYTES)
-    if request.content_type != "application/x-www-form-urlencoded":
-        raise JSONHTTPError(
-            415,
-            "expected Content-Type application/x-www-form-urlencoded,"
-            f" got {request.content_type!r}",
-            field="Content-Type",
-        )
-    try:
-        pairs = parse_qsl(
-            raw.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
-        )
-    except UnicodeDecodeError:
-        raise JSONHTTPError(400, "expected a percent-encoded form", field="body") from None
-    except ValueError:
-        raise JSONHTTPError(400, f"expected at most {MAX_FIELDS} fields", field="body") from None
-    return MultiDict(pairs)
 
 
 def _check_signature(request: web.Request, token: str, url: str, form: MultiDict[str]) -> None:
@@ -144,7 +123,7 @@ async def inbound(request: web.Request) -> web.Response:
     channel = state.config.channels.get(cfg.channel) if cfg is not None else None
     if cfg is None or channel is None or channel.type != "twilio":
         raise JSONHTTPError(404, "SMS replies are not configured", field="twilio_inbound")
-    form = await _form(request)
+    form = await read_form(request, MAX_FORM_BYTES, MAX_FIELDS)
     token = channel.options.auth_token.reveal()
     _check_signature(request, token, cfg.url or str(request.url), form)
     sender = form.get("From", "")

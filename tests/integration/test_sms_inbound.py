@@ -233,6 +233,23 @@ async def test_a_failed_delivery_records_the_numbers_it_did_reach(
     assert _reply(twiml) == f"tocsin: incident {incident} acknowledged by {OTHER}.", twiml
 
 
+async def test_malformed_forms_are_4xx_naming_the_field(receiver: ReceiverProcess) -> None:
+    url = receiver.url + "/api/v1/sms/twilio"
+    form = "application/x-www-form-urlencoded"
+    cases: list[tuple[bytes, str, int, str]] = [
+        (b'{"Body": "ACK 1"}', "application/json", 415, "Content-Type"),
+        ("&".join(f"f{i}=x" for i in range(65)).encode(), form, 400, "body"),
+        (b"Body=ACK \xff", form, 400, "body"),
+        (b"Body=" + b"a" * (40 * 1024), form, 413, "body"),
+    ]
+    async with aiohttp.ClientSession() as s:
+        for data, ctype, status, field in cases:
+            async with s.post(url, data=data, headers={"Content-Type": ctype}) as r:
+                doc = await r.json()
+                assert (r.status, doc.get("field")) == (status, field), (data[:40], doc)
+    assert "Traceback" not in receiver.log()
+
+
 async def test_not_configured_is_404_naming_the_key(tmp_path: Path) -> None:
     receiver = await ReceiverProcess(tmp_path).start()
     try:
