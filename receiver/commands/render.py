@@ -3,6 +3,8 @@
 Renders an Alertmanager payload (or a built-in sample) through the channel's templates
 and budget, without contacting the provider. NAME is a configured channel, or a channel
 type (email, slack, pagerduty, twilio, discord, teams) to see the built-in templates.
+With `action_links` configured the preview carries signed links as sent messages do (for
+the sample's or payload's incident id), and a `twilio_inbound` channel its reply line.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from receiver.actionlinks.from_config import link_signer, reply_channels
 from receiver.channels.base import Channel, channel_types
 from receiver.commands import exit_codes
 from receiver.commands.config_file import load_or_report
@@ -135,7 +138,9 @@ def run(args: argparse.Namespace) -> int:
             return 1
     else:
         incident = sample_incident()
-    templates = TemplateRenderer(args.templates or config.templates_dir)
+    templates = TemplateRenderer(
+        args.templates or config.templates_dir, link_signer(config), reply_channels(config)
+    )
     try:
         channel = make_channel(args.channel, config, templates)
     except LookupError as exc:
