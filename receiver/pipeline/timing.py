@@ -11,7 +11,9 @@ import json
 
 from prometheus_client import Histogram
 
+from receiver.config import RouteConfig
 from receiver.metrics import TIME_TO_ACKNOWLEDGE, TIME_TO_RESOLVE
+from receiver.pipeline.router import Router
 from receiver.store.base import Row, Tx
 
 # Severity is a label of the alert and so unbounded; these keep their own series.
@@ -28,6 +30,23 @@ def route_label(row: Row) -> str:
     Bounded by the config, since every route names a fixed set of them."""
     names = [*json.loads(row["route_policies"]), *json.loads(row["route_channels"])]
     return ",".join(names) or "none"
+
+
+def _configured_route_label(route: RouteConfig) -> str:
+    """The `route` label of an incident that this route alone sent on."""
+    return ",".join([*([route.escalation] if route.escalation else []), *route.channels]) or "none"
+
+
+def prepare(router: Router) -> None:
+    """Create every severity's series for every configured route at zero, at start and on
+    reload: Prometheus 2.x's `increase()` cannot see a series' first sample as an increase,
+    so a series born at count 1 would hide that incident from the MTTA/MTTR rules. (Routes
+    combined by `continue` make their series on first use.)"""
+    for route in [*(r for _, r in router.routes), router.default]:
+        label = _configured_route_label(route)
+        for severity in (*sorted(SEVERITIES), "other"):
+            TIME_TO_ACKNOWLEDGE.labels(severity, label)
+            TIME_TO_RESOLVE.labels(severity, label)
 
 
 def _incident(tx: Tx, incident_id: int) -> Row | None:

@@ -19,6 +19,7 @@ from tests.integration.receiver_harness import (
     post_webhook,
     wait_for,
 )
+from tests.metrics import parse_series, value
 
 pytestmark = pytest.mark.integration
 
@@ -56,6 +57,16 @@ async def test_time_to_acknowledge_and_resolve(tmp_path: Path) -> None:
     other = {"severity": "other", "route": "tickets"}
     try:
         async with aiohttp.ClientSession() as s:
+            # Every configured route's series exist at zero before any incident, so that
+            # increase() sees the first observation.
+            async with s.get(receiver.url + "/metrics") as r:
+                found = parse_series(await r.text())
+            for severity in ("critical", "warning", "info", "other"):
+                for route in ("pager", "tickets"):
+                    labels = {"severity": severity, "route": route}
+                    assert value(found, f"{TTA}_count", **labels) == 0, labels
+                    assert value(found, f"{TTR}_count", **labels) == 0, labels
+
             for group, severity in (("a", "critical"), ("b", "warning"), ("c", "sev-x")):
                 status, doc = await post_webhook(s, receiver.url, payload(group, severity))
                 assert status == 200, doc

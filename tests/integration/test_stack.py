@@ -315,6 +315,18 @@ async def test_rules_dashboards_and_an_alert_on_a_running_stack(tmp_path: Path, 
 
                 await wait_for(response_times_scraped, 30, interval=0.5, what="MTTA/MTTR scraped")
 
+                # The route's series existed at zero, so the recorded quantile sees the ack (the
+                # other severities' quantiles are NaN: no increase in their buckets).
+                async def mtta_recorded() -> bool:
+                    record = "cluster_severity:tocsin_receiver_time_to_acknowledge_seconds:p50_1d"
+                    found = await prom_get(
+                        http, f"{api}/query", query=record + '{severity="warning"}'
+                    )
+                    values = [float(r["value"][1]) for r in found["result"]]
+                    return len(values) == 1 and 0 < values[0] <= 30
+
+                await wait_for(mtta_recorded, 30, interval=0.5, what="MTTA p50 recorded")
+
                 # 3. Every dashboard query runs and returns data (rates need two samples
                 # inside the 1m window, so poll a little).
                 queries = dashboard_queries()
