@@ -13,7 +13,7 @@ from receiver.model.snapshot import incident_snapshot
 from receiver.model.timeline import timeline
 from receiver.outbox.create import insert_notification
 from receiver.outbox.deadletters import requeue
-from receiver.pipeline import escalate
+from receiver.pipeline import escalate, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.incident import resolve
 from receiver.pipeline.publish import publish_incident
@@ -67,6 +67,7 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
     inc = _incident(tx, incident_id)
     if inc["state"] != "firing":
         raise ActionError(409, f"incident {incident_id} is {inc['state']}, not firing")
+    timing.acknowledged(tx, incident_id, now)
     tx.execute(
         "UPDATE incidents SET state = 'acknowledged', acked_by = ?, acked_at = ?,"
         " ack_comment = ?, updated_at = ? WHERE id = ?",

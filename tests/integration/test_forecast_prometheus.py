@@ -315,6 +315,7 @@ def test_the_forecast_dashboard_queries_return_data(stack: Stack) -> None:
     this stack and returns data; the band drawn one horizon back cannot have any yet."""
     values = {
         "$__rate_interval": "1m",
+        "$cluster": ".*",
         "$job": ".*",
         "$instance": ".*",
         "$series": ".*",
