@@ -269,6 +269,10 @@ class RawConfig:
     retention: Annotated[Duration, Gt(0)] = Duration(30 * 86400)
     templates_dir: Path | None = None
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
+    # Grafana's base URL (e.g. https://grafana.example.com). The shipped rules' dashboard_url
+    # annotations are paths (/d/<uid>/...); messages show this URL joined with the path,
+    # or the path alone when it is empty. The one place the Grafana address is set.
+    grafana_url: str = ""
 
 
 @dataclass
@@ -288,3 +292,4 @@ class Config:
     templates_dir: Path | None
     source: str = "<embedded defaults>"
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
+    grafana_url: str = ""

@@ -193,7 +193,7 @@ class Service:
 async def start_channels(cfg: Config) -> dict[str, Channel]:
     """An instance of every configured channel, started, with the config's templates;
     if one fails to start, those already started are closed and the error propagates."""
-    templates = TemplateRenderer(cfg.templates_dir)
+    templates = TemplateRenderer(cfg.templates_dir, cfg.grafana_url)
     types = channel_types()
     channels: dict[str, Channel] = {}
     try:

@@ -73,8 +73,10 @@ def _environment(loader: jinja2.BaseLoader, strict: bool) -> _Sandbox:
 class TemplateRenderer:
     """Renders channel templates from an optional user directory, falling back to built-ins."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(self, directory: Path | None = None, grafana_url: str = "") -> None:
         self.directory = Path(directory) if directory is not None else None
+        # Channels build their context with it (receiver.templates.context.dashboard_link).
+        self.grafana_url = grafana_url
         builtin_loader = jinja2.FileSystemLoader(str(BUILTIN_DIR))
         self._builtin = _environment(builtin_loader, strict=False)
         self._builtin_strict = _environment(builtin_loader, strict=True)
