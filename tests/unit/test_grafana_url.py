@@ -10,6 +10,7 @@ import pytest
 from receiver.commands.config_file import load_config
 from receiver.templates.context import build_context, dashboard_link
 from receiver.templates.sample import sample_notification
+from receiver.web.links import links_of
 from servicekit.problems import ConfigError
 
 PATH = "/d/tocsin-host-overview/tocsin-host-overview?viewPanel=14&var-cluster=a&var-job=node"
@@ -36,6 +37,19 @@ def test_the_context_carries_joined_links_for_the_incident_and_each_alert() -> N
     assert ctx["alerts"]
     assert {a["dashboard_url"] for a in ctx["alerts"]} == {"https://g.example" + PATH}
     assert build_context(notification, "mail")["dashboard_url"] == PATH
+
+
+def test_the_incident_page_links_the_joined_dashboard() -> None:
+    doc = {
+        "common_annotations": {},
+        "alerts": [{"annotations": {"dashboard_url": PATH}, "generator_url": ""}],
+        "common_labels": {},
+        "group_labels": {},
+        "external_url": "",
+    }
+    assert links_of(doc, "https://g.example")["dashboard"] == "https://g.example" + PATH
+    # A bare path is not a link without a base to resolve it against.
+    assert links_of(doc)["dashboard"] is None
 
 
 def test_config_reads_grafana_url(tmp_path: Path) -> None:
