@@ -135,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
             return 1
     else:
         incident = sample_incident()
-    templates = TemplateRenderer(args.templates or config.templates_dir)
+    templates = TemplateRenderer(
+        args.templates or config.templates_dir, grafana_url=config.grafana_url
+    )
     try:
         channel = make_channel(args.channel, config, templates)
     except LookupError as exc:

@@ -196,7 +196,9 @@ class Service:
 async def start_channels(cfg: Config) -> dict[str, Channel]:
     """An instance of every configured channel, started, with the config's templates;
     if one fails to start, those already started are closed and the error propagates."""
-    templates = TemplateRenderer(cfg.templates_dir, link_signer(cfg), reply_channels(cfg))
+    templates = TemplateRenderer(
+        cfg.templates_dir, link_signer(cfg), reply_channels(cfg), grafana_url=cfg.grafana_url
+    )
     types = channel_types()
     channels: dict[str, Channel] = {}
     try:
