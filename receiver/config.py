@@ -69,6 +69,8 @@ class RouteConfig:
     escalation: str | None = None
     repeat_interval: Annotated[Duration, Gt(0)] | None = None
     continue_: bool = False
+    # Tell every channel that was notified when the incident is acknowledged.
+    announce_acks: bool = True
 
     @property
     def parsed_matchers(self) -> list[Matcher]:

@@ -39,11 +39,16 @@ class SendResult:
     retry_after: float | None = None
     status: str | None = None
     response: str | None = None
+    # What identifies the message posted (a Slack ts, a Discord message id), stored for
+    # the incident so its later notifications edit that message; None leaves the stored one.
+    message_ref: str | None = None
 
     @classmethod
-    def delivered(cls, status: str | None = None, response: str | None = None) -> SendResult:
+    def delivered(
+        cls, status: str | None = None, response: str | None = None, message_ref: str | None = None
+    ) -> SendResult:
         """A successful delivery."""
-        return cls(ok=True, status=status, response=response)
+        return cls(ok=True, status=status, response=response, message_ref=message_ref)
 
     @classmethod
     def retryable(
@@ -103,6 +108,12 @@ class Channel:
     @functools.cached_property
     def _secrets_pattern(self) -> re.Pattern[str] | None:
         return secrets_pattern(self.secrets())
+
+    @property
+    def keeps_message(self) -> bool:
+        """Whether this channel edits one message per incident: the outbox then hands each
+        notification the `message_ref` its first delivery returned, and stores new ones."""
+        return False
 
     async def start(self) -> None:
         """Open clients and sessions. Called once before the first send."""

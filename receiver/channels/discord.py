@@ -4,6 +4,11 @@ Discord refuses a whole message that breaks any limit (2,000 content, 256 embed 
 4,096 embed description, 2,048 footer, 6,000 characters across embeds), so the message is
 fitted by showing fewer alerts ("+N more") and clipping single fields at word boundaries.
 A 429 carries `retry_after` (seconds) in the JSON body and a Retry-After header.
+
+One message per incident: the first is posted with `?wait=true`, whose answer carries the
+message id the outbox stores; later notifications edit it in place with
+`PATCH /webhooks/{id}/{token}/messages/{message_id}`. A message Discord no longer has
+(404, Unknown Message) is posted again.
 """
 
 from __future__ import annotations
@@ -127,12 +132,31 @@ class DiscordChannel(SessionChannel):
         """What `send` would post, for `tocsin-receiver render`."""
         return json_preview(self.message(notification))
 
+    @property
+    def keeps_message(self) -> bool:
+        """Webhook messages can be edited, so each incident keeps one."""
+        return True
+
     async def deliver(self, notification: Notification) -> SendResult:
-        session = await self.session()
         message = self.message(notification)
         url = self.config.webhook_url.reveal()
+        ref = notification.message_ref
+        if ref:
+            result = await self._execute("PATCH", f"{url.rstrip('/')}/messages/{ref}", message)
+            if result.status != "404":
+                return result
+        return await self._execute("POST", url, message, params={"wait": "true"})
+
+    async def _execute(
+        self, method: str, url: str, message: dict[str, Any], params: dict[str, str] | None = None
+    ) -> SendResult:
+        """One webhook call; a delivered result carries the message id as its reference."""
+        session = await self.session()
+        if method == "PATCH":
+            # An edit keeps the webhook's name and avatar; Discord refuses them here.
+            message = {k: v for k, v in message.items() if k not in ("username", "avatar_url")}
         try:
-            async with session.post(url, params={"wait": "true"}, json=message) as resp:
+            async with session.request(method, url, params=params, json=message) as resp:
                 body = await read_answer(resp)
                 result = classify_status(resp.status, body, resp.headers, "discord")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -145,7 +169,13 @@ class DiscordChannel(SessionChannel):
                     result.error or "discord rate limited", retry_after, result.status
                 )
         if result.ok:
-            return SendResult.delivered(status=result.status, response=f"message {_id(body)}")
+            message_id = _id(body)
+            verb = "edited" if method == "PATCH" else "message"
+            return SendResult.delivered(
+                status=result.status,
+                response=f"{verb} {message_id}",
+                message_ref=message_id or None,
+            )
         return result
 
 

@@ -2,7 +2,9 @@
 
 The message is a header block with the title, then an attachment coloured by severity whose
 section blocks hold the rendered text (one paragraph per alert) and a context block with
-links. Rate limits (HTTP 429 + Retry-After) go back to the outbox as a retryable result
+links. A bot channel posts one message per incident and edits it (`slack_thread`), with
+Ack / Resolve buttons when the app's signing secret is configured (`slack_buttons`).
+Rate limits (HTTP 429 + Retry-After) go back to the outbox as a retryable result
 with `retry_after`, so the worker waits instead of the client sleeping in place.
 """
 
@@ -14,32 +16,22 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from receiver.channels.base import Channel, SendResult, register
 from receiver.channels.budget import LIMITS, message_fitter
 from receiver.channels.colours import colour, hex_colour
-from receiver.channels.http_outcome import classify_status, parse_retry_after
+from receiver.channels.http_outcome import classify_status
 from receiver.channels.preview import json_preview
 from receiver.channels.redact import describe_exception
+from receiver.channels.slack_buttons import action_block
+from receiver.channels.slack_thread import post, update_and_reply
 from receiver.model.notification import Notification
 from receiver.templates.clip import clip, split_paragraphs
 from receiver.templates.context import build_context
 from servicekit.sections import Unavailable
 from servicekit.values import Duration, Secret
-
-# Slack API errors worth retrying; every other `error` code is a configuration problem.
-_RETRYABLE_ERRORS = {
-    "ratelimited",
-    "rate_limited",
-    "internal_error",
-    "fatal_error",
-    "service_unavailable",
-    "request_timeout",
-}
-
 
 # slack_sdk logs each request's full URL at DEBUG, and a webhook URL is a secret.
 _sdk_log = logging.getLogger("receiver.channels.slack.sdk")
@@ -48,11 +40,13 @@ _sdk_log.setLevel(logging.WARNING)
 
 @dataclass
 class SlackConfig:
-    """Either `webhook_url`, or `token` with `channel`."""
+    """Either `webhook_url`, or `token` with `channel`. With a token, `signing_secret`
+    (the Slack app's, for its interactivity requests) adds Ack / Resolve buttons."""
 
     webhook_url: Secret | None = None
     token: Secret | None = None
     channel: str | None = None
+    signing_secret: Secret | None = None
     base_url: str = "https://slack.com/api/"
     username: str | None = None
     icon_emoji: str | None = None
@@ -70,6 +64,12 @@ class SlackConfig:
         with suppress(Unavailable):
             if self.token is not None and not self.channel:
                 problems.append(("channel", "required with token (a channel ID or #name)"))
+        with suppress(Unavailable):
+            if self.signing_secret is not None and self.token is None:
+                problems.append(("signing_secret", "buttons need a bot token (token)"))
+        with suppress(Unavailable):
+            if self.signing_secret is not None and not self.signing_secret.strip():
+                problems.append(("signing_secret", "expected the Slack app's signing secret"))
         with suppress(Unavailable):
             if self.webhook_url is not None and not self.webhook_url.startswith(
                 ("https://", "http://")
@@ -164,11 +164,19 @@ class SlackChannel(Channel):
                 logger=_sdk_log,
             )
 
+    @property
+    def keeps_message(self) -> bool:
+        """A bot channel keeps one message per incident (incoming webhooks cannot edit)."""
+        return self.config.token is not None
+
     def message(self, notification: Notification) -> dict[str, Any]:
-        """The exact JSON body that would be posted."""
+        """The exact JSON body that would be posted (or a bot message rewritten to)."""
         message = fitted_message(self, notification)
-        if self._web is not None or self.config.token is not None:
+        if self.config.token is not None:
             message = {"channel": self.config.channel, **message}
+            buttons = action_block(notification) if self.config.signing_secret else None
+            if buttons is not None:
+                message["blocks"] = [*message["blocks"], buttons]
         if self.config.username:
             message["username"] = self.config.username
         if self.config.icon_emoji:
@@ -186,7 +194,15 @@ class SlackChannel(Channel):
         try:
             if self._webhook is not None:
                 return await self._send_webhook(message)
-            return await self._send_web(message)
+            assert self._web is not None
+            channel = self.config.channel or ""
+            if notification.message_ref is None:
+                return await post(self._web, channel, message)
+            # The thread reply is the notification itself, under the incident's message.
+            reply = {k: v for k, v in message.items() if k != "blocks"}
+            return await update_and_reply(
+                self._web, channel, message, reply, notification.message_ref
+            )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             return SendResult.retryable(f"slack: {describe_exception(exc, self.secrets())}")
 
@@ -194,28 +210,6 @@ class SlackChannel(Channel):
         assert self._webhook is not None
         response = await self._webhook.send_dict(message)
         return classify_status(response.status_code, response.body, response.headers, "slack")
-
-    async def _send_web(self, message: dict[str, Any]) -> SendResult:
-        assert self._web is not None
-        try:
-            fields = {k: v for k, v in message.items() if k != "channel"}
-            channel = self.config.channel or ""
-            response = await self._web.chat_postMessage(channel=channel, **fields)
-        except SlackApiError as exc:
-            status = exc.response.status_code
-            data = exc.response.data
-            error = str(data.get("error") or "") if isinstance(data, dict) else ""
-            retry_after = parse_retry_after(
-                (exc.response.headers or {}).get("Retry-After")
-                or (exc.response.headers or {}).get("retry-after")
-            )
-            text = f"slack: chat.postMessage failed (HTTP {status}): {error or 'no error code'}"
-            if status == 429 or status >= 500 or error in _RETRYABLE_ERRORS:
-                return SendResult.retryable(text, retry_after=retry_after, status=str(status))
-            return SendResult.permanent(text, status=str(status))
-        return SendResult.delivered(
-            status=str(response.status_code), response=f"ts={response.get('ts')}"
-        )
 
     async def close(self) -> None:
         self._webhook = None

@@ -20,6 +20,8 @@ class Notification:
     updated_at, acked_by, acked_at, ack_comment, truncated_alerts and `alerts`
     (each: fingerprint, status, labels, annotations, starts_at, ends_at, generator_url).
     For a `digest`, `digest` holds the folded incidents' snapshots instead.
+    `message_ref` is what the channel returned for its first message about the incident
+    (see `Channel.keeps_message`), for channels that edit that message in place.
     """
 
     id: int
@@ -31,3 +33,4 @@ class Notification:
     escalation_step: int | None = None
     digest: list[dict[str, Any]] = field(default_factory=list)
     attempt: int = 1
+    message_ref: str | None = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import replace
 from functools import partial
 
 import structlog
@@ -21,6 +22,7 @@ from receiver.model.notification import Notification
 from receiver.outbox.context import OutboxContext
 from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.events import publish_outcome
+from receiver.outbox.messages import MessageLocks, keep_message_ref, message_ref
 from receiver.outbox.record import record_attempt
 from receiver.outbox.send import send, to_notification
 from receiver.outbox.throttle import TokenBucket
@@ -54,6 +56,7 @@ class OutboxWorker:
         # began before their outcome committed would otherwise see them still pending.
         self.finished: set[int] = set()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.messages = MessageLocks()
         self.last_digest: dict[str, float] = {}
         self.folding: list[tuple[int, str]] = []
         self._fold_task: asyncio.Task[None] | None = None
@@ -203,6 +206,18 @@ class OutboxWorker:
 
     async def _send_and_record(self, n: Notification, incident_id: int | None) -> None:
         channel = self.channels.get(n.channel)
+        if channel is None or incident_id is None or not channel.keeps_message:
+            await self._attempt(channel, n, incident_id, keep=False)
+            return
+        async with self.messages.hold(incident_id, n.channel):
+            ref = await self.store.read(lambda tx: message_ref(tx, incident_id, n.channel))
+            await self._attempt(channel, replace(n, message_ref=ref), incident_id, keep=True)
+
+    async def _attempt(
+        self, channel: Channel | None, n: Notification, incident_id: int | None, keep: bool
+    ) -> None:
+        """Send, then record the attempt (and, with `keep`, the message reference the
+        channel returned for the incident) in one transaction."""
         async with self.sems.setdefault(n.channel, asyncio.Semaphore(1)):
             started = time.time()
             t0 = time.perf_counter()
@@ -210,11 +225,16 @@ class OutboxWorker:
             duration = time.perf_counter() - t0
         NOTIFICATION_DURATION.labels(n.channel).observe(duration)
         cfg = self.ctx.config.outbox
+
+        def record(tx: Tx) -> str:
+            now = time.time()
+            outcome = record_attempt(tx, n.id, started, duration, result, cfg, now)
+            if outcome == "delivered" and keep and incident_id is not None and result.message_ref:
+                keep_message_ref(tx, incident_id, n.channel, result.message_ref, now)
+            return outcome
+
         try:
-            outcome = await self.store.write(
-                lambda tx: record_attempt(tx, n.id, started, duration, result, cfg, time.time()),
-                durable=False,
-            )
+            outcome = await self.store.write(record, durable=False)
         except StoreError as exc:
             log.error("attempt_not_recorded", error=str(exc))
             return

@@ -7,13 +7,10 @@ from typing import Any
 
 import structlog
 
-from receiver.channels.base import channel_types
 from receiver.model.actor import Actor
-from receiver.model.snapshot import incident_snapshot
 from receiver.model.timeline import timeline
-from receiver.outbox.create import insert_notification
 from receiver.outbox.deadletters import requeue
-from receiver.pipeline import escalate, timing
+from receiver.pipeline import announce, escalate, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.incident import resolve
 from receiver.pipeline.publish import publish_incident
@@ -77,38 +74,7 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
     timeline(tx, incident_id, now, "acknowledged", by=actor.name, comment=comment)
     audit(tx, actor, "ack", f"incident/{incident_id}", now, comment=comment)
     publish_incident(tx, ctx, incident_id, "acknowledged")
-    queue_ack_events(tx, ctx, incident_id, actor.correlation_id, now)
-
-
-def queue_ack_events(
-    tx: Tx, ctx: Context, incident_id: int, correlation_id: str, now: float
-) -> None:
-    """Queue an `acknowledged` notification for notified channels that mirror acks."""
-    types = channel_types()
-    rows = tx.all(
-        "SELECT DISTINCT channel FROM notifications WHERE incident_id = ?"
-        " AND kind IN ('firing', 'escalation', 'repeat')",
-        (incident_id,),
-    )
-    wanted = []
-    for row in rows:
-        cc = ctx.config.channels.get(row["channel"])
-        if cc is not None and cc.type in types and types[cc.type].wants_ack_events:
-            wanted.append(cc.name)
-    if not wanted:
-        return
-    snapshot = incident_snapshot(tx, incident_id)
-    for channel in wanted:
-        insert_notification(
-            tx,
-            incident_id=incident_id,
-            channel=channel,
-            kind="acknowledged",
-            correlation_id=correlation_id,
-            snapshot=snapshot,
-            now=now,
-        )
-    tx.after_commit(ctx.wake_outbox)
+    announce.queue_ack_events(tx, ctx, incident_id, actor.correlation_id, now)
 
 
 def unack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now: float) -> None:

@@ -15,6 +15,8 @@ class Target:
     channels: tuple[str, ...] = ()
     policies: tuple[str, ...] = ()
     repeat_interval: float | None = None
+    # False when a route that picked the incident sets `announce_acks: false`.
+    announce_acks: bool = True
 
 
 @dataclass
@@ -50,7 +52,8 @@ class Router:
                 policies.append(r.escalation)
             if r.repeat_interval is not None:
                 repeat = r.repeat_interval if repeat is None else min(repeat, r.repeat_interval)
-        return Target(tuple(channels), tuple(policies), repeat)
+        announce = all(r.announce_acks for r in chosen)
+        return Target(tuple(channels), tuple(policies), repeat, announce)
 
 
 def _missed(hb: HeartbeatConfig) -> list[Matcher]:

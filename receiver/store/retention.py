@@ -54,6 +54,7 @@ def prune(tx: Tx, older_than: float) -> Pruned:
         "incident_alerts",
         "alert_episodes",
         "incident_channels",
+        "channel_messages",
         "escalations",
         "timeline",
     ):

@@ -205,4 +205,17 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX action_link_nonces_expires ON action_link_nonces (expires_at)",
     ],
+    # One message per incident and channel (Slack bot messages, Discord webhook messages):
+    # what the provider returned for the first post (`ref`: Slack's channel and ts, Discord's
+    # message id), so later notifications edit that message and reply in its thread.
+    [
+        """CREATE TABLE channel_messages (
+            incident_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            ref TEXT NOT NULL,
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (incident_id, channel)
+        )""",
+    ],
 ]

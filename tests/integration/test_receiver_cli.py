@@ -116,7 +116,7 @@ async def test_defaults_cli_sse_backup_restore(tmp_path: Path) -> None:
         out = await asyncio.to_thread(cli, "incidents", incident, "--url", url)
         detail = json.loads(out.stdout)
         kinds = [n["kind"] for n in detail["notifications"]]
-        assert kinds == ["firing", "resolved"]
+        assert kinds == ["firing", "acknowledged", "resolved"]  # the ack is announced
         await wait_for(
             lambda: [e["change"] for e in events][-1:] == ["resolved"], 10, what="SSE events"
         )

@@ -48,7 +48,8 @@ async def test_escalation_restart_ack_and_resolve(tmp_path: Path) -> None:
             for r in sink.received
             if r.body["channel"] == channel
             and r.body["incident"].get("group_labels", {}).get("group") == group
-            and (kind is None or r.body["kind"] == kind)
+            # Without a kind: what paged (the ack announcements are counted on their own).
+            and (r.body["kind"] == kind if kind else r.body["kind"] != "acknowledged")
         )
 
     try:
@@ -92,6 +93,10 @@ async def test_escalation_restart_ack_and_resolve(tmp_path: Path) -> None:
         assert sent("acked", "third") == 0
         assert sent("acked", "second") == 1 and sent("ignored", "second") == 1
         assert sent("acked", "first") == 1 and sent("ignored", "first") == 1
+        # The ack is announced once to each channel the incident had reached.
+        assert sent("acked", "first", "acknowledged") == 1
+        assert sent("acked", "second", "acknowledged") == 1
+        assert sent("acked", "third", "acknowledged") == 0
 
         async with aiohttp.ClientSession() as s:
             for g in ("acked", "ignored"):

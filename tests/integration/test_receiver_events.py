@@ -165,14 +165,15 @@ async def test_reconnect_with_last_event_id_gets_exactly_the_missed_events(
         status, _ = await receiver.api("POST", f"/api/v1/incidents/{incident}/ack", TOKEN)
         assert status == 200
         await _post(receiver.url, "two")
-        await wait_for(lambda: len(all_along.of("delivery")) == 2, 20, what="second delivery")
+        # The ack is announced to the channel notified (a delivery of its own), then "two".
+        await wait_for(lambda: len(all_along.of("delivery")) == 3, 20, what="second delivery")
         missed = all_along.events[len(seen) :]
         changes = [e["data"]["change"] for e in missed if e["event"] == "incident"]
         assert changes == ["acknowledged", "created"]
 
         again = await SSE(receiver.url, last_event_id=seen[-1]["id"]).open()
         await _post(receiver.url, "three")
-        await wait_for(lambda: len(all_along.of("delivery")) == 3, 20, what="third delivery")
+        await wait_for(lambda: len(all_along.of("delivery")) == 4, 20, what="third delivery")
         await wait_for(
             lambda: [e["id"] for e in seen + again.events] == [e["id"] for e in all_along.events],
             20,

@@ -1,7 +1,9 @@
 """Discord webhooks: `POST /api/webhooks/{id}/{token}` validated against every Discord limit.
 
 Invalid messages get Discord's 400 `{"code": 50035, "message": "Invalid Form Body"}`;
-`?wait=true` returns 200 with the message, otherwise 204.
+`?wait=true` returns 200 with the message, otherwise 204. Messages posted with
+`?wait=true` can be edited with `PATCH /api/webhooks/{id}/{token}/messages/{message_id}`
+(200 with the message); another id is Discord's 404 `Unknown Message` (code 10008).
 """
 
 from __future__ import annotations
@@ -80,9 +82,41 @@ def rate_limited(retry_after: float) -> Reply:
 _INVALID_JSON = {"code": 50109, "message": "The request body contains invalid JSON."}
 
 
+_UNKNOWN_MESSAGE = {"code": 10008, "message": "Unknown Message"}
+
+
 class DiscordSink(Sink):
     def routes(self) -> None:
+        # message id -> the message as last posted or edited.
+        self.posted: dict[str, dict[str, Any]] = {}
+        self.edited: list[tuple[str, dict[str, Any]]] = []
         self.app.router.add_post("/api/webhooks/{id}/{token}", self.execute)
+        self.app.router.add_patch("/api/webhooks/{id}/{token}/messages/{message_id}", self.edit)
+
+    def edits(self) -> list[tuple[str, dict[str, Any]]]:
+        """(message id, JSON body) of every edit applied (not refused), in order."""
+        return list(self.edited)
+
+    async def edit(self, request: web.Request) -> web.Response:
+        recorded = await self.record(request)
+        scripted = self.scripted()
+        if scripted is not None:
+            return scripted
+        message_id = request.match_info["message_id"]
+        if message_id not in self.posted:
+            return web.json_response(_UNKNOWN_MESSAGE, status=404)
+        try:
+            message = recorded.json
+        except ValueError:
+            return web.json_response(_INVALID_JSON, status=400)
+        problems = message_problems(message)
+        if problems:
+            return web.json_response(
+                {"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400
+            )
+        self.posted[message_id] = message
+        self.edited.append((message_id, message))
+        return web.json_response({"id": message_id, "content": message.get("content")})
 
     async def execute(self, request: web.Request) -> web.Response:
         recorded = await self.record(request)
@@ -99,7 +133,7 @@ class DiscordSink(Sink):
                 {"code": 50035, "message": "Invalid Form Body", "errors": problems}, status=400
             )
         if request.query.get("wait") == "true":
-            return web.json_response(
-                {"id": str(len(self.requests)), "content": message.get("content")}
-            )
+            message_id = str(len(self.requests))
+            self.posted[message_id] = message
+            return web.json_response({"id": message_id, "content": message.get("content")})
         return web.Response(status=204)

@@ -167,8 +167,11 @@ async def test_an_escalated_page_can_be_acknowledged_and_still_resolves(
     (page,) = await store.read(lambda tx: tx.all("SELECT id FROM incidents"))
     await store.write(lambda tx: ack(tx, ctx, page["id"], Actor("ops", "operator"), "", t0 + 906))
     await _send(store, ctx, am_payload("wd", [_watchdog()]), t0 + 1000)
+    # The ack is announced to both channels the page reached, then both hear it resolve.
     assert sorted((await _notifications(store))[2:]) == [
+        ("pager", "acknowledged", "tocsin-heartbeats"),
         ("pager", "resolved", "tocsin-heartbeats"),
+        ("team", "acknowledged", "tocsin-heartbeats"),
         ("team", "resolved", "tocsin-heartbeats"),
     ]
 
