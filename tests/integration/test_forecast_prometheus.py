@@ -284,10 +284,13 @@ def _fix_and_link(alert: str, labels: dict[str, str]) -> dict[str, str]:
     rule = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert)
     url = rule["annotations"]["dashboard_url"]
     url = url.replace(
-        "{{ with $labels.cluster }}{{ . }}{{ else }}{{ $externalLabels.cluster }}{{ end }}", ""
+        "{{ with $labels.cluster }}{{ . | urlquery }}{{ else }}"
+        "{{ $externalLabels.cluster | urlquery }}{{ end }}",
+        "",
     )
     for name in ("job", "instance"):
-        url = url.replace(f"{{{{ $labels.{name} }}}}", labels[name])
+        value = urllib.parse.quote_plus(labels[name])
+        url = url.replace(f"{{{{ $labels.{name} | urlquery }}}}", value)
     return {"suggested_fix": rule["annotations"]["suggested_fix"], "dashboard_url": url}
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import aiohttp
 import pytest
@@ -257,7 +258,7 @@ async def test_faults_raise_exactly_their_alert_and_notifications_carry_fix_and_
                     + r"/d/(?P<uid>[a-z0-9-]+)/[a-z0-9-]+\?viewPanel=(?P<panel>\d+)"
                     + r"&var-cluster=fault-test&var-job=tocsin-exporter"
                     + r"&var-instance="
-                    + re.escape(exporter_addr)
+                    + re.escape(quote_plus(exporter_addr))
                 )
 
                 def mail_with_fix() -> EmailMessage | None:

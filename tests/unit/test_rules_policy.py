@@ -46,7 +46,10 @@ SCRAPE_INTERVAL_SECONDS = 15
 DASHBOARD_URL = re.compile(
     r"^/d/(?P<uid>[a-z0-9-]+)/(?P<slug>[a-z0-9-]+)\?viewPanel=(?P<panel>\d+)(?P<vars>(&var-[a-z]+=[^&]+)*)$"
 )
-CLUSTER_VAR = "{{ with $labels.cluster }}{{ . }}{{ else }}{{ $externalLabels.cluster }}{{ end }}"
+CLUSTER_VAR = (
+    "{{ with $labels.cluster }}{{ . | urlquery }}{{ else }}"
+    "{{ $externalLabels.cluster | urlquery }}{{ end }}"
+)
 AGGREGATION = re.compile(r"\b(by|on)\s*\(([^)]*)\)")
 
 
@@ -281,7 +284,7 @@ def test_alerts_link_an_existing_dashboard_panel(path: Path) -> None:
         for var, value in variables.items():
             assert var in boards[uid]["variables"], f"{name}: var-{var}"
             if var != "cluster":
-                assert value == f"{{{{ $labels.{var} }}}}", f"{name}: var-{var}={value}"
+                assert value == f"{{{{ $labels.{var} | urlquery }}}}", f"{name}: var-{var}={value}"
 
 
 def test_every_aggregation_and_match_carries_cluster() -> None:
