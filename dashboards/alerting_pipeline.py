@@ -3,16 +3,16 @@ Prometheus."""
 
 from __future__ import annotations
 
-from dashboards.grafana import Dashboard, Row, Target
-from dashboards.panels import RED_FROM_ONE, graph, rate_by, series, stat
-from dashboards.promql import quantile, sel, sum_by
+from dashboards.grafana import Dashboard, Row
+from dashboards.panels import RED_FROM_ONE, Query, graph, query, rate_by, series, stat
+from dashboards.promql import CLUSTER, quantile, sel, sum_by, sum_rate
 
 TARGET = "{{job}} {{instance}}"
 COLLECTOR = "{{instance}} {{collector}}"
-FIRING = 'count by (severity) (ALERTS{alertstate="firing"}) or vector(0)'
+FIRING = 'count by (severity) (ALERTS{alertstate="firing", cluster=~"$cluster"}) or vector(0)'
 WEBHOOK_FAILURES = (
-    "sum by (instance) (rate(alertmanager_notifications_failed_total"
-    '{integration="webhook"}[$__rate_interval]))'
+    "sum by (cluster, instance) (rate(alertmanager_notifications_failed_total"
+    '{integration="webhook", cluster=~"$cluster"}[$__rate_interval]))'
 )
 
 
@@ -53,7 +53,7 @@ def targets_and_collectors() -> Row:
                 "Firing alerts",
                 "Alerts firing in Prometheus now, by severity.",
                 "short",
-                Target(FIRING, "{{severity}}"),
+                query(FIRING, "{{severity}}"),
             ),
         ],
     )
@@ -81,13 +81,13 @@ def receiver_ingestion() -> Row:
                 "Incidents by state",
                 "Incidents the receiver holds, by state.",
                 "short",
-                Target(sum_by("state", sel("tocsin_receiver_incidents")), "{{state}}"),
+                query(sum_by("state", sel("tocsin_receiver_incidents")), "{{state}}"),
             ),
             graph(
                 "Alertmanager webhook failures",
                 "Failed webhook notifications per second as Alertmanager counts them.",
                 "ops",
-                Target(WEBHOOK_FAILURES, "{{instance}}"),
+                query(WEBHOOK_FAILURES, "{{instance}}"),
             ),
         ],
     )
@@ -109,7 +109,7 @@ def notifications() -> Row:
                 "Notification duration p99",
                 "99th percentile of the time a channel takes to deliver.",
                 "s",
-                Target(
+                query(
                     quantile("0.99", "channel", "tocsin_receiver_notification_duration_seconds"),
                     "{{channel}}",
                 ),
@@ -154,6 +154,66 @@ def notifications() -> Row:
     )
 
 
+def response_times(kind: str) -> list[Query]:
+    """The recorded p50 and p90 over the last day of a `time_to_<kind>_seconds` histogram."""
+    record = f"cluster_severity:tocsin_receiver_time_to_{kind}_seconds"
+    return [query(f"{record}:{q}_1d{{{CLUSTER}}}", "{{severity}} " + q) for q in ("p50", "p90")]
+
+
+def internal_error(metric: str, what: str) -> Query:
+    """One self-reported error counter's rate per target, named by what failed."""
+    return query(sum_rate("job, instance", metric), "{{instance}} " + what)
+
+
+def incident_response() -> Row:
+    """MTTA and MTTR by severity, and the errors the exporter and receiver count in
+    themselves."""
+    return Row(
+        "Incident response and internal errors",
+        [
+            graph(
+                "Time to acknowledge (MTTA)",
+                "Median and 90th percentile over the last day of the time from an incident's "
+                "creation to its first acknowledgement, by severity "
+                "(tocsin_receiver_time_to_acknowledge_seconds, recorded in "
+                "rules/dashboards.rules.yml).",
+                "s",
+                *response_times("acknowledge"),
+                id=20,
+            ),
+            graph(
+                "Time to resolve (MTTR)",
+                "Median and 90th percentile over the last day of the time from an incident's "
+                "creation to its resolution, by severity "
+                "(tocsin_receiver_time_to_resolve_seconds, recorded in "
+                "rules/dashboards.rules.yml).",
+                "s",
+                *response_times("resolve"),
+                id=21,
+            ),
+            graph(
+                "Exporter and receiver internal errors",
+                "Errors per second the services count in themselves: label values folded by "
+                "the cardinality caps, failed writes of read positions under state_dir, "
+                "templates that fell back to the built-in one, webhooks whose processing "
+                "failed (retried or set aside).",
+                "ops",
+                internal_error("tocsin_exporter_label_overflow_total", "label overflow"),
+                internal_error("tocsin_log_state_write_errors_total", "log state write"),
+                internal_error("tocsin_auth_log_state_write_errors_total", "auth state write"),
+                internal_error("tocsin_file_state_write_errors_total", "file state write"),
+                internal_error("tocsin_receiver_template_errors_total", "template"),
+                internal_error(
+                    "tocsin_receiver_webhook_processing_errors_total", "webhook processing"
+                ),
+                id=22,
+                width=24,
+            ),
+        ],
+        id=23,
+    )
+
+
 def dashboard() -> Dashboard:
     """Alerting pipeline: targets and collectors, receiver ingestion, notifications."""
     return Dashboard(
@@ -162,5 +222,5 @@ def dashboard() -> Dashboard:
         description="Exporter collectors, scrapes, the receiver's webhooks, notifications by "
         "channel, outbox, escalations and dead letters.",
         tag="pipeline",
-        rows=[targets_and_collectors(), receiver_ingestion(), notifications()],
+        rows=[targets_and_collectors(), receiver_ingestion(), notifications(), incident_response()],
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dashboards.grafana import Dashboard, Row, Target
-from dashboards.panels import RED_FROM_ONE, fraction, graph, rate_by, series, stat
+from dashboards.grafana import Dashboard, Row
+from dashboards.panels import RED_FROM_ONE, fraction, graph, query, rate_by, series, stat
 from dashboards.promql import quantile, sel, sum_rate
 
 REQUESTS = "tocsin_http_requests_total"
+LINES = "tocsin_log_lines_total"
 BY_LOG = "job, instance, log"
 GROUP = "{{instance}} {{group}}"
 
@@ -14,11 +15,13 @@ GROUP = "{{instance}} {{group}}"
 def requests() -> Row:
     """Rate, errors and duration of the requests in the access logs, and the logs themselves."""
     quantiles = [
-        Target(quantile(q, "log", "tocsin_http_request_duration_seconds"), f"{{{{log}}}} p{name}")
+        query(quantile(q, "log", "tocsin_http_request_duration_seconds"), f"{{{{log}}}} p{name}")
         for q, name in (("0.5", "50"), ("0.95", "95"), ("0.99", "99"))
     ]
     total = sum_rate(BY_LOG, REQUESTS)
     errors = sum_rate(BY_LOG, REQUESTS, 'code=~"5.."')
+    lines = sum_rate(BY_LOG, LINES)
+    unparsed = sum_rate(BY_LOG, LINES, 'outcome="unparsed"')
     return Row(
         "Requests (RED)",
         [
@@ -31,7 +34,7 @@ def requests() -> Row:
             fraction(
                 "Error ratio (5xx)",
                 "Share of requests answered 5xx; AppHttp5xxRatioHigh fires above 5%.",
-                Target(f"({errors} or {total} * 0) / {total}", "{{log}}"),
+                query(f"({errors} or {total} * 0) / {total}", "{{log}}"),
                 max=None,
                 thresholds=[(0.05, "red")],
             ),
@@ -53,13 +56,23 @@ def requests() -> Row:
                 "Access-log lines per second, parsed and unparsed; unparsed lines mean "
                 "a format mismatch.",
                 "ops",
-                rate_by("log, outcome", "tocsin_log_lines_total"),
+                rate_by("log, outcome", LINES),
             ),
             graph(
                 "Label overflow",
                 "Label values folded into __other__ by the cardinality caps, per second.",
                 "ops",
                 rate_by("instance", "tocsin_exporter_label_overflow_total"),
+            ),
+            fraction(
+                "Log lines unparsed (format drift)",
+                "Share of the lines read that did not parse, per log. Near 1 while lines keep "
+                "arriving means the log's format changed (a new log_format, another app "
+                "writing it): the request panels above then go quiet although traffic goes on.",
+                query(f"({unparsed} or {lines} * 0) / {lines}", "{{instance}} {{log}}"),
+                id=19,
+                width=24,
+                thresholds=[(0.5, "red")],
             ),
         ],
     )
@@ -131,7 +144,7 @@ def process_groups() -> Row:
                 "Process age",
                 "Time since the oldest process of each group started; drops on restart.",
                 "s",
-                Target(f"time() - {sel('tocsin_process_oldest_start_time_seconds')}", GROUP),
+                query(f"time() - {sel('tocsin_process_oldest_start_time_seconds')}", GROUP),
             ),
             graph(
                 "Textfile errors",

@@ -7,19 +7,29 @@ what was expected and what came can be compared point by point.
 
 from __future__ import annotations
 
-from dashboards.grafana import Dashboard, Row, Target, Variable
-from dashboards.panels import RED_FROM_ONE, fraction, graph, rate_by, series, stat, table
-from dashboards.promql import sel
+from dashboards.grafana import Dashboard, Row, Variable
+from dashboards.panels import (
+    RED_FROM_ONE,
+    Query,
+    fraction,
+    graph,
+    query,
+    rate_by,
+    series,
+    stat,
+    table,
+)
+from dashboards.promql import SEL, sel
 
 SERIES = 'series=~"$series"'
 ONE = f'{SERIES}, model="$model", horizon="$horizon"'
-SCOPE = 'job=~"$job", instance=~"$instance"'
+SCOPE = SEL
 
 
-def _band(offset: str) -> list[Target]:
+def _band(offset: str) -> list[Query]:
     bounds = (("yhat", "forecast"), ("lower", "lower"), ("upper", "upper"))
     return [
-        Target(sel("tocsin_forecast", ONE + f', bound="{bound}"') + offset, "{{series}} " + name)
+        query(sel("tocsin_forecast", ONE + f', bound="{bound}"') + offset, "{{series}} " + name)
         for bound, name in bounds
     ]
 
@@ -27,7 +37,7 @@ def _band(offset: str) -> list[Target]:
 def _breaching() -> str:
     """Forecasts past their series' limit, either side."""
     yhat = sel("tocsin_forecast", 'bound="yhat"')
-    match = "on (job, instance, series) group_left ()"
+    match = "on (cluster, job, instance, series) group_left ()"
     below = sel("tocsin_forecast_limit", 'side="below"')
     above = sel("tocsin_forecast_limit", 'side="above"')
     return f"({yhat} < {match} {below}) or ({yhat} > {match} {above})"
@@ -69,14 +79,14 @@ def forecasts() -> Row:
                 "Anomalous now",
                 "Series and model pairs scoring above 1 now.",
                 "short",
-                Target(f"count({sel('tocsin_anomaly_score', SERIES)} > 1) or vector(0)"),
+                query(f"count({sel('tocsin_anomaly_score', SERIES)} > 1) or vector(0)"),
                 thresholds=RED_FROM_ONE,
             ),
             stat(
                 "Breaching forecasts",
                 "Forecasts past their series' limit now (any model and horizon).",
                 "short",
-                Target(f"count({_breaching()}) or vector(0)"),
+                query(f"count({_breaching()}) or vector(0)"),
                 thresholds=RED_FROM_ONE,
             ),
         ],
@@ -99,7 +109,7 @@ def health() -> Row:
                 "Time since the last fit",
                 "Seconds since each model was last fitted; it grows past fit_every when fits fail.",
                 "s",
-                Target(
+                query(
                     f"time() - {sel('tocsin_forecast_last_fit_timestamp_seconds', SERIES)}",
                     "{{series}} {{model}}",
                 ),
@@ -127,7 +137,10 @@ def health() -> Row:
                 "1: the configured model runs here; 0: unknown, or its extra "
                 "(tocsin[forecast], tocsin[prophet]) is not installed.",
                 "short",
-                Target(f"max by (model) (tocsin_forecast_model_available{{{SCOPE}}})", "{{model}}"),
+                query(
+                    f"max by (cluster, model) (tocsin_forecast_model_available{{{SCOPE}}})",
+                    "{{cluster}} {{model}}",
+                ),
             ),
         ],
     )

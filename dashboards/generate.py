@@ -3,7 +3,8 @@
 `python -m dashboards.generate` rewrites dashboards/*.json; `--check` only compares and exits
 1 when a committed file differs. Each dashboard is one module here (`host_overview`,
 `application`, `security_overview`, `alerting_pipeline`, `forecast`), built from the panel shapes in
-`panels` and the PromQL in `promql`, and rendered to Grafana's JSON model by `grafana`.
+`panels` (the SDK's panel builders) and the PromQL in `promql`, and assembled into the SDK's
+dashboard model by `grafana`.
 Portability rules: the datasource is always the `${datasource}` template variable, never a
 literal UID; rate queries use `$__rate_interval`; every panel has a unit and a description;
 uids are fixed.
@@ -12,13 +13,12 @@ uids are fixed.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from dashboards import alerting_pipeline, application, forecast, host_overview, security_overview
-from dashboards.grafana import Dashboard, render
+from dashboards.grafana import Dashboard, to_json
 
 OUT_DIR = Path(__file__).resolve().parent
 DASHBOARDS: tuple[Callable[[], Dashboard], ...] = (
@@ -28,11 +28,6 @@ DASHBOARDS: tuple[Callable[[], Dashboard], ...] = (
     alerting_pipeline.dashboard,
     forecast.dashboard,
 )
-
-
-def to_json(dash: Dashboard) -> str:
-    """The dashboard as its committed file holds it: sorted keys, two-space indent."""
-    return json.dumps(render(dash), indent=2, sort_keys=True) + "\n"
 
 
 def generate() -> dict[str, str]:

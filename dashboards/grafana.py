@@ -1,4 +1,5 @@
-"""Grafana's dashboard JSON model (schema 39): typed panels, rows and dashboards, and their JSON.
+"""Dashboards assembled with Grafana's own SDK (`grafana-foundation-sdk`): rows of panel
+builders laid out on the grid, the template variables, and the dashboard's JSON.
 
 The datasource is always the `${datasource}` template variable, never a literal UID, so the
 files import through the UI and through file provisioning alike.
@@ -6,52 +7,38 @@ files import through the UI and through file provisioning alike.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-DS: dict[str, str] = {"type": "prometheus", "uid": "${datasource}"}
-SCHEMA_VERSION = 39
+from grafana_foundation_sdk.builders import dashboard as sdk
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models import dashboard as model
+
+DS = model.DataSourceRef(type_val="prometheus", uid="${datasource}")
 GRID_WIDTH = 24
-
-
-@dataclass
-class Target:
-    """One PromQL query of a panel."""
-
-    expr: str
-    legend: str = ""
-
-
-@dataclass
-class Panel:
-    """A panel: a time series by default, a stat or table when asked."""
-
-    title: str
-    description: str
-    unit: str
-    targets: list[Target]
-    kind: str = "timeseries"
-    width: int = 12
-    height: int = 8
-    min: float | None = None
-    max: float | None = None
-    thresholds: Sequence[tuple[float, str]] = ()
+DEFAULT_WIDTH = 12
+DEFAULT_HEIGHT = 8
+PanelBuilder = Builder[model.Panel]
 
 
 @dataclass
 class Row:
-    """A titled row of panels."""
+    """A titled row of panels. Its id and the panels' ids are given where a panel was added
+    after ids were pinned; the others are numbered in layout order (see `layout`)."""
 
     title: str
-    panels: list[Panel]
+    panels: list[PanelBuilder]
+    id: int | None = None
 
 
 @dataclass(frozen=True)
 class Variable:
-    """A template variable listing a label's values, after the job and instance ones; one
-    that is not `multi` holds a single value (for a query that needs exactly one, such as an
-    `offset`)."""
+    """A template variable listing a label's values, after the cluster, job and instance
+    ones; one that is not `multi` holds a single value (for a query that needs exactly one,
+    such as an `offset`)."""
 
     name: str
     label: str
@@ -63,7 +50,7 @@ class Variable:
 class Dashboard:
     """A whole dashboard, written to `<name>.json` with the fixed uid `tocsin-<name>`, the title
     `tocsin / <title>` and the tags `tocsin` and `tag`; `job_metric` picks the series the
-    job/instance variables list."""
+    cluster/job/instance variables list."""
 
     name: str
     title: str
@@ -71,11 +58,11 @@ class Dashboard:
     tag: str
     rows: list[Row]
     job_metric: str = "up"
-    variables: Sequence[Variable] = ()
+    variables: Sequence[Variable] = field(default_factory=tuple)
 
     @property
     def uid(self) -> str:
-        """The fixed uid links and provisioning keep pointing at."""
+        """The fixed uid links, alerts' `dashboard_url` and provisioning keep pointing at."""
         return f"tocsin-{self.name}"
 
     @property
@@ -84,191 +71,123 @@ class Dashboard:
         return f"{self.name}.json"
 
 
-def query_variable(name: str, label: str, query: str, multi: bool = True) -> dict[str, Any]:
+def query_variable(name: str, label: str, query: str, multi: bool = True) -> sdk.QueryVariable:
     """A template variable listing a label's values: multi-value with "All" selected, or
     single-value with the first value selected."""
-    if not multi:
-        return {
-            "name": name,
-            "label": label,
-            "type": "query",
-            "datasource": DS,
-            "query": {"query": query, "refId": f"{name}-var"},
-            "definition": query,
-            "refresh": 2,
-            "includeAll": False,
-            "multi": False,
-            "sort": 1,
-            "current": {},
-            "hide": 0,
-        }
-    return {
-        "name": name,
-        "label": label,
-        "type": "query",
-        "datasource": DS,
-        "query": {"query": query, "refId": f"{name}-var"},
-        "definition": query,
-        "refresh": 2,
-        "includeAll": True,
-        "allValue": ".*",
-        "multi": True,
-        "sort": 1,
-        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-        "hide": 0,
-    }
+    var = (
+        sdk.QueryVariable(name)
+        .label(label)
+        .datasource(DS)
+        .query({"query": query, "refId": f"{name}-var"})
+        .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(model.VariableSort.ALPHABETICAL_ASC)
+        .multi(multi)
+        .include_all(multi)
+    )
+    if multi:
+        var.all_value(".*").current(
+            model.VariableOption(selected=True, text=["All"], value=["$__all"])
+        )
+    return var
 
 
-def variables(job_metric: str) -> list[dict[str, Any]]:
-    """The datasource, job and instance template variables."""
+def variables(job_metric: str) -> list[Builder[model.VariableModel]]:
+    """The datasource, cluster, job and instance template variables, each narrowed by the
+    ones before it. A series without a `cluster` label (one Prometheus, no external label)
+    matches All, whose value is `.*`."""
     return [
-        {
-            "name": "datasource",
-            "label": "Data source",
-            "type": "datasource",
-            "query": "prometheus",
-            "refresh": 1,
-            "current": {},
-            "hide": 0,
-        },
-        query_variable("job", "Job", f"label_values({job_metric}, job)"),
+        sdk.DatasourceVariable("datasource").label("Data source").type("prometheus"),
+        query_variable("cluster", "Cluster", f"label_values({job_metric}, cluster)"),
+        query_variable("job", "Job", f'label_values({job_metric}{{cluster=~"$cluster"}}, job)'),
         query_variable(
-            "instance", "Instance", f'label_values({job_metric}{{job=~"$job"}}, instance)'
+            "instance",
+            "Instance",
+            f'label_values({job_metric}{{cluster=~"$cluster", job=~"$job"}}, instance)',
         ),
     ]
 
 
-def field_defaults(panel: Panel) -> dict[str, Any]:
-    """The panel's unit, thresholds (green below the first step), bounds and line style."""
-    steps: list[dict[str, Any]] = [{"color": "green", "value": None}]
-    steps += [{"color": color, "value": value} for value, color in panel.thresholds]
-    defaults: dict[str, Any] = {
-        "unit": panel.unit,
-        "thresholds": {"mode": "absolute", "steps": steps},
-    }
-    if panel.min is not None:
-        defaults["min"] = panel.min
-    if panel.max is not None:
-        defaults["max"] = panel.max
-    if panel.kind == "timeseries":
-        defaults["custom"] = {"drawStyle": "line", "fillOpacity": 10, "showPoints": "never"}
-    return defaults
+def _place(item: Any, item_id: int, x: int, y: int, width: int, height: int) -> None:
+    """Give a built row or panel its id and grid position."""
+    item.id_val = item_id
+    item.grid_pos = model.GridPos(h=height, w=width, x=x, y=y)
 
 
-def panel_options(kind: str) -> dict[str, Any]:
-    """Display options by panel type: a legend for time series, the last value for stats."""
-    if kind == "stat":
-        return {"reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False}}
-    if kind == "table":
-        return {"showHeader": True}
-    return {"legend": {"displayMode": "list", "placement": "bottom"}}
-
-
-def render_targets(panel: Panel) -> list[dict[str, Any]]:
-    """The panel's queries, lettered A, B, ...; tables ask for an instant query."""
-    targets = []
-    for i, target in enumerate(panel.targets):
-        item: dict[str, Any] = {
-            "refId": chr(ord("A") + i),
-            "datasource": DS,
-            "expr": target.expr,
-            "legendFormat": target.legend or "__auto",
-        }
-        if panel.kind == "table":
-            item.update({"instant": True, "format": "table"})
-        targets.append(item)
-    return targets
-
-
-def render_panel(panel: Panel, panel_id: int, x: int, y: int) -> dict[str, Any]:
-    """Grafana JSON for one panel at a grid position."""
-    return {
-        "id": panel_id,
-        "type": panel.kind,
-        "title": panel.title,
-        "description": panel.description,
-        "datasource": DS,
-        "gridPos": {"h": panel.height, "w": panel.width, "x": x, "y": y},
-        "fieldConfig": {"defaults": field_defaults(panel), "overrides": []},
-        "options": panel_options(panel.kind),
-        "targets": render_targets(panel),
-    }
-
-
-def render_row(row: Row, row_id: int, y: int) -> dict[str, Any]:
-    """Grafana JSON for a row header across the whole grid."""
-    return {
-        "id": row_id,
-        "type": "row",
-        "title": row.title,
-        "collapsed": False,
-        "gridPos": {"h": 1, "w": GRID_WIDTH, "x": 0, "y": y},
-        "panels": [],
-    }
-
-
-def layout(rows: Sequence[Row]) -> list[dict[str, Any]]:
-    """Every row and panel with ids and grid positions: left to right, rows top to bottom."""
-    panels: list[dict[str, Any]] = []
+def layout(rows: Sequence[Row]) -> list[Any]:
+    """Every row and panel with ids and grid positions: left to right, rows top to bottom.
+    Panels without a pinned id are numbered 1, 2, ... in layout order, skipping none, as
+    they were before ids were pinned; pinned ids keep adding a panel from renumbering others.
+    """
+    items: list[Any] = []
+    next_id = 1
     y = 0
+
+    def number(pinned: int | None) -> int:
+        nonlocal next_id
+        if pinned is not None:
+            return pinned
+        next_id += 1
+        return next_id - 1
+
     for row in rows:
-        panels.append(render_row(row, len(panels) + 1, y))
+        built_row = sdk.Row(row.title).collapsed(False).build()
+        _place(built_row, number(row.id), 0, y, GRID_WIDTH, 1)
+        items.append(built_row)
         y += 1
         x = 0
         line_height = 0
-        for panel in row.panels:
-            if x + panel.width > GRID_WIDTH:
+        for builder in row.panels:
+            panel = builder.build()
+            size = panel.grid_pos or model.GridPos()
+            width = size.w if size.w else DEFAULT_WIDTH
+            height = size.h if size.h else DEFAULT_HEIGHT
+            if x + width > GRID_WIDTH:
                 x, y, line_height = 0, y + line_height, 0
-            panels.append(render_panel(panel, len(panels) + 1, x, y))
-            x += panel.width
-            line_height = max(line_height, panel.height)
+            _place(panel, number(panel.id_val), x, y, width, height)
+            items.append(panel)
+            x += width
+            line_height = max(line_height, height)
         y += line_height
-    return panels
+    ids = [item.id_val for item in items]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"panel ids used twice: {duplicates}")
+    return items
 
 
-def render(dash: Dashboard) -> dict[str, Any]:
-    """Grafana JSON for a whole dashboard."""
-    return {
-        "uid": dash.uid,
-        "title": f"tocsin / {dash.title}",
-        "description": dash.description,
-        "tags": ["tocsin", dash.tag],
-        "editable": True,
-        "graphTooltip": 1,
-        "schemaVersion": SCHEMA_VERSION,
-        "version": 1,
-        "refresh": "30s",
-        "time": {"from": "now-6h", "to": "now"},
-        "timepicker": {},
-        "timezone": "browser",
-        "annotations": {
-            "list": [
-                {
-                    "builtIn": 1,
-                    "datasource": {"type": "grafana", "uid": "-- Grafana --"},
-                    "enable": True,
-                    "hide": True,
-                    "iconColor": "rgba(0, 211, 255, 1)",
-                    "name": "Annotations & Alerts",
-                    "type": "dashboard",
-                }
-            ]
-        },
-        "links": [
-            {
-                "title": "tocsin dashboards",
-                "type": "dashboards",
-                "tags": ["tocsin"],
-                "asDropdown": True,
-                "includeVars": True,
-                "keepTime": True,
-            }
-        ],
-        "templating": {
-            "list": [
+def build(dash: Dashboard) -> model.Dashboard:
+    """The dashboard as the SDK's model."""
+    board = (
+        sdk.Dashboard(f"tocsin / {dash.title}")
+        .uid(dash.uid)
+        .description(dash.description)
+        .tags(["tocsin", dash.tag])
+        .editable()
+        .tooltip(model.DashboardCursorSync.CROSSHAIR)
+        .version(1)
+        .refresh("30s")
+        .time("now-6h", "now")
+        .timezone("browser")
+        .link(
+            sdk.DashboardLink("tocsin dashboards")
+            .type(model.DashboardLinkType.DASHBOARDS)
+            .tags(["tocsin"])
+            .as_dropdown(True)
+            .include_vars(True)
+            .keep_time(True)
+        )
+        .variables(
+            [
                 *variables(dash.job_metric),
                 *(query_variable(v.name, v.label, v.query, v.multi) for v in dash.variables),
             ]
-        },
-        "panels": layout(dash.rows),
-    }
+        )
+        .build()
+    )
+    board.panels = layout(dash.rows)
+    return board
+
+
+def to_json(dash: Dashboard) -> str:
+    """The dashboard as its committed file holds it: sorted keys, two-space indent."""
+    return json.dumps(build(dash), cls=JSONEncoder, indent=2, sort_keys=True) + "\n"

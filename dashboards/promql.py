@@ -1,29 +1,33 @@
-"""PromQL the dashboards share: the job/instance selector, rates over `$__rate_interval`, sums."""
+"""PromQL the dashboards share: the cluster/job/instance selector, rates over
+`$__rate_interval`, sums."""
 
 from __future__ import annotations
 
-SEL = 'job=~"$job", instance=~"$instance"'
+CLUSTER = 'cluster=~"$cluster"'
+SEL = CLUSTER + ', job=~"$job", instance=~"$instance"'
 
 
 def sel(metric: str, extra: str = "") -> str:
-    """`metric{job, instance[, extra]}`: a series narrowed to the chosen jobs and instances."""
+    """`metric{cluster, job, instance[, extra]}`: a series narrowed to the chosen clusters,
+    jobs and instances."""
     selector = SEL + (", " + extra if extra else "")
     return f"{metric}{{{selector}}}"
 
 
 def rate(metric: str, extra: str = "") -> str:
-    """`rate(metric{job, instance[, extra]}[$__rate_interval])`."""
+    """`rate(metric{cluster, job, instance[, extra]}[$__rate_interval])`."""
     return f"rate({sel(metric, extra)}[$__rate_interval])"
 
 
 def sum_by(by: str, expr: str) -> str:
-    """`sum by (labels) (expr)`, or `sum(expr)` when `by` is empty."""
-    grouping = f" by ({by}) " if by else ""
-    return f"sum{grouping}({expr})"
+    """`sum by (cluster, labels) (expr)`: kept apart by cluster always, so that with All
+    clusters chosen two clusters' same-named instances or jobs never add up."""
+    grouping = f"cluster, {by}" if by else "cluster"
+    return f"sum by ({grouping}) ({expr})"
 
 
 def sum_rate(by: str, metric: str, extra: str = "") -> str:
-    """`sum by (labels) (rate(...))`, or `sum(rate(...))` when `by` is empty."""
+    """`sum by (cluster, labels) (rate(...))`."""
     return sum_by(by, rate(metric, extra))
 
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from dashboards.grafana import Dashboard, Row, Target
-from dashboards.panels import graph, per_second, problems, rate_by, series, stat, table
+from dashboards.grafana import Dashboard, Row
+from dashboards.panels import (
+    Query,
+    graph,
+    per_second,
+    problems,
+    query,
+    rate_by,
+    series,
+    stat,
+    table,
+)
 from dashboards.promql import sel, sum_by
 
 
-def total(metric: str, legend: str) -> Target:
+def total(metric: str, legend: str) -> Query:
     """The gauge summed over every chosen instance: one number."""
-    return Target(sum_by("", sel(metric)), legend)
+    return query(sum_by("", sel(metric)), legend)
 
 
-def time_left(metric: str, legend: str) -> Target:
+def time_left(metric: str, legend: str) -> Query:
     """Seconds from now until the timestamp the gauge holds."""
-    return Target(f"{sel(metric)} - time()", legend)
+    return query(f"{sel(metric)} - time()", legend)
 
 
 def authentication() -> Row:
@@ -81,6 +91,17 @@ def certificates() -> Row:
                 "ops",
                 rate_by("", "tocsin_cert_read_errors_total", "errors"),
             ),
+            graph(
+                "Unparsable certificate and read errors",
+                "Failed reads per second by file: a certificate that stops parsing (a botched "
+                "renewal) drops out of the expiry panels and shows here instead; watched files "
+                "that could not be read or hashed likewise.",
+                "ops",
+                rate_by("instance, path", "tocsin_cert_read_errors_total", "cert {{path}}"),
+                rate_by("instance, path", "tocsin_file_read_errors_total", "file {{path}}"),
+                id=18,
+                width=24,
+            ),
         ],
     )
 
@@ -121,7 +142,7 @@ def listeners_and_files() -> Row:
                 "Watched files last modified",
                 "Modification time of each watched file.",
                 "dateTimeFromNow",
-                Target(f"{sel('tocsin_file_mtime_seconds')} * 1000", "{{path}}"),
+                query(f"{sel('tocsin_file_mtime_seconds')} * 1000", "{{path}}"),
                 width=6,
                 height=4,
             ),

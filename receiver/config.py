@@ -312,6 +312,10 @@ class RawConfig:
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
     action_links: ActionLinksConfig = field(default_factory=ActionLinksConfig)
     twilio_inbound: TwilioInboundConfig | None = None
+    # Grafana's base URL (e.g. https://grafana.example.com). The shipped rules' dashboard_url
+    # annotations are paths (/d/<uid>/...); messages show this URL joined with the path,
+    # or the path alone when it is empty. The one place the Grafana address is set.
+    grafana_url: str = ""
 
 
 @dataclass
@@ -333,3 +337,4 @@ class Config:
     heartbeats: list[HeartbeatConfig] = field(default_factory=list)
     action_links: ActionLinksConfig = field(default_factory=ActionLinksConfig)
     twilio_inbound: TwilioInboundConfig | None = None
+    grafana_url: str = ""

@@ -10,6 +10,7 @@ also reported as unknown.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -29,6 +30,8 @@ from receiver.matchers import matches_all
 from servicekit.loader import Loader
 from servicekit.problems import ConfigError
 from servicekit.sections import Unavailable, available, is_partial, key_name
+
+_BASE_URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
 class ChannelOptions(Protocol):
@@ -92,6 +95,14 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
     heartbeats = available(raw, "heartbeats") or []
     _check_heartbeats(heartbeats, loader, names)
     _check_actions(raw, channels, names, loader)
+    grafana_url = available(raw, "grafana_url") or ""
+    # The value is not echoed: a URL may carry credentials.
+    if grafana_url and not _BASE_URL.fullmatch(grafana_url):
+        loader.problem(
+            "grafana_url",
+            "expected an http(s) base URL without query or fragment,"
+            " such as https://grafana.example.com",
+        )
     if loader.problems or is_partial(raw):
         return None
     return Config(
@@ -110,6 +121,7 @@ def _resolve(raw: RawConfig, loader: Loader, channel_options: ChannelOptions) ->
         heartbeats=heartbeats,
         action_links=raw.action_links,
         twilio_inbound=raw.twilio_inbound,
+        grafana_url=grafana_url.rstrip("/"),
     )
 
 

@@ -105,3 +105,22 @@ REQUEST_BODIES_INCOMPLETE = Counter(
     ["reason"],
     registry=REGISTRY,
 )
+# From incident creation to its first acknowledgement and to its resolution: 30 s to a day,
+# the range an on-call rota's response and repair times fall in.
+INCIDENT_TIME_BUCKETS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800, 86400)
+TIME_TO_ACKNOWLEDGE = Histogram(
+    "tocsin_receiver_time_to_acknowledge_seconds",
+    "Time from an incident's creation to its first acknowledgement, by severity (critical,"
+    " warning, info, else other) and route (the channels and escalation policies it went to).",
+    ["severity", "route"],
+    buckets=INCIDENT_TIME_BUCKETS,
+    registry=REGISTRY,
+)
+TIME_TO_RESOLVE = Histogram(
+    "tocsin_receiver_time_to_resolve_seconds",
+    "Time from an incident's creation to its resolution (by Alertmanager, by hand or by a"
+    " returning heartbeat), by severity (critical, warning, info, else other) and route.",
+    ["severity", "route"],
+    buckets=INCIDENT_TIME_BUCKETS,
+    registry=REGISTRY,
+)

@@ -106,7 +106,9 @@ def build_message(
     channel: Channel, notification: Notification, config: EmailConfig
 ) -> EmailMessage:
     """The multipart/alternative message (text and HTML) for a notification."""
-    ctx = build_context(notification, channel.name, config.max_alerts)
+    ctx = build_context(
+        notification, channel.name, config.max_alerts, channel.templates.grafana_url
+    )
     kind = notification.kind
     render = channel.templates.render
     subject = render("email", kind, "subject.txt", ctx, channel=channel.name)

@@ -184,7 +184,7 @@ class PagerDutyChannel(Channel):
             incident=incident,
             escalation_step=notification.escalation_step,
         )
-        ctx = build_context(sub, self.name, limit)
+        ctx = build_context(sub, self.name, limit, self.templates.grafana_url)
         summary = self.templates.render(
             "pagerduty", sub.kind, "summary.txt", ctx, channel=self.name
         )

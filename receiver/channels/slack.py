@@ -88,7 +88,7 @@ def build_message(
     channel: Channel, notification: Notification, limit: int | None
 ) -> dict[str, Any]:
     """The Slack message for a notification showing at most `limit` alerts."""
-    ctx = build_context(notification, channel.name, limit)
+    ctx = build_context(notification, channel.name, limit, channel.templates.grafana_url)
     templates = channel.templates
     kind = notification.kind
     title = templates.render("slack", kind, "title.txt", ctx, channel=channel.name)

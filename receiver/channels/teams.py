@@ -77,7 +77,7 @@ def build_message(
     channel: Channel, notification: Notification, limit: int | None
 ) -> dict[str, Any]:
     """The workflow request body for a notification showing at most `limit` alerts."""
-    ctx = build_context(notification, channel.name, limit)
+    ctx = build_context(notification, channel.name, limit, channel.templates.grafana_url)
     kind = notification.kind
 
     def part(name: str) -> str:

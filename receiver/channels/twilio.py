@@ -88,7 +88,7 @@ class TwilioConfig:
 
 def build_body(channel: Channel, notification: Notification, limit: int | None) -> str:
     """The SMS text showing at most `limit` alerts."""
-    ctx = build_context(notification, channel.name, limit)
+    ctx = build_context(notification, channel.name, limit, channel.templates.grafana_url)
     ctx["reply_code"] = parse_recipients(notification.message_ref).code
     text = str(
         channel.templates.render("twilio", notification.kind, "body.txt", ctx, channel=channel.name)

@@ -139,7 +139,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         incident = sample_incident()
     templates = TemplateRenderer(
-        args.templates or config.templates_dir, link_signer(config), reply_channels(config)
+        args.templates or config.templates_dir,
+        link_signer(config),
+        reply_channels(config),
+        grafana_url=config.grafana_url,
     )
     try:
         channel = make_channel(args.channel, config, templates)

@@ -38,7 +38,9 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 async def send_test(config: Config, name: str) -> SendResult:
     """Send one `test` notification through channel `name` and return the outcome."""
     cc = config.channels[name]
-    channel = channel_types()[cc.type](name, cc.options, TemplateRenderer(config.templates_dir))
+    channel = channel_types()[cc.type](
+        name, cc.options, TemplateRenderer(config.templates_dir, grafana_url=config.grafana_url)
+    )
     correlation_id = uuid.uuid4().hex
     incident = test_incident(name, time.time())
     incident["correlation_id"] = correlation_id

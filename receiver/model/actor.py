@@ -8,8 +8,8 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Actor:
     """Who did it: a token name (or `anonymous` without auth) and the role it used; for
-    an action taken from a notification (a signed link, an SMS reply), the recipient,
-    and in `channel` the channel that carried it (a Slack button, a link, an SMS)."""
+    an action taken from a notification (a signed link, an SMS reply, a Slack button),
+    the recipient or user, and in `channel` the channel that carried it."""
 
     name: str
     role: str

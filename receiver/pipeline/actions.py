@@ -10,7 +10,7 @@ import structlog
 from receiver.model.actor import Actor
 from receiver.model.timeline import timeline
 from receiver.outbox.deadletters import requeue
-from receiver.pipeline import announce, escalate
+from receiver.pipeline import announce, escalate, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.incident import resolve
 from receiver.pipeline.publish import publish_incident
@@ -29,7 +29,7 @@ class ActionError(Exception):
 
 
 def audit(tx: Tx, actor: Actor, action: str, target: str, now: float, **detail: Any) -> None:
-    """Store and log one audited action (with the channel it came from, if any)."""
+    """Store and log one audited action (with the channel it came through, if any)."""
     if actor.channel:
         detail = {**detail, "channel": actor.channel}
     tx.execute(
@@ -64,6 +64,7 @@ def ack(tx: Tx, ctx: Context, incident_id: int, actor: Actor, comment: str, now:
     inc = _incident(tx, incident_id)
     if inc["state"] != "firing":
         raise ActionError(409, f"incident {incident_id} is {inc['state']}, not firing")
+    timing.acknowledged(tx, incident_id, now)
     tx.execute(
         "UPDATE incidents SET state = 'acknowledged', acked_by = ?, acked_at = ?,"
         " ack_comment = ?, updated_at = ? WHERE id = ?",

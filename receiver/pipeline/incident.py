@@ -6,7 +6,7 @@ from __future__ import annotations
 from receiver.model.payload import Alert
 from receiver.model.timeline import timeline
 from receiver.outbox.create import enqueue, notified_channels
-from receiver.pipeline import episodes
+from receiver.pipeline import episodes, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.publish import publish_incident
 from receiver.pipeline.work import Webhook
@@ -52,6 +52,7 @@ def resolve(
 ) -> list[int]:
     """Mark resolved, stop escalation and tell every channel that was notified; the
     notifications carry `correlation_id`, that of the webhook or request resolving it."""
+    timing.resolved(tx, incident_id, now)
     tx.execute(
         "UPDATE incidents SET state = 'resolved', resolved_at = ?, updated_at = ?,"
         " repeat_due_at = NULL WHERE id = ?",

@@ -20,7 +20,7 @@ from receiver.http.state import AppState
 from receiver.ingest.inbox import Inbox
 from receiver.metrics import REGISTRY
 from receiver.outbox.worker import OutboxWorker
-from receiver.pipeline import timers
+from receiver.pipeline import timers, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.router import Router
 from receiver.store.backup import db_path
@@ -77,6 +77,7 @@ class Service:
         store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
         hub = EventHub()
         ctx = Context.from_config(cfg)
+        timing.prepare(ctx.router)
         ctx.publish = hub.publish
         channels = await start_channels(cfg)
         worker = OutboxWorker(store, ctx, channels)
@@ -144,6 +145,7 @@ class Service:
             raise RuntimeError("the service is not started")
         auth = Authenticator(cfg.auth.tokens)
         router = Router.from_config(cfg)
+        timing.prepare(router)
         channels = await start_channels(cfg)
         ctx, old = rt.ctx, rt.channels
         rt.worker.reconfigure(cfg, {**old, **channels})
@@ -194,7 +196,9 @@ class Service:
 async def start_channels(cfg: Config) -> dict[str, Channel]:
     """An instance of every configured channel, started, with the config's templates;
     if one fails to start, those already started are closed and the error propagates."""
-    templates = TemplateRenderer(cfg.templates_dir, link_signer(cfg), reply_channels(cfg))
+    templates = TemplateRenderer(
+        cfg.templates_dir, link_signer(cfg), reply_channels(cfg), grafana_url=cfg.grafana_url
+    )
     types = channel_types()
     channels: dict[str, Channel] = {}
     try:

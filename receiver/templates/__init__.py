@@ -85,10 +85,13 @@ class TemplateRenderer:
         directory: Path | None = None,
         links: LinkSigner | None = None,
         sms_replies: frozenset[str] = frozenset(),
+        grafana_url: str = "",
     ) -> None:
         self.directory = Path(directory) if directory is not None else None
         self.links = links
         self.sms_replies = sms_replies
+        # Channels build their context with it (receiver.templates.context.dashboard_link).
+        self.grafana_url = grafana_url
         builtin_loader = jinja2.FileSystemLoader(str(BUILTIN_DIR))
         self._builtin = _environment(builtin_loader, strict=False)
         self._builtin_strict = _environment(builtin_loader, strict=True)

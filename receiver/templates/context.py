@@ -3,6 +3,8 @@
 Templates never see the raw snapshot alone: firing and resolved alerts are split, the
 well-known annotations are lifted onto each alert (always present, possibly empty, so
 templates work under StrictUndefined), and links back to Alertmanager are precomputed.
+A `dashboard_url` that is a path (the shipped rules write `/d/<uid>/<slug>?viewPanel=...`)
+is joined to the configured `grafana_url`, so the Grafana address is set once.
 """
 
 from __future__ import annotations
@@ -38,11 +40,21 @@ def silence_url(external_url: str, labels: dict[str, Any]) -> str:
     return f"{external_url.rstrip('/')}/#/silences/new?filter={query}"
 
 
+def dashboard_link(url: str, grafana_url: str) -> str:
+    """`url` joined to `grafana_url` when it is a path; an absolute URL (or a path with
+    no base configured) is returned as it is."""
+    if grafana_url and url.startswith("/") and not url.startswith("//"):
+        return grafana_url.rstrip("/") + url
+    return url
+
+
 def _escape_matcher(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-def alert_context(alert: dict[str, Any], external_url: str) -> dict[str, Any]:
+def alert_context(
+    alert: dict[str, Any], external_url: str, grafana_url: str = ""
+) -> dict[str, Any]:
     """One alert as templates see it: the snapshot plus lifted annotations and links."""
     labels = dict(alert.get("labels") or {})
     annotations = dict(alert.get("annotations") or {})
@@ -60,6 +72,7 @@ def alert_context(alert: dict[str, Any], external_url: str) -> dict[str, Any]:
     }
     for key in WELL_KNOWN_ANNOTATIONS:
         ctx[key] = str(annotations.get(key, "") or "")
+    ctx["dashboard_url"] = dashboard_link(ctx["dashboard_url"], grafana_url)
     return ctx
 
 
@@ -71,10 +84,10 @@ def relevant_alerts(kind: str, alerts: list[dict[str, Any]]) -> list[dict[str, A
     return [a for a in alerts if a.get("status", "firing") == status]
 
 
-def incident_context(incident: dict[str, Any], kind: str) -> dict[str, Any]:
+def incident_context(incident: dict[str, Any], kind: str, grafana_url: str = "") -> dict[str, Any]:
     """Variables describing one incident snapshot (also used for each digest entry)."""
     external_url = str(incident.get("external_url") or "")
-    all_alerts = [alert_context(a, external_url) for a in incident.get("alerts") or []]
+    all_alerts = [alert_context(a, external_url, grafana_url) for a in incident.get("alerts") or []]
     firing = [a for a in all_alerts if a["status"] == "firing"]
     resolved = [a for a in all_alerts if a["status"] == "resolved"]
     status = _RELEVANT_STATUS.get(kind)
@@ -107,11 +120,12 @@ def incident_context(incident: dict[str, Any], kind: str) -> dict[str, Any]:
     for key in WELL_KNOWN_ANNOTATIONS:
         value = annotations.get(key) or (first[key] if first else "")
         ctx[key] = str(value or "")
+    ctx["dashboard_url"] = dashboard_link(ctx["dashboard_url"], grafana_url)
     return ctx
 
 
 def build_context(
-    notification: Notification, channel: str, limit: int | None = None
+    notification: Notification, channel: str, limit: int | None = None, grafana_url: str = ""
 ) -> dict[str, Any]:
     """Template variables for a notification, showing at most `limit` relevant alerts.
 
@@ -120,16 +134,16 @@ def build_context(
     the limit applies to the folded incidents in `digest` instead. `incident_ids` are
     the ids of every incident the message is about (a digest has none of its own).
     """
-    ctx = incident_context(notification.incident, notification.kind)
+    ctx = incident_context(notification.incident, notification.kind, grafana_url)
     relevant: list[dict[str, Any]] = ctx["relevant"]
     more = ctx["truncated_alerts"]
     if notification.kind == "digest":
         entries = notification.digest if limit is None else notification.digest[: max(limit, 0)]
-        shown_digest = [incident_context(i, "digest") for i in entries]
+        shown_digest = [incident_context(i, "digest", grafana_url) for i in entries]
         more = len(notification.digest) - len(entries)
         shown = relevant
     else:
-        shown_digest = [incident_context(i, "digest") for i in notification.digest]
+        shown_digest = [incident_context(i, "digest", grafana_url) for i in notification.digest]
         shown = relevant if limit is None else relevant[: max(limit, 0)]
         more += len(relevant) - len(shown)
     if notification.kind == "digest":

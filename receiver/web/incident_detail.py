@@ -56,7 +56,7 @@ async def detail(request: web.Request) -> web.StreamResponse:
         "prefix": prefix(request),
         "who": who,
         "incident": doc,
-        "links": links_of(doc),
+        "links": links_of(doc, app_state(request).config.grafana_url),
         "max_comment": MAX_COMMENT_CHARS,
     }
     return finish(request, await render("detail.html", context))

@@ -1,21 +1,28 @@
 """The links an incident offers: runbook and dashboard (from annotations), the alert's
-source, and a new Alertmanager silence for its labels. Only http(s) URLs become links."""
+source, and a new Alertmanager silence for its labels. Only http(s) URLs become links; a
+dashboard path (the shipped rules' `/d/<uid>/...`) is joined to `grafana_url` first."""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import quote
 
+from receiver.templates.context import dashboard_link
 from receiver.web.render import link
 
 _RUNBOOK = ("runbook_url", "runbook")
 _DASHBOARD = ("dashboard_url", "dashboard", "grafana_url")
 
 
-def _first(annotations: list[dict[str, str]], names: tuple[str, ...]) -> str | None:
+def _first(
+    annotations: list[dict[str, str]], names: tuple[str, ...], grafana_url: str = ""
+) -> str | None:
     for doc in annotations:
         for name in names:
-            if (url := link(doc.get(name))) is not None:
+            value = doc.get(name)
+            if isinstance(value, str):
+                value = dashboard_link(value, grafana_url)
+            if (url := link(value)) is not None:
                 return url
     return None
 
@@ -32,7 +39,7 @@ def silence_url(external_url: str, labels: dict[str, str]) -> str | None:
     return f"{base.rstrip('/')}/#/silences/new?filter={quote('{' + matchers + '}', safe='')}"
 
 
-def links_of(doc: dict[str, Any]) -> dict[str, str | None]:
+def links_of(doc: dict[str, Any], grafana_url: str = "") -> dict[str, str | None]:
     """`runbook`, `dashboard`, `source` and `silence` URLs of an incident detail (None
     where there is none, or where the text is not an http(s) URL)."""
     annotations = [doc["common_annotations"], *(a["annotations"] for a in doc["alerts"])]
@@ -40,7 +47,7 @@ def links_of(doc: dict[str, Any]) -> dict[str, str | None]:
     labels = {**doc["common_labels"], **doc["group_labels"]}
     return {
         "runbook": _first(annotations, _RUNBOOK),
-        "dashboard": _first(annotations, _DASHBOARD),
+        "dashboard": _first(annotations, _DASHBOARD, grafana_url),
         "source": next((s for s in sources if s), None),
         "silence": silence_url(doc["external_url"], labels),
     }

@@ -239,6 +239,7 @@ def test_the_alerts_fire_in_promtool_on_the_recorded_output(stack: Stack) -> Non
                                     "description": f"The holt_winters model scores load on "
                                     f"{instance} at {score:.2f} (above 1 is anomalous).",
                                     "runbook_url": _runbook("forecastanomalyscorehigh"),
+                                    **_fix_and_link("ForecastAnomalyScoreHigh", score_labels),
                                 },
                             }
                         ],
@@ -255,6 +256,7 @@ def test_the_alerts_fire_in_promtool_on_the_recorded_output(stack: Stack) -> Non
                                     f"{instance} is {_go_g4(fs)} 6h ahead, past its configured "
                                     "limit.",
                                     "runbook_url": _runbook("forecastlimitbreach"),
+                                    **_fix_and_link("ForecastLimitBreach", fs_labels),
                                 },
                             }
                         ],
@@ -273,6 +275,23 @@ def test_the_alerts_fire_in_promtool_on_the_recorded_output(stack: Stack) -> Non
 
 def _runbook(anchor: str) -> str:
     return f"https://github.com/tocsin/tocsin/blob/main/rules/RUNBOOK.md#{anchor}"
+
+
+def _fix_and_link(alert: str, labels: dict[str, str]) -> dict[str, str]:
+    """The rule's suggested_fix, and its dashboard_url as Prometheus renders it for
+    `labels` (no cluster label and no external labels here: an empty var-cluster)."""
+    doc = yaml.safe_load((RULES / "forecast.rules.yml").read_text())
+    rule = next(r for g in doc["groups"] for r in g["rules"] if r.get("alert") == alert)
+    url = rule["annotations"]["dashboard_url"]
+    url = url.replace(
+        "{{ with $labels.cluster }}{{ . | urlquery }}{{ else }}"
+        "{{ $externalLabels.cluster | urlquery }}{{ end }}",
+        "",
+    )
+    for name in ("job", "instance"):
+        value = urllib.parse.quote_plus(labels[name])
+        url = url.replace(f"{{{{ $labels.{name} | urlquery }}}}", value)
+    return {"suggested_fix": rule["annotations"]["suggested_fix"], "dashboard_url": url}
 
 
 def _go_g4(value: float) -> str:
@@ -315,6 +334,7 @@ def test_the_forecast_dashboard_queries_return_data(stack: Stack) -> None:
     this stack and returns data; the band drawn one horizon back cannot have any yet."""
     values = {
         "$__rate_interval": "1m",
+        "$cluster": ".*",
         "$job": ".*",
         "$instance": ".*",
         "$series": ".*",

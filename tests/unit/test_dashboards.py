@@ -52,6 +52,7 @@ def substitute(expr: str) -> str:
     """The query as Grafana would send it with every variable set to All."""
     values = {
         "$__rate_interval": "1m",
+        "$cluster": ".*",
         "$job": ".*",
         "$instance": ".*",
         "$series": ".*",
@@ -96,10 +97,14 @@ def test_datasource_variable_and_no_literal_uid(name: str) -> None:
     variables = {v["name"]: v for v in dash["templating"]["list"]}
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
-    for var in ("job", "instance"):
+    assert list(variables)[:4] == ["datasource", "cluster", "job", "instance"]
+    for var in ("cluster", "job", "instance"):
         assert variables[var]["type"] == "query"
         assert variables[var]["includeAll"] is True
-    assert "$job" in variables["instance"]["definition"]
+        assert variables[var]["current"]["value"] == ["$__all"]
+    assert "cluster)" in variables["cluster"]["query"]["query"]
+    assert '{cluster=~"$cluster"}' in variables["job"]["query"]["query"]
+    assert '{cluster=~"$cluster", job=~"$job"}' in variables["instance"]["query"]["query"]
     for key, value in walk(dash):
         if key == "datasource" and isinstance(value, dict):
             if value.get("type") == "grafana":
@@ -126,6 +131,63 @@ def test_panels_have_units_descriptions_and_variable_queries(name: str) -> None:
             expr = target["expr"]
             for func, window in RANGE_FUNC.findall(expr):
                 assert window == "$__rate_interval", f"{title}: {func}[{window}]"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_UIDS))
+def test_every_query_filters_on_the_cluster_variable(name: str) -> None:
+    for panel in panels(load(name)):
+        for target in panel["targets"]:
+            assert 'cluster=~"$cluster"' in target["expr"], f"{panel['title']}: {target['expr']}"
+
+
+# The panels alerts' dashboard_url annotations point at (uid, panel id → a metric its queries
+# read); these ids are pinned, like every existing one.
+LINKED_PANELS = {
+    "host-overview.json": {
+        25: "node_timex_sync_status",
+        26: "node_nf_conntrack_entries_limit",
+        27: "node_network_receive_utilisation",
+        28: "node_netstat_TcpExt_ListenDrops",
+        29: "node_softnet_dropped",
+        30: "node_hwmon_temp_crit_celsius",
+        31: "node_md_disks",
+        32: "node_edac_uncorrectable_errors_total",
+        33: "node_systemd_unit_state",
+        34: "node_filesystem_device_error",
+    },
+    "security-overview.json": {18: "tocsin_cert_read_errors_total"},
+    "application.json": {19: 'outcome="unparsed"'},
+    "alerting-pipeline.json": {
+        20: "tocsin_receiver_time_to_acknowledge_seconds",
+        21: "tocsin_receiver_time_to_resolve_seconds",
+        22: "tocsin_receiver_webhook_processing_errors_total",
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(LINKED_PANELS))
+def test_linked_panels_keep_their_ids(name: str) -> None:
+    by_id = {p["id"]: p for p in load(name)["panels"]}
+    for panel_id, metric in LINKED_PANELS[name].items():
+        assert panel_id in by_id, f"{name}: no panel {panel_id}"
+        exprs = " ".join(t["expr"] for t in by_id[panel_id]["targets"])
+        assert metric in exprs, f"{name} panel {panel_id}: {metric} not in {exprs}"
+
+
+def test_recorded_series_the_dashboards_read_are_recorded() -> None:
+    rules = DASHBOARDS.parent / "rules"
+    recorded = {
+        rule["record"]
+        for path in rules.glob("*.rules.yml")
+        for group in yaml.safe_load(path.read_text())["groups"]
+        for rule in group["rules"]
+        if "record" in rule
+    }
+    used = {
+        m for expr in all_exprs() for m in re.findall(r"\b[a-z_]+:[A-Za-z0-9_]+:[a-z0-9_]+", expr)
+    }
+    assert used, "the dashboards read no recorded series"
+    assert used <= recorded, sorted(used - recorded)
 
 
 def test_rate_rule_catches_a_fixed_window() -> None:

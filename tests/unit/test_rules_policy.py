@@ -1,4 +1,6 @@
-"""Policy for rules/: annotations, severity, naming, runbook anchors, `for`, and test coverage.
+"""Policy for rules/: annotations, severity, naming, runbook anchors, `for`, test coverage,
+suggested fixes and dashboard links, the `cluster` label in every aggregation, and the
+alert names the shipped inhibit rules use.
 
 Every alert must fire in at least one promtool test (exact labels and annotations) and be
 expected silent in at least one other (below threshold or before `for` has elapsed).
@@ -6,6 +8,7 @@ expected silent in at least one other (below threshold or before `for` has elaps
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +17,10 @@ from typing import Any
 import pytest
 import yaml
 
-RULES = Path(__file__).resolve().parents[2] / "rules"
+REPO = Path(__file__).resolve().parents[2]
+RULES = REPO / "rules"
+DASHBOARDS = REPO / "dashboards"
+ALERTMANAGER = REPO / "deploy" / "alertmanager" / "alertmanager.yml"
 RUNBOOK = RULES / "RUNBOOK.md"
 RUNBOOK_BASE = "https://github.com/tocsin/tocsin/blob/main/rules/RUNBOOK.md#"
 AREAS = {
@@ -34,12 +40,46 @@ UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 315360
 SCRAPE_INTERVAL_SECONDS = 15
 
 
+# Panels and the `cluster` variable the dashboards engineer adds (issue 17's contract);
+# links may point at them before the dashboards land; once the committed JSON has them
+# these entries change nothing and can go.
+DASHBOARD_URL = re.compile(
+    r"^/d/(?P<uid>[a-z0-9-]+)/(?P<slug>[a-z0-9-]+)\?viewPanel=(?P<panel>\d+)(?P<vars>(&var-[a-z]+=[^&]+)*)$"
+)
+CLUSTER_VAR = (
+    "{{ with $labels.cluster }}{{ . | urlquery }}{{ else }}"
+    "{{ $externalLabels.cluster | urlquery }}{{ end }}"
+)
+AGGREGATION = re.compile(r"\b(by|on)\s*\(([^)]*)\)")
+
+
 def rule_files() -> list[Path]:
     return sorted(RULES.glob("*.rules.yml"))
 
 
 def promtool_test_files() -> list[Path]:
     return sorted(RULES.glob("*_test.yml"))
+
+
+def dashboards() -> dict[str, dict[str, Any]]:
+    """Committed dashboard JSON by uid: title, panel ids, template variable names."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted(DASHBOARDS.glob("*.json")):
+        doc = json.loads(path.read_text())
+        ids: set[int] = set()
+        stack = list(doc.get("panels", []))
+        while stack:
+            panel = stack.pop()
+            ids.add(panel["id"])
+            stack.extend(panel.get("panels", []))
+        names = {v["name"] for v in doc.get("templating", {}).get("list", [])}
+        out[doc["uid"]] = {"title": doc["title"], "panels": ids, "variables": names}
+    return out
+
+
+def grafana_slug(title: str) -> str:
+    """Grafana's URL slug of a dashboard title: lower case, runs of other characters → '-'."""
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
 
 
 def iter_rules() -> Iterator[tuple[Path, dict[str, Any]]]:
@@ -211,3 +251,68 @@ def test_the_anchor_helper_matches_github() -> None:
         "hostcpusaturated",
         "slo-burn-rates",
     }
+
+
+@pytest.mark.parametrize("path", rule_files(), ids=lambda p: p.name)
+def test_alerts_have_a_suggested_fix_of_two_or_three_checks(path: Path) -> None:
+    for p, rule in alerts():
+        if p != path:
+            continue
+        fix = rule["annotations"].get("suggested_fix", "").strip()
+        assert fix, f"{rule['alert']}: missing suggested_fix"
+        steps = [s for s in fix.rstrip(".").split(";") if s.strip()]
+        assert 2 <= len(steps) <= 3, f"{rule['alert']}: {len(steps)} steps in suggested_fix"
+
+
+@pytest.mark.parametrize("path", rule_files(), ids=lambda p: p.name)
+def test_alerts_link_an_existing_dashboard_panel(path: Path) -> None:
+    boards = dashboards()
+    for p, rule in alerts():
+        if p != path:
+            continue
+        name = rule["alert"]
+        url = rule["annotations"].get("dashboard_url", "")
+        m = DASHBOARD_URL.match(url.replace(CLUSTER_VAR, "CLUSTER"))
+        assert m, f"{name}: dashboard_url {url!r} is not /d/<uid>/<slug>?viewPanel=<id>&var-..."
+        uid, panel = m["uid"], int(m["panel"])
+        assert uid in boards, f"{name}: no dashboard with uid {uid}"
+        assert m["slug"] == grafana_slug(boards[uid]["title"]), f"{name}: slug {m['slug']}"
+        assert panel in boards[uid]["panels"], f"{name}: {uid} has no panel {panel}"
+        variables = dict(v.split("=", 1) for v in m["vars"].split("&var-")[1:])
+        # The cluster comes from the series under a global ruler, from external_labels otherwise.
+        assert variables.get("cluster") == "CLUSTER", f"{name}: var-cluster must be {CLUSTER_VAR}"
+        for var, value in variables.items():
+            assert var in boards[uid]["variables"], f"{name}: var-{var}"
+            if var != "cluster":
+                assert value == f"{{{{ $labels.{var} | urlquery }}}}", f"{name}: var-{var}={value}"
+
+
+def test_every_aggregation_and_match_carries_cluster() -> None:
+    found = 0
+    for _, rule in iter_rules():
+        for kind, labels in AGGREGATION.findall(rule["expr"]):
+            names = {s.strip() for s in labels.split(",") if s.strip()}
+            if kind == "on" and not names:
+                continue  # `on ()`: a match against a single series (a guard)
+            found += 1
+            assert "cluster" in names, f"{kind} ({labels}) lacks cluster: {rule['expr']}"
+        assert "absent(" not in rule["expr"], "absent() is not per cluster; see pipeline.rules.yml"
+    assert found > 30
+
+
+def test_inhibit_rules_name_existing_alerts() -> None:
+    names = {r["alert"] for _, r in alerts()}
+    cfg = yaml.safe_load(ALERTMANAGER.read_text())
+    seen = 0
+    for rule in cfg["inhibit_rules"]:
+        assert "cluster" in rule["equal"], rule
+        for matcher in rule.get("source_matchers", []) + rule.get("target_matchers", []):
+            m = re.fullmatch(r'alertname(=~|=)"(.*)"', matcher)
+            if not m:
+                continue
+            pattern = m[2] if m[1] == "=~" else re.escape(m[2])
+            matched = {n for n in names if re.fullmatch(pattern, n)}
+            assert matched, f"{matcher} matches no alert"
+            assert "TocsinWatchdog" not in matched, "never inhibit the watchdog"
+            seen += 1
+    assert seen > 10
