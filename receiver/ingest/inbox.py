@@ -38,8 +38,7 @@ from receiver.model.payload import Payload, parse_payload
 from receiver.pipeline.context import Context
 from receiver.pipeline.stages import process
 from receiver.pipeline.work import Outcome
-from receiver.store.base import StoreError, Tx
-from receiver.store.sqlite import SqliteStore
+from receiver.store.base import Store, StoreError, Tx
 
 log = structlog.get_logger("receiver.inbox")
 _SWEEP_BATCH = 200
@@ -155,7 +154,7 @@ class Inbox:
     from the table, retrying with exponential backoff until a sweep finds nothing new.
     """
 
-    def __init__(self, store: SqliteStore, ctx: Context) -> None:
+    def __init__(self, store: Store, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
         self.pending: deque[Stored] = deque()

@@ -22,11 +22,10 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import timers
 from receiver.pipeline.context import Context
 from receiver.pipeline.router import Router
-from receiver.store.backup import db_path
+from receiver.service.storage import open_store
 from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
 from receiver.store.retention import prune
-from receiver.store.sqlite import SqliteStore
 from receiver.templates import TemplateRenderer
 
 log = structlog.get_logger("receiver.service")
@@ -73,7 +72,7 @@ class Service:
         """Open the store, start the channels, replay webhooks left unprocessed, register
         the store's metrics, then run the outbox worker, scheduler and retention tasks."""
         cfg = self.config
-        store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
+        store = await open_store(cfg.storage, self.storage)
         hub = EventHub()
         ctx = Context.from_config(cfg)
         ctx.publish = hub.publish

@@ -92,6 +92,30 @@ class Sink:
         return [r for r in self.received if r.body["kind"] == kind]
 
 
+@dataclass
+class Backend:
+    """The storage backend receivers started by the current test use (set by the
+    `storage_backend` fixture): SQLite under their storage path, or PostgreSQL at `dsn`
+    (one fresh database per test, shared by every receiver the test starts)."""
+
+    name: str = "sqlite"
+    dsn: str | None = None
+
+
+BACKEND = Backend()
+
+
+def with_backend(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`config` with the current backend's `storage` section (unchanged on SQLite)."""
+    if BACKEND.dsn is None:
+        return config
+    doc = dict(config or {})
+    storage = dict(doc.get("storage") or {})
+    storage.update({"backend": "postgres", "dsn": BACKEND.dsn})
+    doc["storage"] = storage
+    return doc
+
+
 def write_config(path: Path, doc: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -112,6 +136,7 @@ class ReceiverProcess:
         self.tmp = tmp
         self.port = port or free_port()
         self.storage = storage or tmp / "data"
+        config = with_backend(config)
         self.config_path = write_config(tmp / "receiver.yml", config) if config else None
         self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None
