@@ -63,3 +63,8 @@ def migrate(conn: psycopg.Connection[Any]) -> list[int]:
         conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
         conn.commit()
     return applied
+
+
+def connect(dsn: str, timeout: float) -> psycopg.Connection[Any]:
+    """A plain connection for `migrate` and `migrate --check` (no pool)."""
+    return psycopg.connect(dsn, connect_timeout=max(1, int(timeout)))
