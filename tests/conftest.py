@@ -124,11 +124,14 @@ def pg_cluster() -> Iterator[Cluster]:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every receiver integration test (a module that starts `ReceiverProcess`) on
-    both storage backends, except those marked `sqlite_only` (a reason each)."""
+    both storage backends, except those marked `sqlite_only` or `own_backend` (a reason
+    each; the latter configure their storage themselves)."""
     if "storage_backend" not in metafunc.fixturenames:
         return
     in_suite = Path(str(metafunc.definition.path)).parent.name == "integration"
     if not in_suite or not hasattr(metafunc.module, "ReceiverProcess"):
+        return
+    if metafunc.definition.get_closest_marker("own_backend") is not None:
         return
     params = ["sqlite"]
     if metafunc.definition.get_closest_marker("sqlite_only") is None:

@@ -36,3 +36,14 @@ def redactor(dsn: str) -> Callable[[str], str]:
         return redact(replace_secrets(text, secrets))
 
     return scrub
+
+
+def describe(dsn: str) -> str:
+    """Where `dsn` points (host, port, database), for messages; never its password."""
+    try:
+        parts = psycopg.conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "the configured server"
+    host = parts.get("host") or "localhost"
+    port = parts.get("port") or "5432"
+    return f"{host}:{port}/{parts.get('dbname') or parts.get('user') or ''}"

@@ -32,13 +32,15 @@ import psycopg_pool
 import structlog
 
 from receiver.store.base import StoreError, Tx
-from receiver.store.dsn import redactor
+from receiver.store.dsn import describe, redactor
 from receiver.store.pgschema import migrate
 from receiver.store.pgtx import Connection, PgTx, configure, transient
 
 R = TypeVar("R")
 log = structlog.get_logger("receiver.store")
 _MAX_BATCH = 512
+# What says "the server is not there" rather than "this statement is wrong".
+_UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
 _INGEST = (
     "INSERT INTO webhooks (received_at, correlation_id, body, state)"
     " VALUES (%s, %s, %s, 'received') RETURNING id"
@@ -64,6 +66,7 @@ class PostgresStore:
 
     def __init__(self, dsn: str, pool_size: int = 8, connect_timeout: float = 5.0) -> None:
         self._redact = redactor(dsn)
+        self._where = describe(dsn)
         self._timeout = connect_timeout
         self._pool = psycopg_pool.ConnectionPool(
             dsn,
@@ -72,7 +75,9 @@ class PostgresStore:
             open=False,
             configure=configure,
             timeout=self._timeout,
-            reconnect_timeout=0,
+            # A connection broken by a server restart is found out (and replaced) when
+            # it is taken, not by the webhook that would otherwise fail on it.
+            check=psycopg_pool.ConnectionPool.check_connection,
             kwargs={"connect_timeout": max(1, int(self._timeout))},
             name="tocsin",
         )
@@ -85,6 +90,9 @@ class PostgresStore:
         self.batches = 0
         self._commit_error: str | None = None
         self._intake_error: str | None = None
+        # Why the last read could not reach the database: readiness reports an outage
+        # even while nothing is written (the outbox and the scheduler read all the time).
+        self._read_error: str | None = None
 
     @classmethod
     async def open(
@@ -111,6 +119,9 @@ class PostgresStore:
         if applied:
             log.info("schema_migrated", backend="postgres", versions=applied)
 
+    def _unreachable(self, exc: BaseException) -> str:
+        return self._redact(f"cannot reach the database at {self._where}: {exc}")
+
     async def _call(self, fn: Callable[..., R], *args: Any) -> R:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, fn, *args)
@@ -122,8 +133,9 @@ class PostgresStore:
 
     @property
     def commit_error(self) -> str | None:
-        """Why the last commit, or the last webhook's intake, failed (readiness)."""
-        return self._commit_error or self._intake_error
+        """Why the last commit, the last webhook's intake or the last read failed to
+        reach the database (readiness)."""
+        return self._commit_error or self._intake_error or self._read_error
 
     async def write(
         self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
@@ -157,7 +169,9 @@ class PostgresStore:
         try:
             with self._pool.connection() as conn:
                 row = conn.execute(_INGEST, (now, correlation_id, body)).fetchone()
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        except _UNREACHABLE as exc:
+            raise StoreError(self._unreachable(exc)) from exc
+        except psycopg.Error as exc:
             raise StoreError(self._redact(f"could not store the webhook: {exc}")) from exc
         assert row is not None
         return int(row[0])
@@ -166,6 +180,7 @@ class PostgresStore:
         """A trial commit through the writer (readiness, after a failure)."""
         await self.write(_touch)
         self._intake_error = None
+        self._read_error = None
 
     async def read(self, fn: Callable[[Any], R]) -> R:
         """Run `fn(tx)` in a read transaction on a thread of the store's pool."""
@@ -175,11 +190,17 @@ class PostgresStore:
         """`read` on the calling thread; StoreError when the database cannot be read."""
         try:
             with self._pool.connection() as conn, conn.transaction():
-                return fn(PgTx(conn))
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+                result = fn(PgTx(conn))
+        except _UNREACHABLE as exc:
+            self._read_error = self._unreachable(exc)
+            raise StoreError(self._read_error) from exc
+        except psycopg.Error as exc:
             raise StoreError(self._redact(f"read failed: {exc}")) from exc
         except StoreError as exc:
-            raise StoreError(self._redact(str(exc))) from exc
+            self._read_error = self._redact(str(exc))
+            raise StoreError(self._read_error) from exc
+        self._read_error = None
+        return result
 
     async def close(self) -> None:
         """Finish queued writes, then close the pool and its threads."""
@@ -238,7 +259,9 @@ class PostgresStore:
                 except BaseException:
                     conn.rollback()
                     raise
-        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        except _UNREACHABLE as exc:
+            raise StoreError(self._unreachable(exc)) from exc
+        except psycopg.Error as exc:
             raise StoreError(f"could not commit: {exc}") from exc
         return outcomes
 
