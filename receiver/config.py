@@ -216,6 +216,9 @@ class OutboxConfig:
     backoff_initial: Annotated[Duration, Gt(0)] = Duration(1)
     backoff_max: Annotated[Duration, Gt(0)] = Duration(300)
     concurrency: Annotated[int, Ge(1)] = 16
+    # With several receivers on one PostgreSQL: how long a receiver that claimed a row
+    # has to send it before another may retry it (with the same idempotency key).
+    lease: Annotated[Duration, Gt(0)] = Duration(60)
 
     def validate(self) -> list[tuple[str, str]]:
         if self.backoff_initial > self.backoff_max:

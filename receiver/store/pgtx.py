@@ -10,10 +10,13 @@ import psycopg
 from psycopg.adapt import Buffer, Dumper, Loader
 from psycopg.rows import dict_row
 
-from receiver.store.base import Row, StoreError
+from receiver.store.base import Conflict, Row, StoreError
 from receiver.store.dialect import query
 
 Connection = psycopg.Connection[Any]
+# Unique indexes that another receiver's concurrent, equally valid insert can trip: the
+# job is retried (and then sees that row) instead of its webhook being set aside.
+CONFLICTS = frozenset({"incidents_open_key"})
 
 
 class _BoolAsInteger(Dumper):
@@ -60,6 +63,10 @@ class PgTx:
             cur.execute(text, tuple(params))
         except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
             raise transient(exc) from exc
+        except psycopg.errors.UniqueViolation as exc:
+            if exc.diag.constraint_name in CONFLICTS:
+                raise Conflict(f"another receiver changed it first: {exc}") from exc
+            raise
         return cur, returning
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:

@@ -31,7 +31,7 @@ import psycopg
 import psycopg_pool
 import structlog
 
-from receiver.store.base import StoreError, Tx
+from receiver.store.base import Conflict, StoreError, Tx
 from receiver.store.dsn import describe, redactor
 from receiver.store.pgschema import migrate
 from receiver.store.pgtx import Connection, PgTx, configure, transient
@@ -125,6 +125,11 @@ class PostgresStore:
     async def _call(self, fn: Callable[..., R], *args: Any) -> R:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, fn, *args)
+
+    @property
+    def shared(self) -> bool:
+        """Always: several receivers may run on one PostgreSQL database."""
+        return True
 
     @property
     def is_open(self) -> bool:
@@ -272,9 +277,9 @@ def _run_alone(conn: Connection, job: _Job) -> Outcome:
     tx = PgTx(conn)
     try:
         return (job, job.fn(tx), None, tx.callbacks)
-    except StoreError:
-        raise
     except Exception as exc:
+        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
+            raise
         conn.rollback()
         return (job, None, exc, [])
 
@@ -289,9 +294,9 @@ def _run_in_savepoint(conn: Connection, job: _Job) -> Outcome:
         result = job.fn(tx)
         conn.execute("RELEASE SAVEPOINT job")
         return (job, result, None, tx.callbacks)
-    except StoreError:
-        raise
     except Exception as exc:
+        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
+            raise
         conn.execute("ROLLBACK TO SAVEPOINT job")
         conn.execute("RELEASE SAVEPOINT job")
         return (job, None, exc, [])

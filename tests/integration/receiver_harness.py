@@ -59,6 +59,12 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     attempts: list[float] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # Seconds each request waits before its answer; while `gate` is set but not open,
+    # requests wait for it (a consumer that hangs).
+    delay: float = 0.0
+    gate: asyncio.Event | None = None
+    # The Idempotency-Key of every request as it arrived (answered or not).
+    arrivals: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     @property
@@ -79,8 +85,13 @@ class Sink:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.attempts.append(time.time())
+        self.arrivals.append(request.headers.get("Idempotency-Key", ""))
         raw = await request.read()
         body = json.loads(raw)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.script:
             status, headers = self.script.pop(0)
             if status >= 300:

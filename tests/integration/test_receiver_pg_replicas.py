@@ -1,0 +1,125 @@
+"""Two receivers on one PostgreSQL database: each notification is sent once (outbox rows
+are leased), a group posted to both at once opens one incident (the partial unique
+index), and a SIGKILLed receiver's send in flight is finished by the other once its
+lease expires, with the same idempotency key."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import psycopg
+import pytest
+
+from tests.integration.receiver_harness import (
+    ReceiverProcess,
+    Sink,
+    am_alert,
+    am_payload,
+    post_webhook,
+    wait_for,
+)
+from tests.postgres import Cluster
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.own_backend("two receivers on one PostgreSQL database of its own"),
+]
+GROUPS = 30
+
+
+def _config(sink: Sink, dsn: str, lease: str = "60s") -> dict[str, Any]:
+    return {
+        "channels": [{"name": "h", "type": "webhook", "url": sink.url}],
+        "default_route": {"channels": ["h"]},
+        "storm": {"threshold": 0},
+        "outbox": {"lease": lease, "backoff_initial": "1s"},
+        "storage": {"backend": "postgres", "dsn": dsn},
+    }
+
+
+async def _pair(tmp_path: Path, cfg: dict[str, Any]) -> list[ReceiverProcess]:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = await ReceiverProcess(tmp_path / "a", cfg).start()
+    second = await ReceiverProcess(tmp_path / "b", cfg).start()
+    return [first, second]
+
+
+async def test_two_replicas_send_each_notification_once(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    # A slow consumer keeps every send in flight long enough for the other replica's
+    # outbox pass (at least once a second) to see the row still pending.
+    sink = await Sink(delay=1.5).start()
+    dsn = pg_cluster.create_database()
+    replicas = await _pair(tmp_path, _config(sink, dsn))
+    try:
+        async with aiohttp.ClientSession() as session:
+            for i in range(GROUPS):
+                rx = replicas[i % 2]
+                payload = am_payload(f"g{i}", [am_alert(f"a{i}")])
+                assert (await post_webhook(session, rx.url, payload))[0] == 200
+            # One group posted to both replicas at once: one incident, one page.
+            both = am_payload("both", [am_alert("x")])
+            answers = await asyncio.gather(
+                *(post_webhook(session, rx.url, both) for rx in replicas)
+            )
+            assert [a[0] for a in answers] == [200, 200]
+
+        def firing() -> list[str]:
+            return [r.body["incident"]["group_labels"]["group"] for r in sink.of_kind("firing")]
+
+        expected = {f"g{i}" for i in range(GROUPS)} | {"both"}
+        await wait_for(lambda: set(firing()) == expected, 60, interval=0.2, what="every page")
+        await asyncio.sleep(4)  # time for any duplicate send to show up
+        assert Counter(firing()) == Counter(expected), Counter(firing())
+        assert len(sink.arrivals) == len(set(sink.arrivals)) == len(expected)
+        with psycopg.connect(dsn) as conn:
+            open_both = conn.execute(
+                "SELECT COUNT(*) FROM incidents WHERE state <> 'resolved'"
+            ).fetchone()
+            states = dict(
+                conn.execute("SELECT state, COUNT(*) FROM notifications GROUP BY state").fetchall()
+            )
+        assert open_both == (len(expected),)
+        assert states == {"delivered": len(expected)}, states
+    finally:
+        for rx in replicas:
+            rx.stop()
+        await sink.stop()
+
+
+async def test_a_killed_replicas_send_is_finished_by_the_other(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    gate = asyncio.Event()
+    sink = await Sink(gate=gate).start()
+    dsn = pg_cluster.create_database()
+    first, second = await _pair(tmp_path, _config(sink, dsn, lease="3s"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            payload = am_payload("k", [am_alert("k")])
+            assert (await post_webhook(session, first.url, payload))[0] == 200
+        # The first replica claimed the row and is sending it: the consumer hangs.
+        await wait_for(lambda: len(sink.arrivals) == 1, 30, what="the first send")
+        first.kill()
+        gate.set()
+        await wait_for(lambda: len(sink.arrivals) >= 2, 30, what="the retry by the other")
+        key = sink.arrivals[0]
+        assert key and sink.arrivals[1] == key, sink.arrivals  # same idempotency key
+
+        def delivered() -> bool:
+            with psycopg.connect(dsn) as conn:
+                row = conn.execute("SELECT state, lease_owner FROM notifications").fetchone()
+            return row == ("delivered", None)
+
+        await wait_for(delivered, 30, interval=0.2, what="the row delivered by the other")
+        assert second.proc is not None and second.proc.poll() is None
+    finally:
+        first.stop()
+        second.stop()
+        await sink.stop()
