@@ -1,12 +1,16 @@
-"""Two receivers on one PostgreSQL database: each notification is sent once (outbox rows
-are leased), a group posted to both at once opens one incident (the partial unique
-index), and a SIGKILLed receiver's send in flight is finished by the other once its
-lease expires, with the same idempotency key."""
+"""Several receivers on one PostgreSQL database: each notification is sent once (outbox
+rows are leased), a group posted to both at once opens one incident (the partial unique
+index), a SIGKILLed receiver's send in flight is finished by the other once its lease
+expires, with the same idempotency key, a webhook a dead receiver left unprocessed is
+adopted, and retention runs on one receiver at a time."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +18,8 @@ import aiohttp
 import psycopg
 import pytest
 
+from receiver.store.postgres import PostgresStore
+from receiver.store.retention import RETENTION_LOCK, Pruned, prune_singleton
 from tests.integration.receiver_harness import (
     ReceiverProcess,
     Sink,
@@ -123,3 +129,53 @@ async def test_a_killed_replicas_send_is_finished_by_the_other(
         first.stop()
         second.stop()
         await sink.stop()
+
+
+async def test_a_webhook_left_received_by_a_dead_replica_is_adopted(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    """A replica answered 2xx (the row is committed as `received`) and died before
+    processing it: a running replica processes it, without any restart."""
+    sink = await Sink().start()
+    dsn = pg_cluster.create_database()
+    receiver = await ReceiverProcess(tmp_path, _config(sink, dsn)).start()
+    try:
+        body = json.dumps(am_payload("orphan", [am_alert("o")]))
+        with psycopg.connect(dsn) as conn:
+            conn.execute(
+                "INSERT INTO webhooks (received_at, correlation_id, body, state)"
+                " VALUES (%s, 'cid-orphan', %s, 'received')",
+                (time.time() - 60, body),
+            )
+
+        def paged() -> bool:
+            return any(
+                r.body["incident"]["group_labels"]["group"] == "orphan"
+                for r in sink.of_kind("firing")
+            )
+
+        await wait_for(paged, 30, interval=0.2, what="the orphaned webhook's page")
+        assert "webhooks_adopted" in receiver.log()
+    finally:
+        receiver.stop()
+        await sink.stop()
+
+
+async def test_retention_runs_on_one_replica_at_a_time(pg_cluster: Cluster) -> None:
+    """`prune_singleton` under `pg_try_advisory_xact_lock`: while another session holds
+    the lock a receiver prunes nothing; once it is free, it prunes."""
+    dsn = pg_cluster.create_database()
+    store = await PostgresStore.open(dsn, pool_size=2)
+    try:
+        with psycopg.connect(dsn) as conn:
+            conn.execute(
+                "INSERT INTO webhooks (received_at, correlation_id, body, state)"
+                " VALUES (1.0, 'old', '', 'processed')"
+            )
+        job = partial(prune_singleton, older_than=time.time(), shared=True)
+        with psycopg.connect(dsn) as holder:
+            holder.execute("SELECT pg_advisory_xact_lock(%s)", (RETENTION_LOCK,))
+            assert not await store.write(job)
+        assert await store.write(job) == Pruned(incidents=0, webhooks=1)
+    finally:
+        await store.close()
