@@ -51,8 +51,14 @@ def limit_arenas() -> None:
 
 
 def trim() -> None:
-    """Collect garbage and return the heap's free pages to the system."""
+    """Collect garbage, freeze what start-up left alive, and return the heap's free pages.
+
+    Frozen objects (modules, classes, config: tens of thousands, alive for the life of
+    the process) are left out of every later garbage collection, so a full collection
+    walks only what scrapes allocate and no longer pauses a scrape for milliseconds.
+    """
     gc.collect()
+    gc.freeze()
     libc = _libc()
     if libc is not None:
         libc.malloc_trim(0)

@@ -29,11 +29,17 @@ _METRIC_NAME_INVALID = re.compile(r"_*[^0-9A-Za-z_]+_*")
 
 
 def read_attr(
-    path: str, quiet: frozenset[int] = frozenset({errno.ENOENT}), limit: int = _PAGE
+    path: str,
+    quiet: frozenset[int] = frozenset({errno.ENOENT}),
+    limit: int = _PAGE,
+    dir_fd: int | None = None,
 ) -> str | None:
-    """The attribute's text (at most `limit` bytes) trimmed; None for a `quiet` errno."""
+    """The attribute's text (at most `limit` bytes) trimmed; None for a `quiet` errno.
+
+    With `dir_fd`, `path` is relative to that open directory.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC, dir_fd=dir_fd)
     except OSError as exc:
         if exc.errno in quiet:
             return None
@@ -49,9 +55,12 @@ def read_attr(
     return data.decode("utf-8", errors="replace").strip()
 
 
-def read_attribute(path: str) -> str | None:
-    """An attribute as procfs's SysReadFile reads it: 128 bytes, its skipped errors None."""
-    return read_attr(path, SKIPPED_ERRNOS, ATTRIBUTE_SIZE)
+def read_attribute(path: str, dir_fd: int | None = None) -> str | None:
+    """An attribute as procfs's SysReadFile reads it: 128 bytes, its skipped errors None.
+
+    With `dir_fd`, `path` is relative to that open directory.
+    """
+    return read_attr(path, SKIPPED_ERRNOS, ATTRIBUTE_SIZE, dir_fd)
 
 
 def parse_int(text: str) -> int | None:

@@ -260,5 +260,29 @@ def _call(job: Job) -> JobResult:
     try:
         value = job.call()
     except Exception as exc:
-        return JobResult(State.FAILED, time.perf_counter() - begin, error=exc)
+        return JobResult(State.FAILED, time.perf_counter() - begin, error=_without_tracebacks(exc))
     return JobResult(State.DONE, time.perf_counter() - begin, value=value)
+
+
+def _without_tracebacks(exc: BaseException) -> BaseException:
+    """`exc` with its own and its chained exceptions' tracebacks dropped.
+
+    A traceback holds the frames it passed through and, by their `f_back`, the worker's
+    frame in `work`, which holds the batch and so this very result: every failed job
+    (an unavailable collector fails on every collection) would make its whole batch,
+    every family of the collection included, a reference cycle that only a full garbage
+    collection frees. Those piled up and made the full collections slow, in the scrapes'
+    tail. Results only ever report the exception's type and message.
+    """
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        current.__traceback__ = None
+        pending.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+        if isinstance(current, BaseExceptionGroup):
+            pending.extend(current.exceptions)
+    return exc

@@ -42,6 +42,7 @@ _TRAILING = (
     ("protocol_type", "type", False),
 )
 _TEXT = ("address", "broadcast", "duplex", "operstate", "ifalias")
+_ATTRIBUTES = tuple(attr for _, attr, _ in (*_NUMERIC, ("speed", "speed", False), *_TRAILING))
 _INFO_LABELS = ("device", "address", "broadcast", "duplex", "operstate", "adminstate", "ifalias")
 
 
@@ -107,15 +108,10 @@ class NetclassCollector(Collector):
         )
         families = _Families()
         for device in self._devices():
-            base = f"{self._root}/{device}/"
-            text = {name: read_attribute(base + name) or "" for name in _TEXT}
-            numbers = {
-                attr: parse_int(raw)
-                for _, attr, _ in (*_NUMERIC, ("speed", "speed", False), *_TRAILING)
-                if (raw := read_attribute(base + attr)) is not None
-            }
-            if not numbers and not any(text.values()):
+            attributes = self._attributes(device)
+            if attributes is None:
                 continue  # the interface went away between listing and reading
+            text, numbers = attributes
             up.values.append(((device,), 1.0 if text["operstate"] == "up" else 0.0))
             flags = numbers.get("flags")
             admin = "unknown" if flags is None else ("up" if flags & _IFF_UP else "down")
@@ -143,6 +139,30 @@ class NetclassCollector(Collector):
             yield up
             yield info
         yield from families.by_name.values()
+
+    def _attributes(self, device: str) -> tuple[dict[str, str], dict[str, int | None]] | None:
+        """The device's text and numeric attributes, or None when it is gone.
+
+        Read relative to the device's directory, opened once: each attribute then costs
+        its own open(2) only, not a walk through /sys/class/net and the device's symlink
+        (about a third of this collector's CPU with full paths).
+        """
+        try:
+            dir_fd = os.open(f"{self._root}/{device}", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError, PermissionError):
+            return None  # as every attribute unreadable
+        try:
+            text = {name: read_attribute(name, dir_fd) or "" for name in _TEXT}
+            numbers = {
+                attr: parse_int(raw)
+                for attr in _ATTRIBUTES
+                if (raw := read_attribute(attr, dir_fd)) is not None
+            }
+        finally:
+            os.close(dir_fd)
+        if not numbers and not any(text.values()):
+            return None
+        return text, numbers
 
     @staticmethod
     def _numeric(

@@ -60,3 +60,21 @@ def test_start_up_leaves_rich_out_and_importable() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.split() == ["False", "rich"]
+
+
+def test_trim_freezes_what_start_up_left_alive() -> None:
+    # In a child, so this test process's own objects are not frozen.
+    script = textwrap.dedent(
+        """
+        import gc
+        from exporter import memory
+        before = gc.get_freeze_count()
+        memory.trim()
+        print(before, gc.get_freeze_count())
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    before, after = map(int, out.stdout.split())
+    assert before == 0 and after > 1000

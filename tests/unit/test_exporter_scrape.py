@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import gzip
 import threading
+import weakref
 from collections.abc import Iterable, Iterator
 
 import pytest
@@ -25,6 +27,19 @@ class Gone(Collector):
 
     def collect(self) -> Iterable[Metric]:
         raise CollectorUnavailable("no PSI in this kernel")
+
+
+class Missing(Collector):
+    """Unavailable the way the real ones are: a file that is not there, re-raised."""
+
+    name = "missing"
+
+    def collect(self) -> Iterable[Metric]:
+        try:
+            open("/nonexistent/tocsin-test").close()
+        except FileNotFoundError as exc:
+            raise CollectorUnavailable("/nonexistent/tocsin-test does not exist") from exc
+        return []
 
 
 class NotAMetric(Collector):
@@ -139,6 +154,26 @@ def test_unavailable_collector_reports_zero_and_logs_once(
     assert len(unavailable) == 1
     assert unavailable[0]["log_level"] == "info"
     assert not [e for e in logs if e["event"] == "collector_failed"]
+
+
+def test_a_collection_with_failed_collectors_is_freed_without_the_garbage_collector(
+    ctx: CollectorContext, collections: list[Collection]
+) -> None:
+    # A failure's traceback must not tie the collection into a reference cycle: left to
+    # the garbage collector, every collection's families piled up until a full pass.
+    collection = make(Missing(ctx), Boom(ctx), Static(ctx))
+    collections.append(collection)
+    gc.collect()
+    gc.disable()
+    try:
+        snap = collection.run()
+        assert success(snap, "missing") == 0 and success(snap, "boom") == 0
+        freed = weakref.ref(snap)
+        del snap
+        collection.run()  # the worker lets go of the batch before it
+        assert freed() is None
+    finally:
+        gc.enable()
 
 
 def test_collector_failing_to_initialise_is_reported(collections: list[Collection]) -> None:

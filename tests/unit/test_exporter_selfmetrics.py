@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from prometheus_client.process_collector import ProcessCollector
 from structlog.testing import capture_logs
 
 from exporter.collector import CollectorContext, HostPaths
 from exporter.collectors.entropy import EntropyCollector
 from exporter.collectors.schedstat import SchedstatCollector
+from exporter.exposition import render_text
 from exporter.scrape import Collection, CollectorEntry
+from exporter.selfmetrics import process_families
 from tests.conftest import FIXTURES
 from tests.fake_collectors import Static
 from tests.metrics import parse_series, value
@@ -71,3 +74,19 @@ def test_process_metrics_describe_this_process(collection: Collection) -> None:
     assert value(found, "process_virtual_memory_max_bytes") == expected
     cpu = value(found, "process_cpu_seconds_total")
     assert cpu is not None and cpu <= time.process_time() + 1
+
+
+def test_process_families_render_as_prometheus_clients_process_collector() -> None:
+    # Our own read of /proc/self must give ProcessCollector's families, byte for byte in
+    # their headers, and its values (those that cannot move between the two calls).
+    theirs = render_text(list(ProcessCollector(registry=None).collect()))
+    ours = render_text(process_families())
+
+    def headers(text: bytes) -> list[str]:
+        return [line for line in text.decode().splitlines() if line.startswith("#")]
+
+    assert headers(ours)[: len(headers(theirs))] == headers(theirs)
+    their_values, our_values = parse_series(theirs.decode()), parse_series(ours.decode())
+    for name in ("process_start_time_seconds", "process_max_fds"):
+        assert value(our_values, name) == value(their_values, name), name
+    assert value(our_values, "process_virtual_memory_max_bytes") is not None
