@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 import yaml
 from aiohttp import web
 
@@ -127,6 +129,21 @@ def with_backend(config: dict[str, Any] | None) -> dict[str, Any] | None:
     return doc
 
 
+def store_execute(storage: Path, sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one statement (`?` placeholders) on the current backend's database, for a test
+    that stages what a stopped receiver will find (a backdated row, an orphaned webhook)."""
+    if BACKEND.dsn is not None:
+        with psycopg.connect(BACKEND.dsn) as pg:
+            pg.execute(sql.replace("?", "%s"), params)
+        return
+    db = sqlite3.connect(storage / "receiver.db")
+    try:
+        with db:
+            db.execute(sql, params)
+    finally:
+        db.close()
+
+
 def write_config(path: Path, doc: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(doc))
     return path
@@ -187,6 +204,11 @@ class ReceiverProcess:
 
     async def start(self) -> ReceiverProcess:
         return await asyncio.to_thread(self.start_blocking)
+
+    def reconfigure(self, config: dict[str, Any]) -> None:
+        """Replace the config file (with the test's backend) for the next start or reload."""
+        doc = with_backend(config) or config
+        self.config_path = write_config(self.config_path or self.tmp / "receiver.yml", doc)
 
     def kill(self) -> None:
         if self.proc is not None:

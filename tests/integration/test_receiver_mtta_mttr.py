@@ -5,7 +5,6 @@ again."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tests.integration.receiver_harness import (
     am_alert,
     am_payload,
     post_webhook,
+    store_execute,
     wait_for,
 )
 from tests.metrics import parse_series, value
@@ -88,12 +88,11 @@ async def test_time_to_acknowledge_and_resolve(tmp_path: Path) -> None:
 
             # Restart with incident b made 5,000 s old in the store (as if opened earlier).
             receiver.stop()
-            with sqlite3.connect(receiver.storage / "receiver.db") as db:
-                db.execute(
-                    "UPDATE incidents SET created_at = ? WHERE id = ?",
-                    (time.time() - 5000, ids["b"]),
-                )
-            db.close()
+            store_execute(
+                receiver.storage,
+                "UPDATE incidents SET created_at = ? WHERE id = ?",
+                (time.time() - 5000, ids["b"]),
+            )
             await receiver.start()
             # Nothing is observed again for the incidents the store restored.
             assert await count(TTA) == 0

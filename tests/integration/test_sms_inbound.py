@@ -19,7 +19,6 @@ from tests.integration.receiver_harness import (
     am_payload,
     post_webhook,
     wait_for,
-    write_config,
 )
 from tests.sinks.twilio import TwilioSink, twilio_error
 
@@ -202,9 +201,7 @@ async def test_only_numbers_the_incident_reached_may_act_whatever_to_says_now(
     old = await _incident(receiver, twilio, "g-before")
     # OTHER leaves the rota and NEWCOMER joins it, after the first incident was sent.
     receiver.stop()
-    write_config(
-        receiver.config_path or receiver.tmp / "receiver.yml", _config(twilio, [PHONE, NEWCOMER])
-    )
+    receiver.reconfigure(_config(twilio, [PHONE, NEWCOMER]))
     await receiver.start()
     new = await _incident(receiver, twilio, "g-after")
     assert [m["To"] for m in twilio.messages] == [PHONE, OTHER, PHONE, NEWCOMER]
