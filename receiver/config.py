@@ -218,6 +218,9 @@ class OutboxConfig:
     backoff_initial: Annotated[Duration, Gt(0)] = Duration(1)
     backoff_max: Annotated[Duration, Gt(0)] = Duration(300)
     concurrency: Annotated[int, Ge(1)] = 16
+    # With several receivers on one PostgreSQL: how long a receiver that claimed a row
+    # has to send it before another may retry it (with the same idempotency key).
+    lease: Annotated[Duration, Gt(0)] = Duration(60)
 
     def validate(self) -> list[tuple[str, str]]:
         if self.backoff_initial > self.backoff_max:
@@ -225,15 +228,35 @@ class OutboxConfig:
         return []
 
 
+BACKENDS = ("sqlite", "postgres")
+
+
 @dataclass
 class StorageConfig:
+    """Where the receiver stores: SQLite under `path` (one receiver), or PostgreSQL at
+    `dsn` (several replicas). The DSN is a secret: it may hold a password."""
+
+    backend: str = "sqlite"
     path: Path | None = None
     synchronous: str = "FULL"
+    dsn: Secret | None = None
+    # Connections each replica opens at most (readers, the writer, webhook intake).
+    pool_size: Annotated[int, Ge(2)] = 8
+    # How long a statement waits for a connection (or to connect) before the store
+    # reports it cannot commit: webhooks then hear 503 and Alertmanager retries.
+    connect_timeout: Annotated[Duration, Gt(0)] = Duration(5)
 
     def validate(self) -> list[tuple[str, str]]:
+        problems: list[tuple[str, str]] = []
+        if self.backend not in BACKENDS:
+            problems.append(("backend", "expected sqlite or postgres"))
         if self.synchronous not in ("FULL", "NORMAL", "EXTRA"):
-            return [("synchronous", "expected FULL, NORMAL or EXTRA")]
-        return []
+            problems.append(("synchronous", "expected FULL, NORMAL or EXTRA"))
+        if self.backend == "postgres" and not self.dsn:
+            problems.append(("dsn", "required for backend postgres (dsn or dsn_file)"))
+        if self.backend == "sqlite" and self.dsn:
+            problems.append(("dsn", "only for backend postgres"))
+        return problems
 
 
 @dataclass

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.certs import write_localhost_cert
+from tests.integration.receiver_harness import BACKEND
+from tests.postgres import Cluster, find_pg_binary
 from tests.procs import REPO, free_port
 
 FIXTURES = REPO / "tests" / "fixtures"
@@ -103,3 +106,50 @@ def self_signed_cert(directory: Path, name: str = "localhost") -> tuple[Path, Pa
     cert_path, key_path = directory / f"{name}.crt", directory / f"{name}.key"
     write_localhost_cert(cert_path, key_path, name)
     return cert_path, key_path
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the whole session (see tests/postgres.py)."""
+    for name in ("initdb", "pg_ctl"):
+        if find_pg_binary(name) is None:
+            message = f"{name} is not installed (apt-get install postgresql)"
+            if in_ci():
+                pytest.fail(message + " — required in CI")
+            pytest.skip(message)
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run every receiver integration test (a module that starts `ReceiverProcess`) on
+    both storage backends, except those marked `sqlite_only` or `own_backend` (a reason
+    each; the latter configure their storage themselves)."""
+    if "storage_backend" not in metafunc.fixturenames:
+        return
+    in_suite = Path(str(metafunc.definition.path)).parent.name == "integration"
+    if not in_suite or not hasattr(metafunc.module, "ReceiverProcess"):
+        return
+    if metafunc.definition.get_closest_marker("own_backend") is not None:
+        return
+    params = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        params.append("postgres")
+    metafunc.parametrize("storage_backend", params, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def storage_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The storage backend of the receivers this test starts: `sqlite` unless the test
+    is parametrised to `postgres`, which gets a fresh database of the session cluster."""
+    name = getattr(request, "param", "sqlite")
+    if name != "postgres":
+        yield name
+        return
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    BACKEND.name, BACKEND.dsn = name, cluster.create_database()
+    try:
+        yield name
+    finally:
+        BACKEND.name, BACKEND.dsn = "sqlite", None

@@ -1,7 +1,9 @@
 """`tocsin-receiver backup`: a verified online backup of the store, with its SHA-256 file
 and, into a directory, retention (`--keep N`).
 
-Exit status: 0 backed up (and pruned); 1 the backup failed, nothing was pruned.
+Exit status: 0 backed up (and pruned); 1 the backup failed, nothing was pruned; 3 the
+`--config.file` has problems; 4 refused: the configured backend is PostgreSQL, which is
+backed up with its own tools (`pg_dump`/`pg_restore`), as the message says.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
+from receiver.commands import exit_codes
+from receiver.commands.config_file import load_or_report
 from receiver.store.backup import InvalidBackup, backup, backup_into
 from receiver.store.checksum import ChecksumError, checksum_path
 
@@ -44,10 +48,32 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         help="with --dir: after the new backup is verified, remove all but the newest N",
     )
     p.add_argument("--storage.path", dest="storage", type=Path, default=Path("tocsin-data"))
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        default=None,
+        help="the receiver's configuration, to tell its storage backend (default: SQLite)",
+    )
     return p
 
 
+POSTGRES_ADVICE = (
+    "backup: storage.backend is postgres; back the database up with PostgreSQL's own tools,"
+    " e.g. `pg_dump --format=custom --file=tocsin.dump DBNAME` (consistent while receivers"
+    " run) and restore it with `pg_restore --clean --dbname=DBNAME tocsin.dump` with the"
+    " receivers stopped (see the README, Storage backends)"
+)
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.config_file is not None:
+        cfg = load_or_report(args.config_file)
+        if cfg is None:
+            return exit_codes.CONFIG_PROBLEM
+        if cfg.storage.backend == "postgres":
+            print(POSTGRES_ADVICE, file=sys.stderr)
+            return exit_codes.REFUSED
     if args.keep is not None and args.directory is None:
         print("backup: --keep needs --dir (retention applies to a directory)", file=sys.stderr)
         return 2

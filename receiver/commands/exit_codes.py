@@ -15,5 +15,6 @@ FAILURE = 1
 USAGE = 2
 # The configuration has problems (each printed, all at once).
 CONFIG_PROBLEM = 3
-# `serve` refused a non-loopback listen address without auth tokens or --web.insecure.
+# `serve` refused a non-loopback listen address without auth tokens or --web.insecure;
+# `backup` refused a PostgreSQL backend (pg_dump/pg_restore back it up).
 REFUSED = 4

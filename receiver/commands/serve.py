@@ -20,6 +20,7 @@ from receiver.config import Config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
 from receiver.service.reload import Reloader
+from receiver.store.base import StoreError
 from receiver.store.lock import StoreLocked
 from receiver.web import flags as web_flags
 from servicekit import logs
@@ -137,6 +138,10 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(_serve(args, config, host, port, tokens_required, early_hup))
     except StoreLocked as exc:
         # Not a listen failure: another receiver (or a restore) has the storage path.
+        print(f"cannot serve: {exc}", file=sys.stderr)
+        return exit_codes.FAILURE
+    except StoreError as exc:
+        # The database cannot be opened (PostgreSQL unreachable, a failed migration).
         print(f"cannot serve: {exc}", file=sys.stderr)
         return exit_codes.FAILURE
     except OSError as exc:

@@ -38,8 +38,7 @@ from receiver.model.payload import Payload, parse_payload
 from receiver.pipeline.context import Context
 from receiver.pipeline.stages import process
 from receiver.pipeline.work import Outcome
-from receiver.store.base import StoreError, Tx
-from receiver.store.sqlite import SqliteStore
+from receiver.store.base import Store, StoreError, Tx
 
 log = structlog.get_logger("receiver.inbox")
 _SWEEP_BATCH = 200
@@ -155,7 +154,7 @@ class Inbox:
     from the table, retrying with exponential backoff until a sweep finds nothing new.
     """
 
-    def __init__(self, store: SqliteStore, ctx: Context) -> None:
+    def __init__(self, store: Store, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
         self.pending: deque[Stored] = deque()
@@ -235,13 +234,15 @@ class Inbox:
             if self.job is None and not self.pending:
                 self.idle.set()
 
-    async def _sweep(self, states: tuple[str, ...]) -> int:
+    async def _sweep(self, states: tuple[str, ...], before: float | None = None) -> int:
         """Process every webhook not yet processed (in the intake) and every row of the
         main database in `states`, oldest first; returns how many were applied."""
         total = 0
         last = 0
         while True:
-            rows = await self.store.read(partial(_read_stored, after=last, states=states))
+            rows = await self.store.read(
+                partial(_read_stored, after=last, states=states, before=before)
+            )
             if not rows:
                 return total
             last = rows[-1].webhook_id
@@ -251,6 +252,13 @@ class Inbox:
                 threaded=True,
             )
             total += len(rows)
+
+    async def adopt(self, older_than: float) -> int:
+        """Process webhooks stored before `older_than` and still `received` (several
+        receivers on one database: a receiver that died after answering leaves them).
+        Processing claims a webhook first, so one that its own receiver is processing
+        meanwhile is applied once, by whichever gets there first."""
+        return await self._sweep(("received",), before=older_than)
 
     async def replay(self) -> int:
         """Process every webhook left `received` or `error`, oldest first (on start)."""
@@ -277,18 +285,29 @@ class _Row:
     error: str
 
 
-def _read_stored(tx: Tx, after: int, states: tuple[str, ...]) -> list[_Row]:
+def _read_stored(
+    tx: Tx, after: int, states: tuple[str, ...], before: float | None = None
+) -> list[_Row]:
     # Runs on a reader thread, so decoding large bodies stays off the event loop.
     marks = ", ".join("?" * len(states))
-    heads = tx.all(
-        "SELECT id, received_at, correlation_id, length(body) AS size, 'main' AS source"  # noqa: S608
-        f" FROM webhooks WHERE state IN ({marks}) AND id > ?"
-        " UNION ALL SELECT i.id, i.received_at, i.correlation_id, length(i.body), 'intake'"
-        " FROM intake.intake i WHERE i.id > ?"
-        " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id)"
-        " ORDER BY id LIMIT ?",
-        (*states, after, after, _SWEEP_BATCH),
-    )
+    if before is None:
+        heads = tx.all(
+            "SELECT id, received_at, correlation_id, length(body) AS size, 'main' AS source"  # noqa: S608
+            f" FROM webhooks WHERE state IN ({marks}) AND id > ?"
+            " UNION ALL SELECT i.id, i.received_at, i.correlation_id, length(i.body), 'intake'"
+            " FROM intake.intake i WHERE i.id > ?"
+            " AND NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id)"
+            " ORDER BY id LIMIT ?",
+            (*states, after, after, _SWEEP_BATCH),
+        )
+    else:
+        # Adoption (several receivers): only rows older than `before`, in this database.
+        heads = tx.all(
+            "SELECT id, received_at, correlation_id, length(body) AS size, 'main' AS source"  # noqa: S608
+            f" FROM webhooks WHERE state IN ({marks}) AND id > ? AND received_at < ?"
+            " ORDER BY id LIMIT ?",
+            (*states, after, before, _SWEEP_BATCH),
+        )
     out: list[_Row] = []
     size = 0
     for h in heads:

@@ -22,13 +22,16 @@ def record_attempt(
     result: SendResult,
     cfg: OutboxConfig,
     now: float,
+    owner: str | None = None,
 ) -> str:
     """Store the attempt and the row's next state; returns delivered, retry or dead_letter,
     or stale (nothing recorded) when the row is no longer pending: something else settled it
-    while the attempt was under way."""
+    while the attempt was under way, or (several receivers) another receiver holds its
+    lease now, ours having expired. Recording releases the lease."""
     row = tx.one(
-        "SELECT attempts, window_start FROM notifications WHERE id = ? AND state = 'pending'",
-        (notification_id,),
+        "SELECT attempts, window_start FROM notifications WHERE id = ? AND state = 'pending'"
+        " AND (lease_owner IS NULL OR lease_owner = ?)",
+        (notification_id, owner),
     )
     if row is None:
         return "stale"
@@ -83,7 +86,7 @@ def _next_state(
     if result.ok:
         tx.execute(
             "UPDATE notifications SET state = 'delivered', attempts = ?, updated_at = ?,"
-            " last_error = NULL WHERE id = ?",
+            " last_error = NULL, lease_owner = NULL WHERE id = ?",
             (attempts, now, notification_id),
         )
         return "delivered"
@@ -92,13 +95,13 @@ def _next_state(
     if result.retry and attempts < cfg.max_attempts and within_age:
         tx.execute(
             "UPDATE notifications SET attempts = ?, next_attempt_at = ?, updated_at = ?,"
-            " last_error = ? WHERE id = ?",
+            " last_error = ?, lease_owner = NULL WHERE id = ?",
             (attempts, now + delay, now, result.error, notification_id),
         )
         return "retry"
     tx.execute(
-        "UPDATE notifications SET state = 'dead', attempts = ?, updated_at = ?, last_error = ?"
-        " WHERE id = ?",
+        "UPDATE notifications SET state = 'dead', attempts = ?, updated_at = ?, last_error = ?,"
+        " lease_owner = NULL WHERE id = ?",
         (attempts, now, result.error, notification_id),
     )
     return "dead_letter"

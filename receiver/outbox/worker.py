@@ -19,6 +19,7 @@ from receiver.channels.base import Channel
 from receiver.config import Config
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
 from receiver.model.notification import Notification
+from receiver.outbox.claim import claim_due, claim_ids, owner_id
 from receiver.outbox.context import OutboxContext
 from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.events import publish_outcome
@@ -62,6 +63,9 @@ class OutboxWorker:
         self._fold_task: asyncio.Task[None] | None = None
         self._event = asyncio.Event()
         self._stopping = False
+        # Several receivers on one database: rows are claimed (leased) before sending.
+        self.owner = owner_id() if store.shared else None
+        self._claims: set[asyncio.Task[None]] = set()
 
     def reconfigure(self, cfg: Config, channels: dict[str, Channel]) -> None:
         """Deliver through `channels` with `cfg`'s rate limits and concurrency from now on.
@@ -110,7 +114,7 @@ class OutboxWorker:
         """Stop picking rows and let in-flight deliveries and folds finish recording."""
         self._stopping = True
         self._event.set()
-        pending = set(self.tasks)
+        pending = set(self.tasks) | self._claims
         if self._fold_task is not None:
             pending.add(self._fold_task)
         if pending:
@@ -128,6 +132,11 @@ class OutboxWorker:
         rows, next_due = await self.store.read(
             lambda tx: _due_rows(tx, now, len(self.inflight) + _PICK)
         )
+        if self.owner is not None and rows:
+            rows = await self.store.write(
+                partial(claim_due, owner=self.owner, now=now, lease=self._lease(), limit=_PICK),
+                durable=False,
+            )
         if self._start(rows):
             sleep = 0.0
         if next_due is not None:
@@ -137,6 +146,28 @@ class OutboxWorker:
     def submit(self, rows: list[Row]) -> None:
         """Rows just committed by a write job: start them without re-reading the table."""
         if self._stopping:
+            return
+        if self.owner is not None:
+            task = asyncio.create_task(self._claim_and_start([int(r["id"]) for r in rows]))
+            self._claims.add(task)
+            task.add_done_callback(self._claims.discard)
+            return
+        if self._start(rows):
+            self.wake()
+
+    def _lease(self) -> float:
+        return float(self.ctx.config.outbox.lease)
+
+    async def _claim_and_start(self, ids: list[int]) -> None:
+        """Claim rows this receiver just created, then start them (several receivers)."""
+        assert self.owner is not None
+        job = partial(claim_ids, ids=ids, owner=self.owner, now=time.time(), lease=self._lease())
+        try:
+            rows = await self.store.write(job, durable=False)
+        except StoreError as exc:
+            # They stay pending and unleased: the next pass (here or elsewhere) claims them.
+            log.warning("outbox_claim_failed", error=str(exc))
+            self.wake()
             return
         if self._start(rows):
             self.wake()
@@ -228,7 +259,7 @@ class OutboxWorker:
 
         def record(tx: Tx) -> str:
             now = time.time()
-            outcome = record_attempt(tx, n.id, started, duration, result, cfg, now)
+            outcome = record_attempt(tx, n.id, started, duration, result, cfg, now, self.owner)
             if outcome == "delivered" and keep and incident_id is not None and result.message_ref:
                 keep_message_ref(tx, incident_id, n.channel, result.message_ref, now)
             return outcome

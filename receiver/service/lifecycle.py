@@ -23,17 +23,20 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import timers, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.router import Router
-from receiver.store.backup import db_path
+from receiver.service.storage import open_store
 from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
-from receiver.store.retention import prune
-from receiver.store.sqlite import SqliteStore
+from receiver.store.retention import prune_singleton
 from receiver.templates import TemplateRenderer
 
 log = structlog.get_logger("receiver.service")
 TICK = 0.2
 RETENTION_EVERY = 600.0
 RETIRE_WAIT = 300.0
+# Several receivers on one database: how often each looks for webhooks another receiver
+# answered and then died before processing, and how old such a webhook must be.
+ADOPT_EVERY = 5.0
+ADOPT_AGE = 10.0
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Service:
         """Open the store, start the channels, replay webhooks left unprocessed, register
         the store's metrics, then run the outbox worker, scheduler and retention tasks."""
         cfg = self.config
-        store = SqliteStore(db_path(self.storage), cfg.storage.synchronous)
+        store = await open_store(cfg.storage, self.storage)
         hub = EventHub()
         ctx = Context.from_config(cfg)
         timing.prepare(ctx.router)
@@ -96,6 +99,8 @@ class Service:
             asyncio.create_task(self._scheduler(rt), name="scheduler"),
             asyncio.create_task(self._retention(rt), name="retention"),
         ]
+        if store.shared:
+            self._tasks.append(asyncio.create_task(self._adopt(rt), name="adopt-webhooks"))
         log.info(
             "receiver_started",
             storage=str(self.storage),
@@ -180,11 +185,21 @@ class Service:
                 log.error("scheduler_failed", error=str(exc))
             await asyncio.sleep(TICK)
 
+    async def _adopt(self, rt: Runtime) -> None:
+        while True:
+            await asyncio.sleep(ADOPT_EVERY)
+            try:
+                if adopted := await rt.inbox.adopt(time.time() - ADOPT_AGE):
+                    log.info("webhooks_adopted", count=adopted)
+            except StoreError as exc:
+                log.error("adopt_failed", error=str(exc))
+
     async def _retention(self, rt: Runtime) -> None:
         while True:
             cutoff = time.time() - rt.config.retention
+            job = partial(prune_singleton, older_than=cutoff, shared=rt.store.shared)
             try:
-                while pruned := await rt.store.write(partial(prune, older_than=cutoff)):
+                while pruned := await rt.store.write(job):
                     log.info(
                         "retention_pruned", incidents=pruned.incidents, webhooks=pruned.webhooks
                     )

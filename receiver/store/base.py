@@ -25,6 +25,12 @@ class SyncError(StoreError):
     failed): readers see its writes, its caller must not report them as stored."""
 
 
+class Conflict(StoreError):
+    """Another receiver on the same database made a conflicting change first (it opened
+    the incident this job wanted to open): the job fails alone and is retried, as any
+    StoreError, and then finds the other's row."""
+
+
 class Tx(Protocol):
     """A transaction handle: execute statements and read rows as dicts."""
 
@@ -85,6 +91,12 @@ class Store(Protocol):
 
     def read_sync(self, fn: Callable[[Tx], R]) -> R:
         """`read`, blocking the calling thread (for scrape-time collectors)."""
+        ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether other receivers may use the same database at once (PostgreSQL): the
+        outbox then claims rows with leases before sending them."""
         ...
 
     @property

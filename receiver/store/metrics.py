@@ -96,7 +96,7 @@ def _read(tx: Tx) -> _Figures:
         "SELECT COUNT(*) AS n, MIN(received_at) AS oldest FROM ("
         "SELECT received_at FROM webhooks WHERE state = 'received'"
         " UNION ALL SELECT i.received_at FROM intake.intake i"
-        " WHERE NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id))"
+        " WHERE NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.id = i.id)) AS waiting"
     )
     failed = tx.one("SELECT COUNT(*) AS n FROM webhooks WHERE state = 'error'")
     return _Figures(

@@ -218,4 +218,12 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (incident_id, channel)
         )""",
     ],
+    # Several receivers on one PostgreSQL: an outbox row is sent by the receiver holding
+    # its lease (owner, until when); one open incident per key, enforced by the database,
+    # so two receivers processing one new group at once cannot open it twice.
+    [
+        "ALTER TABLE notifications ADD COLUMN lease_owner TEXT",
+        "ALTER TABLE notifications ADD COLUMN lease_expires_at REAL",
+        "CREATE UNIQUE INDEX incidents_open_key ON incidents (key) WHERE state <> 'resolved'",
+    ],
 ]

@@ -136,6 +136,11 @@ class SqliteStore:
         self._sync_failed = False
 
     @property
+    def shared(self) -> bool:
+        """Never: the database lock keeps every other receiver out of the file."""
+        return False
+
+    @property
     def is_open(self) -> bool:
         """Open and its writer task (once started) still running."""
         return self._open and (self._task is None or not self._task.done())

@@ -11,6 +11,11 @@ the time until every one was processed and its notification sent (inbox and outb
 empty), so a backlog left at the end counts against it. Alertmanager's
 `POST /api/v2/alerts` has finished its work when it answers. End-to-end latency is
 webhook POST → notification at a local sink, no group wait.
+
+With PostgreSQL installed (`initdb`/`pg_ctl`), the receiver is measured again on a
+throwaway PostgreSQL server (`tests/postgres.py`, one fresh database per run, one
+receiver): `receiver-pg` rows. Their server CPU is the receiver's only; the PostgreSQL
+server's own CPU is not counted.
 """
 
 from __future__ import annotations
@@ -31,10 +36,12 @@ import aiohttp
 from tests.bench.wrkload import Load, run_wrk
 from tests.conftest import find_binary
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink
+from tests.postgres import Cluster, find_pg_binary
 
 DURATION = 10.0
 WARMUP = 2.0
 GOALS = {1: 0.25, 4: 0.5}
+PG_GOALS = {4: 0.25}
 E2E_GOAL_MS = 50.0
 _runs = itertools.count(1)
 
@@ -148,15 +155,20 @@ async def _measure(
     return Measured(load, load.requests / (done - t0), backlog, server_cpu)
 
 
-async def _end_to_end(tmp: Path, samples: int = 300) -> dict[str, float]:
+async def _end_to_end(
+    tmp: Path, storage: dict[str, Any] | None = None, samples: int = 300
+) -> dict[str, float]:
     sink = await Sink().start()
-    cfg = {
+    cfg: dict[str, Any] = {
         "channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
         "default_route": {"channels": ["hook"]},
         "storm": {"threshold": 0},
     }
-    (tmp / "e2e").mkdir()
-    receiver = await ReceiverProcess(tmp / "e2e", cfg).start()
+    if storage is not None:
+        cfg["storage"] = storage
+    where = tmp / ("e2e-pg" if storage else "e2e")
+    where.mkdir()
+    receiver = await ReceiverProcess(where, cfg).start()
     arrived: dict[str, float] = {}
 
     def seen() -> None:
@@ -203,6 +215,7 @@ async def _run() -> int:
             "storm": {"threshold": 0},
         }
         results: dict[tuple[str, int], Measured] = {}
+        cluster = Cluster() if find_pg_binary("initdb") and find_pg_binary("pg_ctl") else None
         # Each measurement gets a fresh process, so neither carries the alerts of the
         # runs before it (Alertmanager keeps every one in memory until it resolves).
         for conns in (1, 4):
@@ -237,12 +250,33 @@ async def _run() -> int:
                 )
             finally:
                 am.stop()
-        e2e = await _end_to_end(tmp)
+            if cluster is not None:
+                pg = {"backend": "postgres", "dsn": cluster.create_database()}
+                (tmp / f"pg{conns}").mkdir()
+                receiver = await ReceiverProcess(tmp / f"pg{conns}", {**cfg, "storage": pg}).start()
+                try:
+                    assert receiver.proc is not None
+                    results["receiver-pg", conns] = await _measure(
+                        wrk,
+                        receiver.url,
+                        "/webhook/alertmanager",
+                        json.dumps(_webhook(N)),
+                        conns,
+                        [receiver.proc.pid],
+                        receiver,
+                    )
+                finally:
+                    receiver.stop()
+        e2e = {"sqlite": await _end_to_end(tmp)}
+        if cluster is not None:
+            storage = {"backend": "postgres", "dsn": cluster.create_database()}
+            e2e["postgres"] = await _end_to_end(tmp, storage)
+            cluster.stop()
     _report(results, e2e)
     return 0
 
 
-def _report(results: dict[tuple[str, int], Measured], e2e: dict[str, float]) -> None:
+def _report(results: dict[tuple[str, int], Measured], e2e: dict[str, dict[str, float]]) -> None:
     print(
         f"{'target':<13}{'conns':>6}{'answered/s':>11}{'sustained/s':>12}{'p50 ms':>8}"
         f"{'p99 ms':>8}{'non-2xx':>8}{'backlog':>8}{'server CPU':>11}{'wrk CPU':>8}"
@@ -261,11 +295,23 @@ def _report(results: dict[tuple[str, int], Measured], e2e: dict[str, float]) -> 
             f"receiver sustained / alertmanager req/s at {conns} conn(s): {ratio:.2f}x"
             f" (goal >= {goal}x: {met})"
         )
-    met = "met" if e2e["p99_ms"] < E2E_GOAL_MS else "NOT met"
-    print(
-        f"end-to-end webhook -> sink: p50 {e2e['p50_ms']:.1f} ms, p99 {e2e['p99_ms']:.1f} ms"
-        f" (goal p99 < {E2E_GOAL_MS:.0f} ms: {met})"
-    )
+    for conns in (1, 4):
+        if ("receiver-pg", conns) not in results:
+            continue
+        reference = results["alertmanager", conns].sustained_rps
+        ratio = results["receiver-pg", conns].sustained_rps / reference
+        goal = PG_GOALS.get(conns)
+        met = "" if goal is None else f" (goal >= {goal}x: {'met' if ratio >= goal else 'NOT met'})"
+        print(
+            f"receiver-pg (1 replica) sustained / alertmanager at {conns} conn(s):"
+            f" {ratio:.2f}x{met}"
+        )
+    for backend, figures in e2e.items():
+        met = "met" if figures["p99_ms"] < E2E_GOAL_MS else "NOT met"
+        print(
+            f"end-to-end webhook -> sink ({backend}): p50 {figures['p50_ms']:.1f} ms,"
+            f" p99 {figures['p99_ms']:.1f} ms (goal p99 < {E2E_GOAL_MS:.0f} ms: {met})"
+        )
 
 
 def main() -> int:

@@ -59,6 +59,12 @@ class Sink:
     received: list[Received] = field(default_factory=list)
     attempts: list[float] = field(default_factory=list)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    # Seconds each request waits before its answer; while `gate` is set but not open,
+    # requests wait for it (a consumer that hangs).
+    delay: float = 0.0
+    gate: asyncio.Event | None = None
+    # The Idempotency-Key of every request as it arrived (answered or not).
+    arrivals: list[str] = field(default_factory=list)
     _runner: web.AppRunner | None = None
 
     @property
@@ -79,8 +85,13 @@ class Sink:
 
     async def _handle(self, request: web.Request) -> web.Response:
         self.attempts.append(time.time())
+        self.arrivals.append(request.headers.get("Idempotency-Key", ""))
         raw = await request.read()
         body = json.loads(raw)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.gate is not None:
+            await self.gate.wait()
         if self.script:
             status, headers = self.script.pop(0)
             if status >= 300:
@@ -90,6 +101,30 @@ class Sink:
 
     def of_kind(self, kind: str) -> list[Received]:
         return [r for r in self.received if r.body["kind"] == kind]
+
+
+@dataclass
+class Backend:
+    """The storage backend receivers started by the current test use (set by the
+    `storage_backend` fixture): SQLite under their storage path, or PostgreSQL at `dsn`
+    (one fresh database per test, shared by every receiver the test starts)."""
+
+    name: str = "sqlite"
+    dsn: str | None = None
+
+
+BACKEND = Backend()
+
+
+def with_backend(config: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`config` with the current backend's `storage` section (unchanged on SQLite)."""
+    if BACKEND.dsn is None:
+        return config
+    doc = dict(config or {})
+    storage = dict(doc.get("storage") or {})
+    storage.update({"backend": "postgres", "dsn": BACKEND.dsn})
+    doc["storage"] = storage
+    return doc
 
 
 def write_config(path: Path, doc: dict[str, Any]) -> Path:
@@ -112,6 +147,7 @@ class ReceiverProcess:
         self.tmp = tmp
         self.port = port or free_port()
         self.storage = storage or tmp / "data"
+        config = with_backend(config)
         self.config_path = write_config(tmp / "receiver.yml", config) if config else None
         self.args = list(args)
         self.proc: subprocess.Popen[bytes] | None = None

@@ -19,7 +19,10 @@ from tests.conftest import require_binary
 from tests.integration.receiver_harness import ReceiverProcess
 from tests.procs import REPO
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.sqlite_only("backs up the SQLite file; PostgreSQL is backed up with pg_dump"),
+]
 SYSTEMD = REPO / "deploy" / "systemd"
 K8S = REPO / "deploy" / "kubernetes"
 

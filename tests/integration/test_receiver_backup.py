@@ -16,7 +16,10 @@ import pytest
 from tests.integration.receiver_harness import ReceiverProcess, am_alert, am_payload, post_webhook
 from tests.procs import REPO, free_port, run_module
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.sqlite_only("backup and restore of the SQLite file and its lock"),
+]
 _BACKED_UP = re.compile(r"backed up .* to (\S+) \(checksum in (\S+)\)")
 
 

@@ -63,6 +63,7 @@ def test_serve_refuses_open_address_without_tokens(tmp_path: Path) -> None:
     assert "--web.insecure" in out.stderr and "no API tokens" in out.stderr
 
 
+@pytest.mark.sqlite_only("the embedded defaults (no config file) and a restored SQLite file")
 async def test_defaults_cli_sse_backup_restore(tmp_path: Path) -> None:
     receiver = await ReceiverProcess(tmp_path).start()
     url = receiver.url

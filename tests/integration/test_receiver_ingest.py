@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psycopg
 import pytest
 
 from tests.integration.receiver_harness import (
+    BACKEND,
     ReceiverProcess,
     Sink,
     am_alert,
@@ -79,6 +81,7 @@ async def _ready(receiver: ReceiverProcess) -> tuple[int, Any]:
         return r.status, await r.json(content_type=None) if r.status != 200 else None
 
 
+@pytest.mark.sqlite_only("fills the filesystem under the SQLite file")
 async def test_full_disk_webhooks_are_processed_while_running(
     tmp_path: Path, small_fs: Path
 ) -> None:
@@ -168,16 +171,19 @@ async def test_poison_row_is_set_aside_counted_and_does_not_block(tmp_path: Path
     receiver.stop()
     poison = am_payload("poison", [am_alert("p")])
     poison["truncatedAlerts"] = 10**30
-    conn = sqlite3.connect(db)
     rows = [
         (1.0, "cid-poison", json.dumps(poison), "received"),
         (2.0, "cid-good", json.dumps(am_payload("good", [am_alert("g")])), "received"),
     ]
-    conn.executemany(
-        "INSERT INTO webhooks (received_at, correlation_id, body, state) VALUES (?, ?, ?, ?)", rows
-    )
-    conn.commit()
-    conn.close()
+    insert = "INSERT INTO webhooks (received_at, correlation_id, body, state) VALUES (?, ?, ?, ?)"
+    if BACKEND.dsn is not None:
+        with psycopg.connect(BACKEND.dsn) as pg:
+            pg.cursor().executemany(insert.replace("?", "%s"), rows)
+    else:
+        conn = sqlite3.connect(db)
+        conn.executemany(insert, rows)
+        conn.commit()
+        conn.close()
     try:
         await receiver.start()
         await receiver.incident_id("good")

@@ -28,7 +28,10 @@ from tests.integration.receiver_harness import (
     wait_for,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.sqlite_only("the SQLite intake file and unsynced WAL commits"),
+]
 EXISTING = 40
 NEW = 120
 

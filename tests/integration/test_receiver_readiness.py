@@ -32,6 +32,9 @@ def groups(sink: Sink) -> set[str]:
     return {r.body["incident"]["group_labels"]["group"] for r in sink.received}
 
 
+@pytest.mark.sqlite_only(
+    "moves the SQLite files away; PostgreSQL outages: test_receiver_postgres_outage"
+)
 async def test_ready_is_503_while_commits_fail_and_recovers(tmp_path: Path) -> None:
     sink = await Sink().start()
     cfg = {

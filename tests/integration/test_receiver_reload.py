@@ -24,6 +24,7 @@ from tests.integration.receiver_harness import (
     am_payload,
     post_webhook,
     wait_for,
+    with_backend,
     write_config,
 )
 from tests.procs import REPO, free_port
@@ -93,7 +94,7 @@ async def test_sighup_under_load_loses_nothing_and_routes_anew(tmp_path: Path) -
             senders = [asyncio.create_task(sender(n, session)) for n in range(4)]
             await wait_for(lambda: len(sent) >= 40, 30, what="webhooks before the reload")
             before = await receiver.metric(SUCCESS_AT)
-            write_config(tmp_path / "receiver.yml", two_channels(a, b, "b"))
+            write_config(tmp_path / "receiver.yml", with_backend(two_channels(a, b, "b")))
             assert receiver.proc is not None
             receiver.proc.send_signal(signal.SIGHUP)
             await reloaded_since(receiver, before)
@@ -148,7 +149,7 @@ async def test_escalation_in_flight_follows_the_new_policy(tmp_path: Path) -> No
             status, _ = await post_webhook(s, receiver.url, am_payload("esc", [am_alert("e")]))
             assert status == 200
             await wait_for(lambda: groups_at(a, "a") == ["esc"], 30, what="step 0")
-            write_config(tmp_path / "receiver.yml", config("b"))
+            write_config(tmp_path / "receiver.yml", with_backend(config("b")))
             status, doc = await receiver.api("POST", "/-/reload")
             assert status == 200, doc
         await wait_for(lambda: b.of_kind("escalation"), 30, what="step 1 on the new channel")
@@ -196,13 +197,13 @@ async def test_a_broken_file_keeps_the_running_config(tmp_path: Path) -> None:
         broken["channels"].append(
             {"name": "chat", "type": "slack", "webhook_url": "http://127.0.0.1:9/services/x"}
         )
-        write_config(path, broken)
+        write_config(path, with_backend(broken))
         status, doc = await receiver.api("POST", "/-/reload")
         assert status == 500 and doc["field"] == "config", doc
         assert any("slack/default.text.txt" in p and "syntax" in p for p in doc["problems"])
         assert await receiver.metric(SUCCESS) == 0
 
-        write_config(path, two_channels(a, b, "b"))
+        write_config(path, with_backend(two_channels(a, b, "b")))
         status, doc = await receiver.api("POST", "/-/reload")
         assert status == 200 and doc == {"status": "success", "restart_required": []}, doc
         assert await receiver.metric(SUCCESS) == 1
@@ -240,12 +241,14 @@ async def test_reload_endpoint_needs_admin_and_keeps_fixed_settings(tmp_path: Pa
         status, doc = await receiver.api("POST", "/-/reload", "admin-secret-1")
         assert status == 200 and doc["restart_required"] == [], doc
 
-        write_config(path, two_channels(a, b, "a", storage={"synchronous": "NORMAL"}, **tokens))
+        write_config(
+            path, with_backend(two_channels(a, b, "a", storage={"synchronous": "NORMAL"}, **tokens))
+        )
         status, doc = await receiver.api("POST", "/-/reload", "admin-secret-1")
         assert status == 200 and doc["restart_required"] == ["storage"], doc
         assert "config_reload_restart_required" in receiver.log()
 
-        write_config(path, two_channels(a, b, "b"))
+        write_config(path, with_backend(two_channels(a, b, "b")))
         status, doc = await receiver.api("POST", "/-/reload", "admin-secret-1")
         assert status == 500, doc
         assert any("auth.tokens" in p and "non-loopback" in p for p in doc["problems"])
@@ -306,7 +309,7 @@ async def test_the_units_exec_reload_reloads_a_running_receiver(tmp_path: Path) 
         assert "unknown channel 'nope'" in steps[0].stderr
         assert await receiver.metric(SUCCESS) == 1  # never signalled
 
-        write_config(path, two_channels(a, b, "b"))
+        write_config(path, with_backend(two_channels(a, b, "b")))
         steps = await asyncio.to_thread(_exec_reload, path, receiver.proc.pid)
         assert [s.returncode for s in steps] == [0, 0], steps
         await reloaded_since(receiver, before)

@@ -1,0 +1,323 @@
+"""PostgreSQL backend: one writer per replica doing group commit, pooled readers, and
+webhooks inserted straight into `webhooks` by their own short transactions.
+
+Every psycopg call blocks, so all of them run in a bounded thread pool of this store's
+own (as many threads as the connection pool has connections), never on the event loop.
+
+Writes: as on SQLite, `write(fn)` jobs queue for one writer task, which takes every
+queued job and runs them in one transaction on a thread (each in a savepoint when
+several share it), commits once, then runs their after-commit hooks on the loop before
+it takes the next batch. The pipeline's semantics (jobs of one replica applied one
+after another, in order) are those of the SQLite writer. PostgreSQL's COMMIT returns
+once the commit is durable (`synchronous_commit` on, the server's default).
+
+Intake: `ingest` inserts the raw webhook as `received` into `webhooks` on a connection
+of its own and commits; PostgreSQL locks rows, not the table, so the INSERT waits for no
+processing job. Processing later claims the row (`received` → `processed`).
+
+When the server cannot be reached, calls fail after `connect_timeout` with StoreError:
+webhooks are answered 503, readiness reports why, and the pool reconnects by itself
+once the server is back (no restart).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import psycopg
+import psycopg_pool
+import structlog
+
+from receiver.store.base import Conflict, StoreError, Tx
+from receiver.store.dsn import describe, redactor
+from receiver.store.pgschema import migrate
+from receiver.store.pgtx import Connection, PgTx, configure, transient
+
+R = TypeVar("R")
+log = structlog.get_logger("receiver.store")
+_MAX_BATCH = 512
+# What says "the server is not there" rather than "this statement is wrong".
+_UNREACHABLE = (psycopg.OperationalError, psycopg.InterfaceError, psycopg_pool.PoolTimeout)
+_INGEST = (
+    "INSERT INTO webhooks (received_at, correlation_id, body, state)"
+    " VALUES (%s, %s, %s, 'received') RETURNING id"
+)
+
+
+class _Job:
+    __slots__ = ("fn", "future")
+
+    def __init__(self, fn: Callable[[Any], Any], future: asyncio.Future[Any]) -> None:
+        self.fn = fn
+        self.future = future
+
+
+Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
+
+
+class PostgresStore:
+    """The store on PostgreSQL at `dsn`; several receivers may share one database.
+
+    `pool_size` bounds both the connections and the threads that use them;
+    `connect_timeout` (seconds) is how long a call waits for a connection."""
+
+    def __init__(self, dsn: str, pool_size: int = 8, connect_timeout: float = 5.0) -> None:
+        self._redact = redactor(dsn)
+        self._where = describe(dsn)
+        self._timeout = connect_timeout
+        self._pool = psycopg_pool.ConnectionPool(
+            dsn,
+            min_size=1,
+            max_size=pool_size,
+            open=False,
+            configure=configure,
+            timeout=self._timeout,
+            # A connection broken by a server restart is found out (and replaced) when
+            # it is taken, not by the webhook that would otherwise fail on it.
+            check=psycopg_pool.ConnectionPool.check_connection,
+            kwargs={"connect_timeout": max(1, int(self._timeout))},
+            name="tocsin",
+        )
+        self._threads = concurrent.futures.ThreadPoolExecutor(
+            max_workers=pool_size, thread_name_prefix="tocsin-pg"
+        )
+        self._queue: asyncio.Queue[_Job | None] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._open = True
+        self.batches = 0
+        self._commit_error: str | None = None
+        self._intake_error: str | None = None
+        # Why the last read could not reach the database: readiness reports an outage
+        # even while nothing is written (the outbox and the scheduler read all the time).
+        self._read_error: str | None = None
+
+    @classmethod
+    async def open(
+        cls, dsn: str, pool_size: int = 8, connect_timeout: float = 5.0
+    ) -> PostgresStore:
+        """Connect and apply pending migrations (under the advisory lock); StoreError
+        when the server cannot be reached or the migration fails."""
+        store = cls(dsn, pool_size, connect_timeout)
+        try:
+            await store._call(store._start)
+        except BaseException:
+            store._threads.shutdown(wait=False)
+            raise
+        return store
+
+    def _start(self) -> None:
+        try:
+            self._pool.open(wait=True, timeout=self._timeout)
+            with self._pool.connection() as conn:
+                applied = migrate(conn)
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            self._pool.close()
+            raise StoreError(self._redact(f"cannot open the database: {exc}")) from exc
+        if applied:
+            log.info("schema_migrated", backend="postgres", versions=applied)
+
+    def _unreachable(self, exc: BaseException) -> str:
+        return self._redact(f"cannot reach the database at {self._where}: {exc}")
+
+    async def _call(self, fn: Callable[..., R], *args: Any) -> R:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, fn, *args)
+
+    @property
+    def shared(self) -> bool:
+        """Always: several receivers may run on one PostgreSQL database."""
+        return True
+
+    @property
+    def is_open(self) -> bool:
+        """Open and its writer task (once started) still running."""
+        return self._open and (self._task is None or not self._task.done())
+
+    @property
+    def commit_error(self) -> str | None:
+        """Why the last commit, the last webhook's intake or the last read failed to
+        reach the database (readiness)."""
+        return self._commit_error or self._intake_error or self._read_error
+
+    async def write(
+        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
+    ) -> R:
+        """Run `fn(tx)` in the writer; returns once its transaction has committed.
+        Every job runs on a thread here, and every commit is durable, so `durable` and
+        `threaded` change nothing."""
+        if not self._open:
+            raise StoreError("store is closed")
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[R] = loop.create_future()
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+            self._task = loop.create_task(self._run(), name="store-writer")
+        self._queue.put_nowait(_Job(fn, fut))
+        return await fut
+
+    async def ingest(self, body: str, correlation_id: str, now: float) -> int:
+        """Insert and commit a raw webhook as `received`; returns its id once durable."""
+        if not self._open:
+            raise StoreError("store is closed")
+        try:
+            webhook_id = await self._call(self._insert_webhook, body, correlation_id, now)
+        except StoreError as exc:
+            self._intake_error = str(exc)
+            raise
+        self._intake_error = None
+        return webhook_id
+
+    def _insert_webhook(self, body: str, correlation_id: str, now: float) -> int:
+        try:
+            with self._pool.connection() as conn:
+                row = conn.execute(_INGEST, (now, correlation_id, body)).fetchone()
+        except _UNREACHABLE as exc:
+            raise StoreError(self._unreachable(exc)) from exc
+        except psycopg.Error as exc:
+            raise StoreError(self._redact(f"could not store the webhook: {exc}")) from exc
+        assert row is not None
+        return int(row[0])
+
+    async def probe(self) -> None:
+        """A trial commit through the writer (readiness, after a failure)."""
+        await self.write(_touch)
+        self._intake_error = None
+        self._read_error = None
+
+    async def read(self, fn: Callable[[Any], R]) -> R:
+        """Run `fn(tx)` in a read transaction on a thread of the store's pool."""
+        return await self._call(self.read_sync, fn)
+
+    def read_sync(self, fn: Callable[[Any], R]) -> R:
+        """`read` on the calling thread; StoreError when the database cannot be read."""
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                result = fn(PgTx(conn))
+        except _UNREACHABLE as exc:
+            self._read_error = self._unreachable(exc)
+            raise StoreError(self._read_error) from exc
+        except psycopg.Error as exc:
+            raise StoreError(self._redact(f"read failed: {exc}")) from exc
+        except StoreError as exc:
+            self._read_error = self._redact(str(exc))
+            raise StoreError(self._read_error) from exc
+        self._read_error = None
+        return result
+
+    async def close(self) -> None:
+        """Finish queued writes, then close the pool and its threads."""
+        if not self._open:
+            return
+        self._open = False
+        if self._queue is not None and self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+        await self._call(self._pool.close)
+        self._threads.shutdown(wait=True)
+
+    async def _run(self) -> None:
+        assert self._queue is not None
+        q = self._queue
+        stop = False
+        while not stop:
+            job = await q.get()
+            if job is None:
+                break
+            batch = [job]
+            while len(batch) < _MAX_BATCH and not q.empty():
+                nxt = q.get_nowait()
+                if nxt is None:
+                    stop = True
+                    break
+                batch.append(nxt)
+            await self._commit_batch(batch)
+
+    async def _commit_batch(self, batch: list[_Job]) -> None:
+        try:
+            outcomes = await self._call(self._commit_sync, batch)
+        except StoreError as exc:
+            message = self._redact(str(exc))
+            log.error("store_commit_failed", error=message, jobs=len(batch))
+            self._commit_error = message
+            for job in batch:
+                _settle(job, None, StoreError(message))
+            return
+        self._commit_error = None
+        self.batches += 1
+        for _, _, _, callbacks in outcomes:
+            _run_hooks(callbacks)
+        for job, result, error, _ in outcomes:
+            _settle(job, result, error)
+
+    def _commit_sync(self, batch: list[_Job]) -> list[Outcome]:
+        try:
+            with self._pool.connection() as conn:
+                try:
+                    if len(batch) == 1:
+                        outcomes = [_run_alone(conn, batch[0])]
+                    else:
+                        outcomes = [_run_in_savepoint(conn, job) for job in batch]
+                    conn.commit()
+                except BaseException:
+                    conn.rollback()
+                    raise
+        except _UNREACHABLE as exc:
+            raise StoreError(self._unreachable(exc)) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"could not commit: {exc}") from exc
+        return outcomes
+
+
+def _run_alone(conn: Connection, job: _Job) -> Outcome:
+    # A lone job needs no savepoint: on failure the whole transaction rolls back. A lost
+    # connection fails the batch (StoreError); the inbox then retries from the table.
+    tx = PgTx(conn)
+    try:
+        return (job, job.fn(tx), None, tx.callbacks)
+    except Exception as exc:
+        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
+            raise
+        conn.rollback()
+        return (job, None, exc, [])
+
+
+def _run_in_savepoint(conn: Connection, job: _Job) -> Outcome:
+    tx = PgTx(conn)
+    try:
+        conn.execute("SAVEPOINT job")
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise transient(exc) from exc
+    try:
+        result = job.fn(tx)
+        conn.execute("RELEASE SAVEPOINT job")
+        return (job, result, None, tx.callbacks)
+    except Exception as exc:
+        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
+            raise
+        conn.execute("ROLLBACK TO SAVEPOINT job")
+        conn.execute("RELEASE SAVEPOINT job")
+        return (job, None, exc, [])
+
+
+def _run_hooks(callbacks: list[Callable[[], None]]) -> None:
+    for cb in callbacks:
+        try:
+            cb()
+        except Exception:
+            log.exception("after_commit_failed")
+
+
+def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
+    if job.future.done():
+        return
+    if error is not None:
+        job.future.set_exception(error)
+    else:
+        job.future.set_result(result)
+
+
+def _touch(tx: Tx) -> None:
+    tx.execute("UPDATE schema_version SET version = version")
