@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import aiohttp
+import psycopg
 import pytest
 
 from tests.integration.receiver_harness import (
+    BACKEND,
     ReceiverProcess,
     am_alert,
     am_payload,
@@ -88,12 +90,14 @@ async def test_time_to_acknowledge_and_resolve(tmp_path: Path) -> None:
 
             # Restart with incident b made 5,000 s old in the store (as if opened earlier).
             receiver.stop()
-            with sqlite3.connect(receiver.storage / "receiver.db") as db:
-                db.execute(
-                    "UPDATE incidents SET created_at = ? WHERE id = ?",
-                    (time.time() - 5000, ids["b"]),
-                )
-            db.close()
+            aged = (time.time() - 5000, ids["b"])
+            if BACKEND.dsn is not None:
+                with psycopg.connect(BACKEND.dsn) as pg:
+                    pg.execute("UPDATE incidents SET created_at = %s WHERE id = %s", aged)
+            else:
+                with sqlite3.connect(receiver.storage / "receiver.db") as db:
+                    db.execute("UPDATE incidents SET created_at = ? WHERE id = ?", aged)
+                db.close()
             await receiver.start()
             # Nothing is observed again for the incidents the store restored.
             assert await count(TTA) == 0
