@@ -3,6 +3,7 @@ paths, a free port, a self-signed certificate. Processes are started by tests/pr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -125,8 +126,10 @@ def pg_cluster() -> Iterator[Cluster]:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run every receiver integration test (a module that starts `ReceiverProcess`) on
     both storage backends, except those marked `sqlite_only` or `own_backend` (a reason
-    each; the latter configure their storage themselves)."""
-    if "storage_backend" not in metafunc.fixturenames:
+    each; the latter configure their storage themselves). Parametrised per module, so
+    a module's SQLite tests run before its PostgreSQL ones and a module-scoped receiver
+    (see `module_backend`) is started once for each backend."""
+    if "backend_param" not in metafunc.fixturenames:
         return
     in_suite = Path(str(metafunc.definition.path)).parent.name == "integration"
     if not in_suite or not hasattr(metafunc.module, "ReceiverProcess"):
@@ -136,20 +139,43 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     params = ["sqlite"]
     if metafunc.definition.get_closest_marker("sqlite_only") is None:
         params.append("postgres")
-    metafunc.parametrize("storage_backend", params, indirect=True)
+    metafunc.parametrize("backend_param", params, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def backend_param(request: pytest.FixtureRequest) -> str:
+    """The backend this module's tests are parametrised to (`sqlite` when they are not)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@contextlib.contextmanager
+def using_backend(name: str, dsn: str | None) -> Iterator[None]:
+    """Receivers constructed inside start on `name` (at `dsn` for PostgreSQL)."""
+    saved = BACKEND.name, BACKEND.dsn
+    BACKEND.name, BACKEND.dsn = name, dsn
+    try:
+        yield
+    finally:
+        BACKEND.name, BACKEND.dsn = saved
+
+
+@pytest.fixture(scope="module")
+def module_backend(backend_param: str, request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """For a module-scoped receiver: the backend and, on PostgreSQL, a database of its
+    own for the module (construct the receiver inside `using_backend(*module_backend)`)."""
+    if backend_param != "postgres":
+        return backend_param, None
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return backend_param, cluster.create_database()
 
 
 @pytest.fixture(autouse=True)
-def storage_backend(request: pytest.FixtureRequest) -> Iterator[str]:
+def storage_backend(backend_param: str, request: pytest.FixtureRequest) -> Iterator[str]:
     """The storage backend of the receivers this test starts: `sqlite` unless the test
     is parametrised to `postgres`, which gets a fresh database of the session cluster."""
-    name = getattr(request, "param", "sqlite")
-    if name != "postgres":
-        yield name
+    if backend_param != "postgres":
+        yield backend_param
         return
     cluster: Cluster = request.getfixturevalue("pg_cluster")
-    BACKEND.name, BACKEND.dsn = name, cluster.create_database()
-    try:
-        yield name
-    finally:
-        BACKEND.name, BACKEND.dsn = "sqlite", None
+    with using_backend(backend_param, cluster.create_database()):
+        yield backend_param

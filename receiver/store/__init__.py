@@ -1,4 +1,5 @@
-"""Durable storage behind a small interface; SQLite (WAL) is the embedded backend."""
+"""Durable storage behind a small interface: SQLite (WAL) is the embedded backend,
+PostgreSQL (`receiver.store.postgres`) the one for several receivers."""
 
 from receiver.store.base import Store, StoreError, Tx
 

@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.conftest import using_backend
 from tests.integration.receiver_harness import (
     ReceiverProcess,
     am_alert,
@@ -47,9 +48,12 @@ CONFIG = {
 
 
 @pytest.fixture(scope="module")
-def rx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
+def rx(
+    tmp_path_factory: pytest.TempPathFactory, module_backend: tuple[str, str | None]
+) -> Iterator[ReceiverProcess]:
     tmp = tmp_path_factory.mktemp("hostile")
-    r = ReceiverProcess(tmp, CONFIG, args=["--web.idle-timeout=1s"]).start_blocking()
+    with using_backend(*module_backend):
+        r = ReceiverProcess(tmp, CONFIG, args=["--web.idle-timeout=1s"]).start_blocking()
     yield r
     r.stop()
 
@@ -290,8 +294,16 @@ WEBHOOK_HEAD = (
 
 
 @pytest.fixture(scope="module")
-def lim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReceiverProcess]:
-    r = ReceiverProcess(tmp_path_factory.mktemp("limits"), LIMITS).start_blocking()
+def lim(
+    tmp_path_factory: pytest.TempPathFactory,
+    module_backend: tuple[str, str | None],
+    request: pytest.FixtureRequest,
+) -> Iterator[ReceiverProcess]:
+    name, dsn = module_backend
+    if dsn is not None:  # a database of its own, apart from `rx`'s
+        dsn = request.getfixturevalue("pg_cluster").create_database()
+    with using_backend(name, dsn):
+        r = ReceiverProcess(tmp_path_factory.mktemp("limits"), LIMITS).start_blocking()
     yield r
     r.stop()
 

@@ -27,6 +27,7 @@ from receiver.commands.config_file import default_config
 from receiver.service.app import make_app
 from receiver.service.lifecycle import Service
 from receiver.service.reload import Reloader
+from tests.conftest import using_backend
 from tests.integration.receiver_harness import ReceiverProcess, am_alert, am_payload, post_webhook
 
 pytestmark = pytest.mark.integration
@@ -41,9 +42,12 @@ EXAMPLES = 25
 
 
 @pytest.fixture(scope="module")
-def live_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[schemathesis.BaseSchema]:
+def live_schema(
+    tmp_path_factory: pytest.TempPathFactory, module_backend: tuple[str, str | None]
+) -> Iterator[schemathesis.BaseSchema]:
     tmp: Path = tmp_path_factory.mktemp("openapi")
-    receiver = ReceiverProcess(tmp, CONFIG).start_blocking()
+    with using_backend(*module_backend):
+        receiver = ReceiverProcess(tmp, CONFIG).start_blocking()
     try:
         # One incident (id 1), so generated ids reach the actions' 200 and 409 answers too.
         asyncio.run(_seed(receiver))
