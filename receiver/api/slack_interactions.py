@@ -8,6 +8,11 @@ replayed later. No bearer token is involved: the signature is the authentication
 against the `signing_secret` of every Slack channel that has one. The action then runs
 through `receiver.pipeline.actions`, the path the API's own ack and resolve take, with the
 Slack user as the audited actor and the channel as where it came from.
+
+A request whose signature or timestamp fails counts against the same per-address throttle
+as failed API tokens and Twilio signatures (`receiver.http.throttle`): past the limit the
+address is answered 429 with Retry-After, before its body is read or any HMAC computed. A
+request without a signature header tried nothing and is not counted.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+import structlog
 from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
@@ -28,6 +34,8 @@ from receiver.http.body import read_capped
 from receiver.http.correlation import REQUEST_ID_KEY
 from receiver.http.errors import JSONHTTPError
 from receiver.http.state import app_state
+from receiver.http.throttle import client_key
+from receiver.metrics import AUTH_FAILURES, AUTH_THROTTLED_ADDRESSES, AUTH_THROTTLED_REQUESTS
 from receiver.model.actor import Actor
 from receiver.pipeline import actions
 
@@ -42,6 +50,8 @@ _NAME_MAX = 100
 _SIGNATURE_HEADER = "X-Slack-Signature"
 _TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 _RUN = {"ack": actions.ack, "resolve": actions.manual_resolve}
+
+log = structlog.get_logger("receiver.slack")
 
 
 def signing_secrets(config: Config) -> list[tuple[str, str]]:
@@ -68,6 +78,36 @@ def _verified_channel(
 
 
 async def _authenticate(request: web.Request, secrets: list[tuple[str, str]]) -> tuple[str, bytes]:
+    """The channel the request is signed for and its body; 429 while the caller's address
+    is throttled, 401 JSON errors otherwise (each counted against that address)."""
+    throttle = app_state(request).auth.throttle
+    client = client_key(request.remote)
+    wait = throttle.retry_after(client)
+    if wait is not None:
+        AUTH_THROTTLED_REQUESTS.inc()
+        error = JSONHTTPError(
+            429, "too many bad signatures from this address", field=_SIGNATURE_HEADER,
+            hint=f"retry after {wait} s",
+        )  # fmt: skip
+        error.headers["Retry-After"] = str(wait)
+        raise error
+    try:
+        return await _verify(request, secrets)
+    except JSONHTTPError as exc:
+        if exc.status == 401 and request.headers.get(_SIGNATURE_HEADER):
+            AUTH_FAILURES.inc()
+            if throttle.failed(client):
+                AUTH_THROTTLED_ADDRESSES.inc()
+                log.warning(
+                    "slack_signatures_throttled",
+                    client=client,
+                    failures=throttle.max_failures,
+                    window_seconds=throttle.window,
+                )
+        raise
+
+
+async def _verify(request: web.Request, secrets: list[tuple[str, str]]) -> tuple[str, bytes]:
     """The channel the request is signed for and its body; 401 JSON errors otherwise."""
     timestamp = request.headers.get(_TIMESTAMP_HEADER, "")
     signature = request.headers.get(_SIGNATURE_HEADER, "")

@@ -21,6 +21,7 @@ from tests.integration.receiver_harness import (
     wait_for,
 )
 from tests.integration.slack_signing import button_payload, post_interaction, signed
+from tests.metrics import parse_series, selected
 from tests.procs import REPO, run_module
 from tests.sinks.slack import SlackSink
 
@@ -254,3 +255,55 @@ def test_check_config_names_signing_secret_and_announce_acks_problems(tmp_path: 
     assert "channels[0].signing_secret: buttons need a bot token (token)" in out.stderr
     assert "routes[0].announce_acks:" in out.stderr
     assert "shh-signing" not in out.stderr + out.stdout and "Traceback" not in out.stderr
+
+
+async def test_forged_clicks_throttle_their_address_only(
+    receiver: ReceiverProcess, slack: SlackSink
+) -> None:
+    incident = await fire(receiver, "throttled", am_alert("t1"))
+    good = button_payload("tocsin_ack", incident, "alice")
+    url = receiver.url + "/api/v1/slack/interactions"
+
+    async def click(address: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any, str]:
+        connector = aiohttp.TCPConnector(local_addr=(address, 0))
+        async with (
+            aiohttp.ClientSession(connector=connector) as s,
+            s.post(url, data=body, headers=headers) as r,
+        ):
+            return r.status, await r.json(content_type=None), r.headers.get("Retry-After", "")
+
+    # Unsigned requests guess nothing and are not counted.
+    for _ in range(12):
+        assert (await click("127.0.0.1", b"payload=x", {}))[0] == 401
+    for _ in range(10):
+        body, headers = signed("a-wrong-signing-secret-guess", good)
+        status, doc, _ = await click("127.0.0.1", body, headers)
+        assert status == 401 and doc["field"] == "X-Slack-Signature", doc
+    # The address is blocked now: even a correctly signed click waits, so a right guess
+    # does not stand out from the wrong ones.
+    body, headers = signed(SIGNING_SECRET, good)
+    status, doc, retry = await click("127.0.0.1", body, headers)
+    assert status == 429 and doc["field"] == "X-Slack-Signature", doc
+    assert 1 <= int(retry) <= 60
+    # One throttle per address: its API calls wait too.
+    status, _ = await receiver.api("GET", f"/api/v1/incidents/{incident}", ADMIN)
+    assert status == 429
+    # Another address is served as always; the blocked click changed nothing.
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    async with (
+        aiohttp.ClientSession(connector=connector) as s,
+        s.get(f"{receiver.url}/api/v1/incidents/{incident}", headers=auth) as r,
+    ):
+        assert r.status == 200 and (await r.json())["acked_by"] is None
+    status, doc, _ = await click("127.0.0.2", body, headers)
+    assert status == 200 and doc["action"] == "ack", doc
+    await wait_for(lambda: "slack_signatures_throttled" in receiver.log(), 10, what="the log")
+    assert receiver.log().count("slack_signatures_throttled") == 1
+    connector = aiohttp.TCPConnector(local_addr=("127.0.0.2", 0))
+    async with (
+        aiohttp.ClientSession(connector=connector) as s,
+        s.get(receiver.url + "/metrics") as r,
+    ):
+        metrics = parse_series(await r.text())
+    assert selected(metrics, "tocsin_receiver_auth_throttled_addresses_total") == 1
