@@ -109,15 +109,20 @@ def self_signed_cert(directory: Path, name: str = "localhost") -> tuple[Path, Pa
     return cert_path, key_path
 
 
-@pytest.fixture(scope="session")
-def pg_cluster() -> Iterator[Cluster]:
-    """One throwaway PostgreSQL server for the whole session (see tests/postgres.py)."""
+def require_postgres() -> None:
+    """Skip the test when PostgreSQL's server binaries are missing (fail it in CI)."""
     for name in ("initdb", "pg_ctl"):
         if find_pg_binary(name) is None:
             message = f"{name} is not installed (apt-get install postgresql)"
             if in_ci():
                 pytest.fail(message + " — required in CI")
             pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL server for the whole session (see tests/postgres.py)."""
+    require_postgres()
     cluster = Cluster()
     yield cluster
     cluster.stop()

@@ -35,6 +35,7 @@ from receiver.store.base import Conflict, StoreError, Tx
 from receiver.store.dsn import describe, redactor
 from receiver.store.pgschema import migrate
 from receiver.store.pgtx import Connection, PgTx, configure, transient
+from receiver.store.settle import run_hooks, settle
 
 R = TypeVar("R")
 log = structlog.get_logger("receiver.store")
@@ -243,14 +244,14 @@ class PostgresStore:
             log.error("store_commit_failed", error=message, jobs=len(batch))
             self._commit_error = message
             for job in batch:
-                _settle(job, None, StoreError(message))
+                settle(job.future, None, StoreError(message))
             return
         self._commit_error = None
         self.batches += 1
         for _, _, _, callbacks in outcomes:
-            _run_hooks(callbacks)
+            run_hooks(callbacks)
         for job, result, error, _ in outcomes:
-            _settle(job, result, error)
+            settle(job.future, result, error)
 
     def _commit_sync(self, batch: list[_Job]) -> list[Outcome]:
         try:
@@ -300,23 +301,6 @@ def _run_in_savepoint(conn: Connection, job: _Job) -> Outcome:
         conn.execute("ROLLBACK TO SAVEPOINT job")
         conn.execute("RELEASE SAVEPOINT job")
         return (job, None, exc, [])
-
-
-def _run_hooks(callbacks: list[Callable[[], None]]) -> None:
-    for cb in callbacks:
-        try:
-            cb()
-        except Exception:
-            log.exception("after_commit_failed")
-
-
-def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    if job.future.done():
-        return
-    if error is not None:
-        job.future.set_exception(error)
-    else:
-        job.future.set_result(result)
 
 
 def _touch(tx: Tx) -> None:

@@ -36,6 +36,7 @@ from receiver.store.checkpoint import Checkpointer
 from receiver.store.connection import connect, migrate
 from receiver.store.intake import Intake, intake_path
 from receiver.store.lock import DatabaseLock
+from receiver.store.settle import run_hooks, settle
 from receiver.store.walsync import SyncGroup, WalSync
 
 R = TypeVar("R")
@@ -332,10 +333,10 @@ class SqliteStore:
         # for the sync. (A hook may thus send a notification whose row a power cut then
         # loses; the cause fires again after restart: at most one repeat.)
         for _, _, _, callbacks in outcomes:
-            _run_hooks(callbacks)
+            run_hooks(callbacks)
         if self._syncs is None or not any(j.durable for j in batch):
             for job, result, error, _ in outcomes:
-                _settle(job, result, error)
+                settle(job.future, result, error)
             return
 
         def synced(sync_error: BaseException | None) -> None:
@@ -344,32 +345,15 @@ class SqliteStore:
             self._commit_error = None if sync_error is None else str(sync_error)
             self._sync_failed = sync_error is not None
             for job, result, error, _ in outcomes:
-                _settle(job, result, sync_error or error)
+                settle(job.future, result, sync_error or error)
 
         self._syncs.after_sync(synced)
 
 
 def _finish(outcome: Outcome) -> None:
     job, result, error, callbacks = outcome
-    _run_hooks(callbacks)
-    _settle(job, result, error)
-
-
-def _run_hooks(callbacks: list[Callable[[], None]]) -> None:
-    for cb in callbacks:
-        try:
-            cb()
-        except Exception:
-            log.exception("after_commit_failed")
-
-
-def _settle(job: _Job, result: Any, error: BaseException | None) -> None:
-    if job.future.done():
-        return
-    if error is not None:
-        job.future.set_exception(error)
-    else:
-        job.future.set_result(result)
+    run_hooks(callbacks)
+    settle(job.future, result, error)
 
 
 def _touch(tx: Tx) -> None:

@@ -144,6 +144,20 @@ def store_execute(storage: Path, sql: str, params: Sequence[Any] = ()) -> None:
         db.close()
 
 
+async def incident_state(receiver: ReceiverProcess, incident: int) -> str:
+    """The incident's state as the API answers it."""
+    status, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
+    assert status == 200, doc
+    return str(doc["state"])
+
+
+async def audit_entries(receiver: ReceiverProcess) -> list[dict[str, Any]]:
+    """The audit log as the API answers it."""
+    status, doc = await receiver.api("GET", "/api/v1/audit")
+    assert status == 200, doc
+    return list(doc["audit"])
+
+
 def write_config(path: Path, doc: dict[str, Any]) -> Path:
     path.write_text(yaml.safe_dump(doc))
     return path

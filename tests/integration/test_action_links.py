@@ -19,6 +19,8 @@ from tests.integration.receiver_harness import (
     Sink,
     am_alert,
     am_payload,
+    audit_entries,
+    incident_state,
     post_webhook,
     wait_for,
 )
@@ -98,18 +100,6 @@ def _token(url: str) -> str:
     return parse_qs(urlsplit(url).query)["t"][0]
 
 
-async def _state(receiver: ReceiverProcess, incident: int) -> str:
-    status, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
-    assert status == 200, doc
-    return str(doc["state"])
-
-
-async def _audit(receiver: ReceiverProcess) -> list[dict[str, Any]]:
-    status, doc = await receiver.api("GET", "/api/v1/audit")
-    assert status == 200, doc
-    return list(doc["audit"])
-
-
 def _session() -> aiohttp.ClientSession:
     # The receiver is reached by IP address, where the default jar keeps no cookies.
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
@@ -148,7 +138,7 @@ async def test_sms_link_acks_only_after_its_confirmation_post(
         async with s.head(url) as r:
             assert r.status == 200
         assert f"Acknowledge incident {incident}?" in page and PHONE in page
-        assert await _state(receiver, incident) == "firing"
+        assert await incident_state(receiver, incident) == "firing"
         csrf = _CSRF.search(page)
         assert csrf is not None
         status, done = await _post(s, url, {"t": _token(url), "csrf": csrf.group(1)})
@@ -157,8 +147,8 @@ async def test_sms_link_acks_only_after_its_confirmation_post(
         "incident": incident, "action": "ack", "state": "acknowledged",
         "actor": PHONE, "channel": "sms",
     }  # fmt: skip
-    assert await _state(receiver, incident) == "acknowledged"
-    entry = next(a for a in await _audit(receiver) if a["target"] == f"incident/{incident}")
+    assert await incident_state(receiver, incident) == "acknowledged"
+    entry = next(a for a in await audit_entries(receiver) if a["target"] == f"incident/{incident}")
     assert (entry["action"], entry["actor"], entry["role"]) == ("ack", PHONE, "link")
     assert entry["detail"]["channel"] == "sms"
     assert KEY not in receiver.log()
@@ -179,8 +169,8 @@ async def test_resolve_link_resolves_and_is_audited_with_its_channel(
             s, links["resolve"], {"t": _token(links["resolve"]), "csrf": csrf.group(1)}, html=True
         )
     assert status == 200 and f"Incident {incident} resolved" in text, text
-    assert await _state(receiver, incident) == "resolved"
-    entry = next(a for a in await _audit(receiver) if a["target"] == f"incident/{incident}")
+    assert await incident_state(receiver, incident) == "resolved"
+    entry = next(a for a in await audit_entries(receiver) if a["target"] == f"incident/{incident}")
     assert (entry["action"], entry["actor"], entry["detail"]["channel"]) == (
         "resolve", "hook", "hook"
     )  # fmt: skip
@@ -207,8 +197,8 @@ async def test_replayed_link_is_refused(receiver: ReceiverProcess, hook: Sink) -
         assert again == 409 and "used already" in page
         async with s.get(url, headers=HTML) as r:
             assert r.status == 409 and "used already" in await r.text()
-    assert await _state(receiver, incident) == "firing"
-    acks = [a for a in await _audit(receiver) if a["target"] == f"incident/{incident}"]
+    assert await incident_state(receiver, incident) == "firing"
+    acks = [a for a in await audit_entries(receiver) if a["target"] == f"incident/{incident}"]
     assert [a["action"] for a in acks] == ["unack", "ack"]
 
 
@@ -251,9 +241,9 @@ async def test_altered_other_incident_and_expired_links_are_refused(
             assert (got, doc["field"]) == (status, field) and words in doc["error"], doc
         missing, doc = await _post(s, url, {"t": token})
         assert (missing, doc["field"]) == (403, "csrf"), doc
-    assert await _state(receiver, first) == "firing"
-    assert await _state(receiver, second) == "firing"
-    assert [a for a in await _audit(receiver) if a["role"] == "link"] == []
+    assert await incident_state(receiver, first) == "firing"
+    assert await incident_state(receiver, second) == "firing"
+    assert [a for a in await audit_entries(receiver) if a["role"] == "link"] == []
 
 
 async def test_without_a_key_there_are_no_links(tmp_path: Path, hook: Sink) -> None:

@@ -17,7 +17,7 @@ import aiohttp
 import psycopg
 import pytest
 
-from tests.conftest import in_ci, require_binary
+from tests.conftest import require_binary, require_postgres
 from tests.integration.chaos import (
     Burst,
     Monkey,
@@ -28,7 +28,7 @@ from tests.integration.chaos import (
 )
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink, wait_for
 from tests.metrics import parse_series, selected
-from tests.postgres import Cluster, find_pg_binary
+from tests.postgres import Cluster
 from tests.procs import free_port
 
 pytestmark = [
@@ -44,12 +44,7 @@ REPLICAS = 3
 @pytest.fixture
 def own_cluster() -> Iterator[Cluster]:
     """A PostgreSQL server for this test alone: the second variant restarts it."""
-    for name in ("initdb", "pg_ctl"):
-        if find_pg_binary(name) is None:
-            message = f"{name} is not installed (apt-get install postgresql)"
-            if in_ci():
-                pytest.fail(message + " — required in CI")
-            pytest.skip(message)
+    require_postgres()
     cluster = Cluster()
     yield cluster
     cluster.stop()

@@ -17,6 +17,8 @@ from tests.integration.receiver_harness import (
     ReceiverProcess,
     am_alert,
     am_payload,
+    audit_entries,
+    incident_state,
     post_webhook,
     wait_for,
 )
@@ -100,18 +102,6 @@ def _reply(twiml: str) -> str | None:
     return message.text if message is not None else None
 
 
-async def _state(receiver: ReceiverProcess, incident: int) -> str:
-    status, doc = await receiver.api("GET", f"/api/v1/incidents/{incident}")
-    assert status == 200, doc
-    return str(doc["state"])
-
-
-async def _audit(receiver: ReceiverProcess) -> list[dict[str, Any]]:
-    status, doc = await receiver.api("GET", "/api/v1/audit")
-    assert status == 200, doc
-    return list(doc["audit"])
-
-
 async def test_signed_reply_acks_then_resolves_and_is_answered(
     receiver: ReceiverProcess, twilio: TwilioSink
 ) -> None:
@@ -120,11 +110,11 @@ async def test_signed_reply_acks_then_resolves_and_is_answered(
     status, twiml = await _sms(receiver, PHONE, f"ack {incident}")
     assert status == 200 and twiml.startswith("<?xml"), twiml
     assert _reply(twiml) == f"tocsin: incident {incident} acknowledged by {PHONE}."
-    assert await _state(receiver, incident) == "acknowledged"
+    assert await incident_state(receiver, incident) == "acknowledged"
     status, twiml = await _sms(receiver, OTHER, f"  RESOLVE #{incident} ")
     assert status == 200 and _reply(twiml) == f"tocsin: incident {incident} resolved by {OTHER}."
-    assert await _state(receiver, incident) == "resolved"
-    entries = [a for a in await _audit(receiver) if a["target"] == f"incident/{incident}"]
+    assert await incident_state(receiver, incident) == "resolved"
+    entries = [a for a in await audit_entries(receiver) if a["target"] == f"incident/{incident}"]
     assert [(a["action"], a["actor"], a["role"], a["detail"]["channel"]) for a in entries] == [
         ("resolve", OTHER, "sms", "sms"),
         ("ack", PHONE, "sms", "sms"),
@@ -152,7 +142,11 @@ async def test_reply_codes_name_one_open_incident_each(
     second = incidents[1]
     status, twiml = await _sms(receiver, OTHER, f"ack {codes[1].lower()}")
     assert status == 200 and _reply(twiml) == f"tocsin: incident {second} acknowledged by {OTHER}."
-    assert [await _state(receiver, i) for i in incidents] == ["firing", "acknowledged", "firing"]
+    assert [await incident_state(receiver, i) for i in incidents] == [
+        "firing",
+        "acknowledged",
+        "firing",
+    ]
     # The acknowledged announcement offers the same code for resolving.
     await wait_for(lambda: _has(twilio, f"Reply RESOLVE {codes[1]}"), 30, what="ack SMS")
     status, twiml = await _sms(receiver, PHONE, f"RESOLVE {codes[1]}")
@@ -160,7 +154,7 @@ async def test_reply_codes_name_one_open_incident_each(
     # Resolved, its code names no open incident any more (and may be given out again).
     status, twiml = await _sms(receiver, PHONE, f"ACK {codes[1]}")
     assert _reply(twiml) == f"tocsin: no open incident has the code {codes[1]}.", twiml
-    entries = [a for a in await _audit(receiver) if a["target"] == f"incident/{second}"]
+    entries = [a for a in await audit_entries(receiver) if a["target"] == f"incident/{second}"]
     assert [(a["action"], a["actor"], a["detail"]["channel"]) for a in entries] == [
         ("resolve", PHONE, "sms"),
         ("ack", OTHER, "sms"),
@@ -178,7 +172,7 @@ async def test_bad_signature_unknown_sender_and_other_text(
     receiver: ReceiverProcess, twilio: TwilioSink
 ) -> None:
     incident = await _incident(receiver, twilio, "g-refuse")
-    before = await _audit(receiver)
+    before = await audit_entries(receiver)
     status, body = await _sms(receiver, PHONE, f"ACK {incident}", signature="bm90IGl0")
     assert status == 403 and '"field": "X-Twilio-Signature"' in body, body
     status, body = await _sms(receiver, PHONE, f"ACK {incident}", signature="")
@@ -190,8 +184,8 @@ async def test_bad_signature_unknown_sender_and_other_text(
     assert status == 200 and "reply ACK <incident>" in (_reply(twiml) or ""), twiml
     status, twiml = await _sms(receiver, PHONE, "ACK 999999")
     assert status == 200 and "was not sent to this number" in (_reply(twiml) or ""), twiml
-    assert await _state(receiver, incident) == "firing"
-    assert await _audit(receiver) == before
+    assert await incident_state(receiver, incident) == "firing"
+    assert await audit_entries(receiver) == before
     assert TOKEN not in receiver.log()
 
 
@@ -209,7 +203,10 @@ async def test_only_numbers_the_incident_reached_may_act_whatever_to_says_now(
     assert status == 200 and _reply(twiml) == f"tocsin: incident {old} was not sent to this number."
     status, twiml = await _sms(receiver, OTHER, f"ACK {new}")
     assert status == 200 and _reply(twiml) == f"tocsin: incident {new} was not sent to this number."
-    assert await _state(receiver, old) == "firing" and await _state(receiver, new) == "firing"
+    assert (
+        await incident_state(receiver, old) == "firing"
+        and await incident_state(receiver, new) == "firing"
+    )
     status, twiml = await _sms(receiver, OTHER, f"ACK {old}")
     assert _reply(twiml) == f"tocsin: incident {old} acknowledged by {OTHER}.", twiml
     status, twiml = await _sms(receiver, NEWCOMER, f"ACK {new}")
