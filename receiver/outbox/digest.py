@@ -10,12 +10,17 @@ from receiver.metrics import DIGESTS
 from receiver.model.digest import digest_entry, digest_snapshot
 from receiver.outbox.create import insert_notification
 from receiver.store.base import Tx
+from receiver.store.singleton import digest_lock, try_singleton
 
 _MAX_FOLD = 10000
 
 
-def make_digest(tx: Tx, channel: str, now: float) -> int | None:
-    """Turn every folded row of `channel` into one pending digest; returns its id."""
+def make_digest(tx: Tx, channel: str, now: float, shared: bool = False) -> int | None:
+    """Turn every folded row of `channel` into one pending digest; returns its id. On a
+    shared database one receiver at a time makes a channel's digest, so two cannot each
+    fold the same rows into a digest of their own."""
+    if not try_singleton(tx, digest_lock(channel), shared):
+        return None
     rows = tx.all(
         "SELECT id, incident_id, kind, snapshot, correlation_id, folded_reason FROM notifications"
         " WHERE channel = ? AND state = 'folded' ORDER BY id LIMIT ?",

@@ -218,7 +218,9 @@ class OutboxWorker:
         bucket = self.buckets.get(channel)
         if bucket is not None and not bucket.take():
             return bucket.wait_time()
-        digest_id = await self.store.write(lambda tx: make_digest(tx, channel, now))
+        digest_id = await self.store.write(
+            lambda tx: make_digest(tx, channel, now, self.store.shared)
+        )
         if digest_id is not None:
             self.last_digest[channel] = now
             log.info("digest_created", channel=channel, notification_id=digest_id)

@@ -177,7 +177,9 @@ class Service:
             now = time.time()
             try:
                 if await rt.store.read(partial(timers.anything_due, ctx=rt.ctx, now=now)):
-                    fired = await rt.store.write(partial(timers.tick, ctx=rt.ctx, now=now))
+                    fired = await rt.store.write(
+                        partial(timers.tick, ctx=rt.ctx, now=now, shared=rt.store.shared)
+                    )
                     if fired:
                         log.info("scheduled_notifications", count=fired)
                         continue

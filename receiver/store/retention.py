@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from receiver.store.base import Tx
+from receiver.store.singleton import RETENTION_LOCK, try_singleton
 
 _BATCH = 500
 # The advisory lock key of retention on a shared (PostgreSQL) database ("prune" in ASCII).
-RETENTION_LOCK = 0x7072756E65
 
 
 @dataclass(frozen=True)
@@ -27,10 +27,8 @@ def prune_singleton(tx: Tx, older_than: float, shared: bool) -> Pruned:
     """`prune`, by one receiver at a time: on a shared database (several receivers on
     PostgreSQL) only the one that gets `pg_try_advisory_xact_lock` (held until this
     transaction ends) prunes; the others prune nothing this round."""
-    if shared:
-        got = tx.one("SELECT pg_try_advisory_xact_lock(?) AS ok", (RETENTION_LOCK,))
-        if not got or not got["ok"]:
-            return Pruned(0, 0)
+    if not try_singleton(tx, RETENTION_LOCK, shared):
+        return Pruned(0, 0)
     return prune(tx, older_than)
 
 

@@ -19,7 +19,8 @@ import psycopg
 import pytest
 
 from receiver.store.postgres import PostgresStore
-from receiver.store.retention import RETENTION_LOCK, Pruned, prune_singleton
+from receiver.store.retention import Pruned, prune_singleton
+from receiver.store.singleton import RETENTION_LOCK
 from tests.integration.receiver_harness import (
     ReceiverProcess,
     Sink,
@@ -93,6 +94,67 @@ async def test_two_replicas_send_each_notification_once(
             )
         assert open_both == (len(expected),)
         assert states == {"delivered": len(expected)}, states
+    finally:
+        for rx in replicas:
+            rx.stop()
+        await sink.stop()
+
+
+async def test_escalation_steps_and_repeats_fire_once_across_replicas(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    # Both replicas' schedulers see every step come due at the same moment; only one
+    # pass may queue it. Repeats every second make many such moments.
+    sink = await Sink().start()
+    dsn = pg_cluster.create_database()
+    cfg = _config(sink, dsn)
+    cfg["channels"].append({"name": "later", "type": "webhook", "url": sink.url})
+    cfg["escalation_policies"] = [
+        {
+            "name": "oncall",
+            "steps": [
+                {"after": "0s", "channels": ["h"]},
+                {"after": "2s", "channels": ["later"]},
+            ],
+            "repeat_last_every": "1s",
+        }
+    ]
+    cfg["default_route"] = {"escalation": "oncall"}
+    replicas = await _pair(tmp_path, cfg)
+    groups = [f"e{i}" for i in range(8)]
+    try:
+        async with aiohttp.ClientSession() as session:
+            for i, group in enumerate(groups):
+                payload = am_payload(group, [am_alert(group)])
+                assert (await post_webhook(session, replicas[i % 2].url, payload))[0] == 200
+
+        def escalations(group: str) -> int:
+            return sum(
+                1
+                for r in sink.of_kind("escalation")
+                if r.body["incident"]["group_labels"]["group"] == group
+            )
+
+        await wait_for(
+            lambda: all(escalations(g) >= 6 for g in groups), 60, what="steps and repeats"
+        )
+        async with aiohttp.ClientSession() as session:
+            for i, group in enumerate(groups):
+                payload = am_payload(group, [am_alert(group, status="resolved")], "resolved")
+                assert (await post_webhook(session, replicas[i % 2].url, payload))[0] == 200
+        await wait_for(lambda: len(sink.of_kind("resolved")) >= len(groups), 30, what="resolved")
+        with psycopg.connect(dsn) as conn:
+            rows = conn.execute(
+                "SELECT incident_id, COUNT(*), MAX(created_at) - MIN(created_at)"
+                " FROM notifications WHERE kind = 'escalation' GROUP BY incident_id"
+            ).fetchall()
+        # One pass per due moment: n escalation rows of one incident span at least n - 1
+        # repeat intervals (1 s each); two passes queuing the same moment would put two
+        # rows a few milliseconds apart and break the bound.
+        assert len(rows) == len(groups), rows
+        for incident, count, span in rows:
+            assert span >= (count - 1) * 0.9, (incident, count, span)
+        assert len(sink.arrivals) == len(set(sink.arrivals)), "an idempotency key sent twice"
     finally:
         for rx in replicas:
             rx.stop()
