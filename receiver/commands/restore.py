@@ -1,9 +1,11 @@
 """`tocsin-receiver restore --from FILE`: install a verified backup (receiver stopped).
 
 Exit status: 0 restored; 1 failed otherwise (a database exists without --force, I/O);
-3 refused because a receiver (or another restore) holds the database, --force or not;
-4 refused because the backup failed verification (its FILE.sha256 is missing or does
-not match, or it is not an intact receiver database). Nothing is changed unless 0.
+3 refused because a receiver (or another restore) holds the database, --force or not,
+or the `--config.file` has problems; 4 refused because the backup failed verification
+(its FILE.sha256 is missing or does not match, or it is not an intact receiver
+database), or because the configured backend is PostgreSQL, which is restored with
+`pg_restore` (the message says how). Nothing is changed unless 0.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from receiver.commands import exit_codes
+from receiver.commands.config_file import load_or_report
 from receiver.store.backup import InvalidBackup
 from receiver.store.checksum import ChecksumError, MissingChecksum
 from receiver.store.lock import StoreLocked
@@ -20,6 +24,11 @@ from receiver.store.restore import restore
 COMMAND = "restore"
 EXIT_LOCKED = 3
 EXIT_UNVERIFIED = 4
+POSTGRES_ADVICE = (
+    "restore: storage.backend is postgres; restore the database with PostgreSQL's own"
+    " tools, e.g. `pg_restore --clean --dbname=DBNAME tocsin.dump` with every receiver"
+    " stopped, from a `pg_dump --format=custom` dump (see the README, Storage backends)"
+)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
@@ -39,10 +48,24 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         action="store_false",
         help="restore a backup that has no FILE.sha256 (SQLite's integrity check still runs)",
     )
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        default=None,
+        help="the receiver's configuration, to tell its storage backend (default: SQLite)",
+    )
     return p
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.config_file is not None:
+        cfg = load_or_report(args.config_file)
+        if cfg is None:
+            return exit_codes.CONFIG_PROBLEM
+        if cfg.storage.backend == "postgres":
+            print(POSTGRES_ADVICE, file=sys.stderr)
+            return exit_codes.REFUSED
     try:
         target = restore(args.source, args.storage, args.force, args.checksum)
     except StoreLocked as exc:

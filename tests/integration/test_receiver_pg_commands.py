@@ -101,3 +101,27 @@ def test_backup_on_postgres_points_to_pg_dump(tmp_path: Path) -> None:
     assert "pg_dump" in done.stderr and "pg_restore" in done.stderr, done.stderr
     assert PASSWORD not in done.stdout + done.stderr
     assert not (tmp_path / "b.db").exists()
+
+
+def test_restore_on_postgres_points_to_pg_restore(tmp_path: Path) -> None:
+    dsn = f"postgresql://tocsin:{PASSWORD}@127.0.0.1:1/db"
+    config = write_config(
+        tmp_path / "receiver.yml", {"storage": {"backend": "postgres", "dsn": dsn}}
+    )
+    backup = tmp_path / "b.db"
+    backup.write_bytes(b"not restored")
+    storage = tmp_path / "data"
+    done = run_module(
+        "receiver",
+        "restore",
+        "--config.file",
+        str(config),
+        "--from",
+        str(backup),
+        "--storage.path",
+        str(storage),
+    )
+    assert done.returncode == 4, done
+    assert "pg_restore" in done.stderr, done.stderr
+    assert PASSWORD not in done.stdout + done.stderr
+    assert not storage.exists()
