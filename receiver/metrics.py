@@ -124,3 +124,11 @@ TIME_TO_RESOLVE = Histogram(
     buckets=INCIDENT_TIME_BUCKETS,
     registry=REGISTRY,
 )
+PG_NOTIFICATIONS = Counter(
+    "tocsin_receiver_pg_notifications",
+    "PostgreSQL notifications received from other receivers on the same database, by"
+    " channel: `outbox` woke this receiver's outbox worker and scheduler, `events` was"
+    " given to its Server-Sent Events subscribers.",
+    ["channel"],
+    registry=REGISTRY,
+)
