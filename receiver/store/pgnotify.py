@@ -52,13 +52,13 @@ def encode_event(origin: str, kind: str, data: dict[str, Any]) -> str:
     """One event as a NOTIFY payload under PostgreSQL's limit: long strings are cut
     (and `truncated` set) when the whole event would not fit, and an event that still
     does not fit keeps only its numbers and short fields."""
-    text = json.dumps({"o": origin, "k": kind, "d": data}, separators=(",", ":"))
+    text = _dumps(origin, kind, data)
     if len(text.encode()) < MAX_PAYLOAD:
         return text
     cut = {
         k: v[:_CUT] + "…" if isinstance(v, str) and len(v) > _CUT else v for k, v in data.items()
     }
-    text = json.dumps({"o": origin, "k": kind, "d": {**cut, "truncated": True}})
+    text = _dumps(origin, kind, {**cut, "truncated": True})
     if len(text.encode()) < MAX_PAYLOAD:
         return text
     short = {
@@ -66,7 +66,11 @@ def encode_event(origin: str, kind: str, data: dict[str, Any]) -> str:
         for k, v in data.items()
         if isinstance(v, int | float | bool) or (isinstance(v, str) and len(v) <= 64)
     }
-    return json.dumps({"o": origin, "k": kind, "d": {**short, "truncated": True}})
+    return _dumps(origin, kind, {**short, "truncated": True})
+
+
+def _dumps(origin: str, kind: str, data: dict[str, Any]) -> str:
+    return json.dumps({"o": origin, "k": kind, "d": data}, separators=(",", ":"))
 
 
 class PgNotifier:
@@ -176,25 +180,30 @@ class PgNotifier:
             self._on_event(kind, data)
 
     async def _send(self) -> None:
+        # A batch whose connection was lost (a server restart is only noticed when the
+        # next notification is sent) is sent again on the new connection.
+        batch: list[tuple[str, str]] = []
         while True:
             try:
                 async with await self._connect() as conn:
                     while True:
-                        batch = [await self._queue.get()]
-                        while not self._queue.empty():
-                            batch.append(self._queue.get_nowait())
-                        self._outbox_queued = False
-                        await self._send_batch(conn, batch)
+                        batch = batch or await self._take()
+                        try:
+                            async with conn.cursor() as cur:
+                                await cur.executemany("SELECT pg_notify(%s, %s)", batch)
+                        except (psycopg.OperationalError, psycopg.InterfaceError):
+                            raise
+                        except psycopg.Error as exc:
+                            log.error("pg_notify_failed", error=self._redact(str(exc)))
+                            self.dropped += len(batch)
+                        batch = []
             except psycopg.Error as exc:
                 log.warning("pg_connection_lost", role="notify", error=self._redact(str(exc)))
                 await asyncio.sleep(_RETRY_AFTER)
 
-    async def _send_batch(
-        self, conn: psycopg.AsyncConnection[Any], batch: list[tuple[str, str]]
-    ) -> None:
-        try:
-            async with conn.cursor() as cur:
-                await cur.executemany("SELECT pg_notify(%s, %s)", batch)
-        except psycopg.Error:
-            self.dropped += len(batch)
-            raise
+    async def _take(self) -> list[tuple[str, str]]:
+        batch = [await self._queue.get()]
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        self._outbox_queued = False
+        return batch

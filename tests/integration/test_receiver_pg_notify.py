@@ -4,6 +4,7 @@ to one sees an acknowledgement made through the other's API."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,41 @@ async def test_an_ack_on_one_replica_reaches_sse_clients_of_the_other(
         a.stop()
         b.stop()
         await sink.stop()
+
+
+async def test_the_listeners_reconnect_after_a_database_restart(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    # The session cluster is asked for only so that a missing PostgreSQL skips (or fails
+    # under CI) in one place; this test restarts a server, so it starts one of its own.
+    cluster = await asyncio.to_thread(Cluster)
+    sink = await Sink().start()
+    a, b = await _pair(tmp_path, _config(sink, cluster.create_database()))
+    client = None
+    try:
+        await wait_for(lambda: _listening(b), 10, what="b listening")
+        await asyncio.to_thread(cluster.stop_server)
+        await wait_for(lambda: '"event": "pg_listen_lost"' in b.log(), 10, what="b's loss")
+        await asyncio.to_thread(cluster.start)
+        await wait_for(lambda: b.log().count('"event": "pg_listening"') == 2, 30, what="b back")
+        client = await SSE(b.url).open()
+        async with aiohttp.ClientSession() as session:
+
+            async def accepted() -> bool:
+                payload = am_payload("after", [am_alert("a")])
+                return (await post_webhook(session, a.url, payload, HEADERS))[0] == 200
+
+            await wait_for(accepted, 30, interval=0.5, what="a taking webhooks again")
+
+        async def b_woken() -> bool:
+            return await b.metric(WOKEN) >= 1
+
+        await wait_for(b_woken, 10, what="b woken by a's notification after the restart")
+        await wait_for(lambda: bool(client.of("incident")), 10, what="a's event on b")
+    finally:
+        if client is not None:
+            await client.close()
+        a.stop()
+        b.stop()
+        await sink.stop()
+        await asyncio.to_thread(cluster.stop)
