@@ -51,7 +51,7 @@ OnEvent = Callable[[str, dict[str, Any]], None]
 def encode_event(origin: str, kind: str, data: dict[str, Any]) -> str:
     """One event as a NOTIFY payload under PostgreSQL's limit: long strings are cut
     (and `truncated` set) when the whole event would not fit, and an event that still
-    does not fit keeps only its numbers and short fields."""
+    does not fit keeps only its numbers, nulls and short strings."""
     text = _dumps(origin, kind, data)
     if len(text.encode()) < MAX_PAYLOAD:
         return text
@@ -64,7 +64,7 @@ def encode_event(origin: str, kind: str, data: dict[str, Any]) -> str:
     short = {
         k: v
         for k, v in data.items()
-        if isinstance(v, int | float | bool) or (isinstance(v, str) and len(v) <= 64)
+        if v is None or isinstance(v, int | float | bool) or (isinstance(v, str) and len(v) <= 64)
     }
     return _dumps(origin, kind, {**short, "truncated": True})
 

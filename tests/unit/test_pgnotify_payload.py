@@ -27,7 +27,12 @@ def test_a_long_error_is_cut_and_marked() -> None:
 
 def test_an_event_of_many_long_fields_keeps_its_ids() -> None:
     data: dict[str, object] = {f"f{i}": "é" * 600 for i in range(40)}
-    data["incident_id"] = 9
+    data.update(incident_id=9, error=None, channel="h")
     text = encode_event("o1", "incident", data)
     assert len(text.encode()) < MAX_PAYLOAD
-    assert json.loads(text)["d"] == {"incident_id": 9, "truncated": True}
+    assert json.loads(text)["d"] == {
+        "incident_id": 9,
+        "error": None,
+        "channel": "h",
+        "truncated": True,
+    }
