@@ -132,3 +132,10 @@ PG_NOTIFICATIONS = Counter(
     ["channel"],
     registry=REGISTRY,
 )
+PG_NOTIFICATIONS_DROPPED = Counter(
+    "tocsin_receiver_pg_notifications_dropped",
+    "PostgreSQL notifications this receiver could not send to the other receivers (its"
+    " queue full while the database was away, or refused): their polling still finds the"
+    " work, but their Server-Sent Events subscribers miss those events.",
+    registry=REGISTRY,
+)

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 from receiver.http.eventhub import EventHub
-from receiver.metrics import PG_NOTIFICATIONS
+from receiver.metrics import PG_NOTIFICATIONS, PG_NOTIFICATIONS_DROPPED
 from receiver.model.snapshot import iso
 from receiver.pipeline.context import Context
-from receiver.store.pgnotify import PgNotifier
+from receiver.store.pgnotify import Hooks, PgNotifier
 
 
 def connect_replicas(
@@ -35,7 +35,8 @@ def connect_replicas(
         PG_NOTIFICATIONS.labels("events").inc()
         hub.publish(kind, data)
 
-    notifier = PgNotifier(dsn, woken, remote_event, wake, connect_timeout)
+    hooks = Hooks(woken, remote_event, wake, PG_NOTIFICATIONS_DROPPED.inc)
+    notifier = PgNotifier(dsn, hooks, connect_timeout)
     local_wake, local_dispatch = ctx.wake_outbox, ctx.dispatch
 
     def wake_all() -> None:

@@ -23,6 +23,7 @@ import contextlib
 import json
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -44,8 +45,18 @@ _RETRY_AFTER = 1.0
 # other replicas' polling still finds the work, and an SSE client can refetch.
 _QUEUE = 10_000
 
-OnOutbox = Callable[[], None]
-OnEvent = Callable[[str, dict[str, Any]], None]
+
+@dataclass(frozen=True)
+class Hooks:
+    """What a notifier calls, on the event loop: `outbox` when another replica changed
+    the outbox, `event` with another replica's SSE event, `listening` each time the
+    listener has (re)connected (for what it may have missed), `dropped` with how many
+    of this replica's notifications were not sent."""
+
+    outbox: Callable[[], None]
+    event: Callable[[str, dict[str, Any]], None]
+    listening: Callable[[], None]
+    dropped: Callable[[int], None]
 
 
 def encode_event(origin: str, kind: str, data: dict[str, Any]) -> str:
@@ -74,30 +85,18 @@ def _dumps(origin: str, kind: str, data: dict[str, Any]) -> str:
 
 
 class PgNotifier:
-    """Sends this replica's notifications and hands the other replicas' to `on_outbox`
-    (a wake-up) and `on_event` (an SSE event), on the event loop; `on_listening` runs
-    each time the listener has (re)connected, for what it may have missed."""
+    """Sends this replica's notifications and hands the other replicas' to `hooks`."""
 
-    def __init__(
-        self,
-        dsn: str,
-        on_outbox: OnOutbox,
-        on_event: OnEvent,
-        on_listening: OnOutbox,
-        connect_timeout: float = 5.0,
-    ) -> None:
+    def __init__(self, dsn: str, hooks: Hooks, connect_timeout: float = 5.0) -> None:
         self.origin = secrets.token_hex(8)
         self._dsn = dsn
         self._redact = redactor(dsn)
-        self._on_outbox = on_outbox
-        self._on_event = on_event
-        self._on_listening = on_listening
+        self._hooks = hooks
         self._timeout = max(1, int(connect_timeout))
         self._queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue(_QUEUE)
         self._outbox_queued = False
         self._tasks: list[asyncio.Task[None]] = []
         self.listening = False
-        self.dropped = 0
 
     def start(self) -> None:
         """Start listening and sending (on the running event loop)."""
@@ -129,7 +128,7 @@ class PgNotifier:
         try:
             self._queue.put_nowait((channel, payload))
         except asyncio.QueueFull:
-            self.dropped += 1
+            self._hooks.dropped(1)
             return False
         return True
 
@@ -142,7 +141,7 @@ class PgNotifier:
                     self.listening = True
                     log.info("pg_listening", channels=[OUTBOX, EVENTS])
                     # Whatever was announced while this replica was not listening.
-                    self._on_listening()
+                    self._hooks.listening()
                     while True:
                         async for note in conn.notifies(timeout=_HEALTH_EVERY):
                             self._dispatch(note.channel, note.payload)
@@ -168,7 +167,7 @@ class PgNotifier:
     def _dispatch(self, channel: str, payload: str) -> None:
         if channel == OUTBOX:
             if payload != self.origin:
-                self._on_outbox()
+                self._hooks.outbox()
             return
         try:
             doc = json.loads(payload)
@@ -177,7 +176,7 @@ class PgNotifier:
             log.warning("pg_notification_unreadable", channel=channel)
             return
         if origin != self.origin and isinstance(kind, str) and isinstance(data, dict):
-            self._on_event(kind, data)
+            self._hooks.event(kind, data)
 
     async def _send(self) -> None:
         # A batch whose connection was lost (a server restart is only noticed when the
@@ -195,7 +194,7 @@ class PgNotifier:
                             raise
                         except psycopg.Error as exc:
                             log.error("pg_notify_failed", error=self._redact(str(exc)))
-                            self.dropped += len(batch)
+                            self._hooks.dropped(len(batch))
                         batch = []
             except psycopg.Error as exc:
                 log.warning("pg_connection_lost", role="notify", error=self._redact(str(exc)))

@@ -13,7 +13,7 @@ from typing import Any
 
 import psycopg
 
-from receiver.store.pgnotify import PgNotifier
+from receiver.store.pgnotify import Hooks, PgNotifier
 from tests.postgres import Cluster, find_pg_binary
 
 ROUNDS = 300
@@ -35,8 +35,9 @@ async def _round_trips(dsn: str) -> list[float]:
 
 async def _notify_latencies(dsn: str) -> list[float]:
     arrived: asyncio.Queue[float] = asyncio.Queue()
-    sender = PgNotifier(dsn, _ignore, _ignore, _ignore)
-    receiver = PgNotifier(dsn, _ignore, lambda *_: arrived.put_nowait(time.perf_counter()), _ignore)
+    sender = PgNotifier(dsn, Hooks(_ignore, _ignore, _ignore, _ignore))
+    arrive = Hooks(_ignore, lambda *_: arrived.put_nowait(time.perf_counter()), _ignore, _ignore)
+    receiver = PgNotifier(dsn, arrive)
     sender.start()
     receiver.start()
     try:
