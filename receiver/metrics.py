@@ -124,3 +124,18 @@ TIME_TO_RESOLVE = Histogram(
     buckets=INCIDENT_TIME_BUCKETS,
     registry=REGISTRY,
 )
+PG_NOTIFICATIONS = Counter(
+    "tocsin_receiver_pg_notifications",
+    "PostgreSQL notifications received from other receivers on the same database, by"
+    " channel: `outbox` woke this receiver's outbox worker and scheduler, `events` was"
+    " given to its Server-Sent Events subscribers.",
+    ["channel"],
+    registry=REGISTRY,
+)
+PG_NOTIFICATIONS_DROPPED = Counter(
+    "tocsin_receiver_pg_notifications_dropped",
+    "PostgreSQL notifications this receiver could not send to the other receivers (its"
+    " queue full while the database was away, or refused): their polling still finds the"
+    " work, but their Server-Sent Events subscribers miss those events.",
+    registry=REGISTRY,
+)

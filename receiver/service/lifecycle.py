@@ -23,9 +23,11 @@ from receiver.outbox.worker import OutboxWorker
 from receiver.pipeline import timers, timing
 from receiver.pipeline.context import Context
 from receiver.pipeline.router import Router
-from receiver.service.storage import open_store
+from receiver.service.replicas import connect_replicas
+from receiver.service.storage import open_store, postgres_dsn
 from receiver.store.base import Store, StoreError
 from receiver.store.metrics import StoreCollector
+from receiver.store.pgnotify import PgNotifier
 from receiver.store.retention import prune_singleton
 from receiver.templates import TemplateRenderer
 
@@ -72,6 +74,7 @@ class Service:
         self._collector: StoreCollector | None = None
         # Old channels closing once the deliveries started before a reload finish.
         self._retiring: set[asyncio.Task[None]] = set()
+        self._notifier: PgNotifier | None = None
 
     async def start(self) -> Runtime:
         """Open the store, start the channels, replay webhooks left unprocessed, register
@@ -86,6 +89,10 @@ class Service:
         worker = OutboxWorker(store, ctx, channels)
         ctx.wake_outbox = worker.wake
         ctx.dispatch = worker.submit
+        if dsn := postgres_dsn(cfg.storage):
+            timeout = float(cfg.storage.connect_timeout)
+            self._notifier = connect_replicas(dsn, ctx, hub, worker.wake, timeout)
+            self._notifier.start()
         inbox = Inbox(store, ctx)
         rt = Runtime(cfg, store, ctx, worker, Authenticator(cfg.auth.tokens), hub, channels, inbox)
         self.runtime = rt
@@ -117,6 +124,9 @@ class Service:
             return
         await rt.inbox.drain()
         await rt.worker.stop()
+        if self._notifier is not None:
+            await self._notifier.stop()
+            self._notifier = None
         for t in self._tasks:
             t.cancel()
         for t in self._tasks:

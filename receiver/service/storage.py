@@ -24,6 +24,11 @@ def _dsn(cfg: StorageConfig) -> str:
     return cfg.dsn.reveal()
 
 
+def postgres_dsn(cfg: StorageConfig) -> str | None:
+    """The DSN when the backend is PostgreSQL (for the LISTEN/NOTIFY connections)."""
+    return _dsn(cfg) if cfg.backend == "postgres" else None
+
+
 async def open_store(cfg: StorageConfig, storage: Path) -> Store:
     """The store `cfg` names, migrated to the current schema (under its lock)."""
     if cfg.backend == "postgres":
