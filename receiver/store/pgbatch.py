@@ -92,9 +92,11 @@ def _send(conn: Connection, sql: str) -> None:
 def _run_alone(conn: Connection, job: Job) -> Outcome:
     # On failure the whole transaction rolls back. A lost connection fails the batch
     # (StoreError); the inbox then retries from the table.
-    tx = PgTx(conn)
+    tx = PgTx(conn, defer=True)
     try:
-        return (job, job.fn(tx), None, tx.callbacks)
+        result = job.fn(tx)
+        tx.flush()
+        return (job, result, None, tx.callbacks)
     except Exception as exc:
         if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
             raise
@@ -103,9 +105,11 @@ def _run_alone(conn: Connection, job: Job) -> Outcome:
 
 
 def _run_in_savepoint(conn: Connection, job: Job) -> Outcome:
-    tx = PgTx(conn)
+    tx = PgTx(conn, defer=True)
     try:
-        return (job, job.fn(tx), None, tx.callbacks)
+        result = job.fn(tx)
+        tx.flush()
+        return (job, result, None, tx.callbacks)
     except Exception as exc:
         if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
             raise

@@ -75,3 +75,43 @@ async def test_only_a_batch_of_non_durable_jobs_skips_the_wal_flush(pg_cluster: 
         assert await store.write(_commit_mode) == "on"
     finally:
         await store.close()
+
+
+async def test_held_back_statements_run_in_order_and_fail_their_own_job(
+    pg_cluster: Cluster,
+) -> None:
+    """`executemany` in a writer job is sent with the job's next statement (or at its
+    end): later reads see it, and an error in it fails that job, not its batch."""
+    store = await PostgresStore.open(pg_cluster.create_database(), pool_size=2)
+    insert = (
+        "INSERT INTO audit (id, at, actor, role, action, target, detail, correlation_id)"
+        " VALUES (?, 1, 'a', 'admin', ?, 't', '{}', '')"
+    )
+    try:
+
+        def seen_by_the_next_read(tx: Tx) -> int:
+            tx.executemany(insert, [(1, "one"), (2, "two")])
+            row = tx.one("SELECT COUNT(*) AS n FROM audit")
+            assert row is not None
+            return int(row["n"])
+
+        def duplicate_at_the_end(tx: Tx) -> None:
+            tx.executemany(insert, [(1, "again")])
+
+        def fine(tx: Tx) -> None:
+            tx.executemany(insert, [(3, "three")])
+
+        assert await store.write(seen_by_the_next_read) == 2
+        results = await asyncio.gather(
+            store.write(fine),
+            store.write(duplicate_at_the_end),
+            store.write(fine),
+            return_exceptions=True,
+        )
+        assert results[0] is None
+        assert "duplicate key" in str(results[1])
+        assert "duplicate key" in str(results[2]), "the same id 3 twice"
+        rows = await store.read(lambda tx: tx.all("SELECT action FROM audit ORDER BY id"))
+        assert [r["action"] for r in rows] == ["one", "two", "three"]
+    finally:
+        await store.close()
