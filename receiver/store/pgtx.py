@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -48,26 +49,56 @@ def transient(exc: psycopg.Error) -> StoreError:
     return StoreError(f"database unavailable: {type(exc).__name__}: {exc}")
 
 
-class PgTx:
-    """The pipeline's transaction handle on a psycopg connection."""
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    """A lost server as `transient`, a replica's concurrent insert as `Conflict`."""
+    try:
+        yield
+    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        raise transient(exc) from exc
+    except psycopg.errors.UniqueViolation as exc:
+        if exc.diag.constraint_name in CONFLICTS:
+            raise Conflict(f"another receiver changed it first: {exc}") from exc
+        raise
 
-    def __init__(self, conn: Connection) -> None:
+
+class PgTx:
+    """The pipeline's transaction handle on a psycopg connection.
+
+    With `defer` (the writer's jobs), `executemany` statements, whose results nobody
+    reads, are held back and sent in one pipeline with the next statement that has a
+    result, or by `flush()` at the end of the job: each saves a network round trip."""
+
+    def __init__(self, conn: Connection, defer: bool = False) -> None:
         self.conn = conn
         self._rowcount = 0
+        self._defer = defer
+        self._held: list[tuple[str, list[tuple[Any, ...]]]] = []
         self.callbacks: list[Callable[[], None]] = []
 
     def _run(self, sql: str, params: Sequence[Any]) -> tuple[psycopg.Cursor[Row], bool]:
         text, returning = query(sql)
         cur = self.conn.cursor(row_factory=dict_row)
-        try:
-            cur.execute(text, tuple(params))
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise transient(exc) from exc
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name in CONFLICTS:
-                raise Conflict(f"another receiver changed it first: {exc}") from exc
-            raise
+        with _translated():
+            if self._held:
+                with self.conn.pipeline():
+                    self._send_held()
+                    cur.execute(text, tuple(params))
+            else:
+                cur.execute(text, tuple(params))
         return cur, returning
+
+    def _send_held(self) -> None:
+        held, self._held = self._held, []
+        cur = self.conn.cursor()
+        for text, rows in held:
+            cur.executemany(text, rows)
+
+    def flush(self) -> None:
+        """Send the statements still held back (before the job's savepoint ends)."""
+        if self._held:
+            with _translated(), self.conn.pipeline():
+                self._send_held()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """Run a statement; an INSERT into a table with an id returns the new id."""
@@ -83,10 +114,9 @@ class PgTx:
         text, returning = query(sql)
         if returning:
             text = text.removesuffix(" RETURNING id")
-        try:
-            self.conn.cursor().executemany(text, [tuple(r) for r in rows])
-        except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-            raise transient(exc) from exc
+        self._held.append((text, [tuple(r) for r in rows]))
+        if not self._defer:
+            self.flush()
 
     def rowcount(self) -> int:
         """Rows changed by the last `execute`."""

@@ -9,7 +9,8 @@ queued job and runs them in one transaction on a thread (each in a savepoint whe
 several share it), commits once, then runs their after-commit hooks on the loop before
 it takes the next batch. The pipeline's semantics (jobs of one replica applied one
 after another, in order) are those of the SQLite writer. PostgreSQL's COMMIT returns
-once the commit is durable (`synchronous_commit` on, the server's default).
+once the commit is durable (`synchronous_commit` on, the server's default), except for
+a batch of only non-durable jobs (store/pgbatch.py says why that is safe).
 
 Intake: `ingest` inserts the raw webhook as `received` into `webhooks` on a connection
 of its own and commits; PostgreSQL locks rows, not the table, so the INSERT waits for no
@@ -31,10 +32,11 @@ import psycopg
 import psycopg_pool
 import structlog
 
-from receiver.store.base import Conflict, StoreError, Tx
+from receiver.store.base import StoreError, Tx
 from receiver.store.dsn import describe, redactor
+from receiver.store.pgbatch import Job, Outcome, run_batch
 from receiver.store.pgschema import migrate
-from receiver.store.pgtx import Connection, PgTx, configure, transient
+from receiver.store.pgtx import PgTx, configure
 from receiver.store.settle import run_hooks, settle
 
 R = TypeVar("R")
@@ -46,17 +48,6 @@ _INGEST = (
     "INSERT INTO webhooks (received_at, correlation_id, body, state)"
     " VALUES (%s, %s, %s, 'received') RETURNING id"
 )
-
-
-class _Job:
-    __slots__ = ("fn", "future")
-
-    def __init__(self, fn: Callable[[Any], Any], future: asyncio.Future[Any]) -> None:
-        self.fn = fn
-        self.future = future
-
-
-Outcome = tuple[_Job, Any, BaseException | None, list[Callable[[], None]]]
 
 
 class PostgresStore:
@@ -85,7 +76,7 @@ class PostgresStore:
         self._threads = concurrent.futures.ThreadPoolExecutor(
             max_workers=pool_size, thread_name_prefix="tocsin-pg"
         )
-        self._queue: asyncio.Queue[_Job | None] | None = None
+        self._queue: asyncio.Queue[Job | None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._open = True
         self.batches = 0
@@ -147,8 +138,8 @@ class PostgresStore:
         self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
     ) -> R:
         """Run `fn(tx)` in the writer; returns once its transaction has committed.
-        Every job runs on a thread here, and every commit is durable, so `durable` and
-        `threaded` change nothing."""
+        Every job runs on a thread here, so `threaded` changes nothing; a batch of only
+        `durable=False` jobs commits without waiting for the WAL flush (store/pgbatch)."""
         if not self._open:
             raise StoreError("store is closed")
         loop = asyncio.get_running_loop()
@@ -156,7 +147,7 @@ class PostgresStore:
         if self._queue is None:
             self._queue = asyncio.Queue()
             self._task = loop.create_task(self._run(), name="store-writer")
-        self._queue.put_nowait(_Job(fn, fut))
+        self._queue.put_nowait(Job(fn, fut, durable))
         return await fut
 
     async def ingest(self, body: str, correlation_id: str, now: float) -> int:
@@ -236,7 +227,7 @@ class PostgresStore:
                 batch.append(nxt)
             await self._commit_batch(batch)
 
-    async def _commit_batch(self, batch: list[_Job]) -> None:
+    async def _commit_batch(self, batch: list[Job]) -> None:
         try:
             outcomes = await self._call(self._commit_sync, batch)
         except StoreError as exc:
@@ -253,14 +244,11 @@ class PostgresStore:
         for job, result, error, _ in outcomes:
             settle(job.future, result, error)
 
-    def _commit_sync(self, batch: list[_Job]) -> list[Outcome]:
+    def _commit_sync(self, batch: list[Job]) -> list[Outcome]:
         try:
             with self._pool.connection() as conn:
                 try:
-                    if len(batch) == 1:
-                        outcomes = [_run_alone(conn, batch[0])]
-                    else:
-                        outcomes = [_run_in_savepoint(conn, job) for job in batch]
+                    outcomes = run_batch(conn, batch)
                     conn.commit()
                 except BaseException:
                     conn.rollback()
@@ -270,37 +258,6 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise StoreError(f"could not commit: {exc}") from exc
         return outcomes
-
-
-def _run_alone(conn: Connection, job: _Job) -> Outcome:
-    # A lone job needs no savepoint: on failure the whole transaction rolls back. A lost
-    # connection fails the batch (StoreError); the inbox then retries from the table.
-    tx = PgTx(conn)
-    try:
-        return (job, job.fn(tx), None, tx.callbacks)
-    except Exception as exc:
-        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
-            raise
-        conn.rollback()
-        return (job, None, exc, [])
-
-
-def _run_in_savepoint(conn: Connection, job: _Job) -> Outcome:
-    tx = PgTx(conn)
-    try:
-        conn.execute("SAVEPOINT job")
-    except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
-        raise transient(exc) from exc
-    try:
-        result = job.fn(tx)
-        conn.execute("RELEASE SAVEPOINT job")
-        return (job, result, None, tx.callbacks)
-    except Exception as exc:
-        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
-            raise
-        conn.execute("ROLLBACK TO SAVEPOINT job")
-        conn.execute("RELEASE SAVEPOINT job")
-        return (job, None, exc, [])
 
 
 def _touch(tx: Tx) -> None:

@@ -1,0 +1,117 @@
+"""The PostgreSQL writer's batches (store/pgbatch.py) on a real server: several jobs in
+one transaction with one reused savepoint, and `synchronous_commit = off` only for a
+batch in which no job asked for a durable commit."""
+
+from __future__ import annotations
+
+import asyncio
+
+from receiver.store.base import Tx
+from receiver.store.postgres import PostgresStore
+from tests.postgres import Cluster
+
+
+def _insert(tag: str) -> object:
+    def run(tx: Tx) -> None:
+        tx.execute(
+            "INSERT INTO audit (at, actor, role, action, target, detail, correlation_id)"
+            " VALUES (1, 'a', 'admin', ?, 't', '{}', '')",
+            (tag,),
+        )
+
+    return run
+
+
+def _failing(tag: str) -> object:
+    def run(tx: Tx) -> None:
+        _insert(tag)(tx)  # type: ignore[operator]
+        raise RuntimeError("boom")
+
+    return run
+
+
+def _commit_mode(tx: Tx) -> str:
+    row = tx.one("SHOW synchronous_commit")
+    assert row is not None
+    return str(row["synchronous_commit"])
+
+
+async def test_failing_jobs_roll_back_alone_and_the_savepoint_is_reused(
+    pg_cluster: Cluster,
+) -> None:
+    store = await PostgresStore.open(pg_cluster.create_database(), pool_size=2)
+    try:
+        jobs = [_failing(f"bad{i}") if i % 3 == 1 else _insert(f"ok{i}") for i in range(30)]
+        before = store.batches
+        results = await asyncio.gather(
+            *(store.write(j) for j in jobs),  # type: ignore[arg-type]
+            return_exceptions=True,
+        )
+        assert store.batches - before < 30, "the jobs were not grouped"
+        assert [isinstance(r, RuntimeError) for r in results] == [i % 3 == 1 for i in range(30)]
+        rows = await store.read(lambda tx: tx.all("SELECT action FROM audit ORDER BY id"))
+        assert [r["action"] for r in rows] == [f"ok{i}" for i in range(30) if i % 3 != 1]
+    finally:
+        await store.close()
+
+
+async def test_only_a_batch_of_non_durable_jobs_skips_the_wal_flush(pg_cluster: Cluster) -> None:
+    store = await PostgresStore.open(pg_cluster.create_database(), pool_size=2)
+    try:
+        assert await store.write(_commit_mode, durable=False) == "off"
+        assert await store.write(_commit_mode) == "on"
+        together = await asyncio.gather(
+            *(store.write(_commit_mode, durable=False) for _ in range(5))
+        )
+        assert together == ["off"] * 5
+        mixed = await asyncio.gather(
+            store.write(_commit_mode, durable=False),
+            store.write(_commit_mode),
+            store.write(_commit_mode, durable=False),
+        )
+        assert mixed == ["on"] * 3, "a durable job's batch must wait for the flush"
+        # SET LOCAL ends with its transaction: the pool's connections are left as they were.
+        assert await store.read(_commit_mode) == "on"
+        assert await store.write(_commit_mode) == "on"
+    finally:
+        await store.close()
+
+
+async def test_held_back_statements_run_in_order_and_fail_their_own_job(
+    pg_cluster: Cluster,
+) -> None:
+    """`executemany` in a writer job is sent with the job's next statement (or at its
+    end): later reads see it, and an error in it fails that job, not its batch."""
+    store = await PostgresStore.open(pg_cluster.create_database(), pool_size=2)
+    insert = (
+        "INSERT INTO audit (id, at, actor, role, action, target, detail, correlation_id)"
+        " VALUES (?, 1, 'a', 'admin', ?, 't', '{}', '')"
+    )
+    try:
+
+        def seen_by_the_next_read(tx: Tx) -> int:
+            tx.executemany(insert, [(1, "one"), (2, "two")])
+            row = tx.one("SELECT COUNT(*) AS n FROM audit")
+            assert row is not None
+            return int(row["n"])
+
+        def duplicate_at_the_end(tx: Tx) -> None:
+            tx.executemany(insert, [(1, "again")])
+
+        def fine(tx: Tx) -> None:
+            tx.executemany(insert, [(3, "three")])
+
+        assert await store.write(seen_by_the_next_read) == 2
+        results = await asyncio.gather(
+            store.write(fine),
+            store.write(duplicate_at_the_end),
+            store.write(fine),
+            return_exceptions=True,
+        )
+        assert results[0] is None
+        assert "duplicate key" in str(results[1])
+        assert "duplicate key" in str(results[2]), "the same id 3 twice"
+        rows = await store.read(lambda tx: tx.all("SELECT action FROM audit ORDER BY id"))
+        assert [r["action"] for r in rows] == ["one", "two", "three"]
+    finally:
+        await store.close()
