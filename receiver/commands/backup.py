@@ -13,8 +13,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from receiver.commands import exit_codes
-from receiver.commands.config_file import load_or_report
+from receiver.commands.config_file import sqlite_only
 from receiver.store.backup import InvalidBackup, backup, backup_into
 from receiver.store.checksum import ChecksumError, checksum_path
 
@@ -67,13 +66,8 @@ POSTGRES_ADVICE = (
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.config_file is not None:
-        cfg = load_or_report(args.config_file)
-        if cfg is None:
-            return exit_codes.CONFIG_PROBLEM
-        if cfg.storage.backend == "postgres":
-            print(POSTGRES_ADVICE, file=sys.stderr)
-            return exit_codes.REFUSED
+    if (refused := sqlite_only(args.config_file, POSTGRES_ADVICE)) is not None:
+        return refused
     if args.keep is not None and args.directory is None:
         print("backup: --keep needs --dir (retention applies to a directory)", file=sys.stderr)
         return 2

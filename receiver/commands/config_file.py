@@ -7,11 +7,19 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from receiver.commands import exit_codes
 from receiver.config import Config
 from receiver.service.config_check import check_config, default_config, load_config
 from servicekit.problems import ConfigError, Problem
 
-__all__ = ["check_or_report", "default_config", "load_config", "load_or_report", "print_problems"]
+__all__ = [
+    "check_or_report",
+    "default_config",
+    "load_config",
+    "load_or_report",
+    "print_problems",
+    "sqlite_only",
+]
 
 
 def print_problems(problems: Sequence[Problem], prefix: str = "") -> None:
@@ -39,3 +47,18 @@ def check_or_report(path: Path | None, prefix: str = "") -> Config | None:
         print_problems(exc.problems, prefix)
         print(f"{len(exc.problems)} problem(s) found", file=sys.stderr)
         return None
+
+
+def sqlite_only(path: Path | None, advice: str) -> int | None:
+    """For a command that works on the SQLite file (backup, restore): the exit code to stop
+    with when `path` has problems or configures PostgreSQL (after printing `advice`), else
+    None. Without a `--config.file` the backend is the default, SQLite."""
+    if path is None:
+        return None
+    cfg = load_or_report(path)
+    if cfg is None:
+        return exit_codes.CONFIG_PROBLEM
+    if cfg.storage.backend == "postgres":
+        print(advice, file=sys.stderr)
+        return exit_codes.REFUSED
+    return None

@@ -14,8 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.commands import exit_codes
-from receiver.commands.config_file import load_or_report
+from receiver.commands.config_file import sqlite_only
 from receiver.store.backup import InvalidBackup
 from receiver.store.checksum import ChecksumError, MissingChecksum
 from receiver.store.lock import StoreLocked
@@ -59,13 +58,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.config_file is not None:
-        cfg = load_or_report(args.config_file)
-        if cfg is None:
-            return exit_codes.CONFIG_PROBLEM
-        if cfg.storage.backend == "postgres":
-            print(POSTGRES_ADVICE, file=sys.stderr)
-            return exit_codes.REFUSED
+    if (refused := sqlite_only(args.config_file, POSTGRES_ADVICE)) is not None:
+        return refused
     try:
         target = restore(args.source, args.storage, args.force, args.checksum)
     except StoreLocked as exc:
