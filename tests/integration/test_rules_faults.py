@@ -221,14 +221,21 @@ async def test_faults_raise_exactly_their_alert_and_notifications_carry_fix_and_
                         assert body["status"] == "success", body
                         return list(body["data"]["result"])
 
-                async def active() -> set[str]:
-                    """Alerts pending or firing in Prometheus, Host* left out (see above)."""
+                async def active(fault: str) -> set[str]:
+                    """Alerts pending or firing in Prometheus, Host* left out (see above).
+                    TocsinCollectorFailing counts only for the collector the fault is in
+                    (`fault`): on this shared machine another collector can miss one
+                    collection's deadline under load, which makes that alert pending."""
                     async with http.get(f"{api}/alerts") as r:
                         body = await r.json()
                     return {
                         a["labels"]["alertname"]
                         for a in body["data"]["alerts"]
                         if not a["labels"]["alertname"].startswith("Host")
+                        and (
+                            a["labels"]["alertname"] != "TocsinCollectorFailing"
+                            or a["labels"].get("collector") == fault
+                        )
                     }
 
                 async def firing(name: str) -> bool:
@@ -314,15 +321,15 @@ async def test_faults_raise_exactly_their_alert_and_notifications_carry_fix_and_
                 assert labels["cluster"] == "fault-test" and "replica" not in labels
 
                 # 2. A certificate replaced by an unparsable file.
-                before = await active()
+                before = await active("certificates")
                 cert.write_text("-----BEGIN CERTIFICATE-----\nnot base64 at all\n")
                 await wait_for(
                     lambda: firing("SecurityCertificateUnreadable"), 60, what="certificate alert"
                 )
-                assert await active() - before == {"SecurityCertificateUnreadable"}
+                assert await active("certificates") - before == {"SecurityCertificateUnreadable"}
 
                 # 3. The access log switches to another format while lines keep arriving.
-                before = await active()
+                before = await active("accesslog")
                 stop = asyncio.Event()
 
                 async def write_combined() -> None:
@@ -335,7 +342,7 @@ async def test_faults_raise_exactly_their_alert_and_notifications_carry_fix_and_
                 writer = asyncio.create_task(write_combined())
                 try:
                     await wait_for(lambda: firing("AppLogFormatDrift"), 90, what="drift alert")
-                    assert await active() - before == {"AppLogFormatDrift"}
+                    assert await active("accesslog") - before == {"AppLogFormatDrift"}
                 finally:
                     stop.set()
                     await writer
