@@ -38,6 +38,7 @@ from receiver.store.pgbatch import Job, Outcome, run_batch
 from receiver.store.pgschema import migrate
 from receiver.store.pgtx import PgTx, configure
 from receiver.store.settle import run_hooks, settle
+from receiver.store.writequeue import batches
 
 R = TypeVar("R")
 log = structlog.get_logger("receiver.store")
@@ -212,19 +213,7 @@ class PostgresStore:
 
     async def _run(self) -> None:
         assert self._queue is not None
-        q = self._queue
-        stop = False
-        while not stop:
-            job = await q.get()
-            if job is None:
-                break
-            batch = [job]
-            while len(batch) < _MAX_BATCH and not q.empty():
-                nxt = q.get_nowait()
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+        async for batch in batches(self._queue, _MAX_BATCH):
             await self._commit_batch(batch)
 
     async def _commit_batch(self, batch: list[Job]) -> None:

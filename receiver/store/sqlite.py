@@ -38,6 +38,7 @@ from receiver.store.intake import Intake, intake_path
 from receiver.store.lock import DatabaseLock
 from receiver.store.settle import run_hooks, settle
 from receiver.store.walsync import SyncGroup, WalSync
+from receiver.store.writequeue import batches
 
 R = TypeVar("R")
 log = structlog.get_logger("receiver.store")
@@ -249,19 +250,7 @@ class SqliteStore:
 
     async def _run(self) -> None:
         assert self._queue is not None
-        q = self._queue
-        stop = False
-        while not stop:
-            job = await q.get()
-            if job is None:
-                break
-            batch = [job]
-            while len(batch) < _MAX_BATCH and not q.empty():
-                nxt = q.get_nowait()
-                if nxt is None:
-                    stop = True
-                    break
-                batch.append(nxt)
+        async for batch in batches(self._queue, _MAX_BATCH):
             await self._commit_batch(self._writer, batch)
 
     @staticmethod
