@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -53,15 +54,21 @@ def insert_notification_row(
     now: float,
     step: int | None = None,
     folded_reason: str | None = None,
+    lease: tuple[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Insert one outbox row; returns the columns the outbox worker needs to send it."""
+    """Insert one outbox row; returns the columns the outbox worker needs to send it.
+    `lease` (owner, expiry) inserts it already claimed by that worker (`outbox.claim`)."""
     state = "folded" if folded_reason else "pending"
-    key = f"tocsin-{uuid.uuid4().hex}"
+    owner, expires = lease if lease is not None and not folded_reason else (None, None)
+    # Time first, then 64 random bits (as UUIDv7 orders them): keys of one commit land
+    # on the same leaf of the unique index instead of one random leaf each.
+    key = f"tocsin-{time.time_ns():016x}{secrets.token_hex(8)}"
     text = snapshot if isinstance(snapshot, str) else dumps_sorted(snapshot)
     row_id = tx.execute(
         "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"
         " snapshot, escalation_step, state, attempts, next_attempt_at, window_start, created_at,"
-        " updated_at, folded_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
+        " updated_at, folded_reason, lease_owner, lease_expires_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?)",
         (
             incident_id,
             channel,
@@ -76,6 +83,8 @@ def insert_notification_row(
             now,
             now,
             folded_reason,
+            owner,
+            expires,
         ),
     )
     return {
@@ -89,6 +98,7 @@ def insert_notification_row(
         "escalation_step": step,
         "attempts": 0,
         "state": state,
+        "lease_owner": owner,
     }
 
 
@@ -112,6 +122,12 @@ def enqueue(
         return []
     snapshot, row = incident_snapshot_text(tx, incident_id)
     reason = "storm" if row["storm"] else None
+    # Claimed in the transaction that creates them, which spares the worker a claim
+    # transaction (and its round trips) per notification; if this receiver dies before
+    # sending, the lease expires and another claims them, as after any claim.
+    lease = None
+    if ctx.lease_owner is not None:
+        lease = (ctx.lease_owner, now + float(ctx.config.outbox.lease))
     rows = []
     for name in names:
         rows.append(
@@ -125,9 +141,10 @@ def enqueue(
                 now=now,
                 step=step,
                 folded_reason=reason,
+                lease=lease,
             )
         )
-        tx.execute(
+        tx.send(
             "INSERT INTO incident_channels (incident_id, channel) VALUES (?, ?)"
             " ON CONFLICT DO NOTHING",
             (incident_id, name),
