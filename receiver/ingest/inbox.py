@@ -90,7 +90,7 @@ def apply_stored(tx: Tx, ctx: Context, job: Stored, now: float) -> Outcome | Non
     """Process a stored webhook once; a transient failure propagates (the job fails and
     the webhook stays unprocessed), any other records it as `error` (kept, retried on
     start)."""
-    tx.execute("SAVEPOINT process")
+    tx.send("SAVEPOINT process")
     # Claiming the webhook first spares a SELECT; a failure rolls the claim back too.
     tx.execute(
         "INSERT INTO webhooks (id, received_at, correlation_id, body, state)"

@@ -10,9 +10,7 @@ from receiver.store.jsontext import dumps_sorted
 
 def timeline(tx: Tx, incident_id: int, at: float, event: str, **detail: Any) -> None:
     """Append an entry to an incident's timeline."""
-    # executemany: nobody reads the new row's id, so on PostgreSQL the insert can travel
-    # with the job's next statement instead of costing a round trip of its own.
-    tx.executemany(
+    tx.send(
         "INSERT INTO timeline (incident_id, at, event, detail) VALUES (?, ?, ?, ?)",
-        [(incident_id, at, event, dumps_sorted(detail))],
+        (incident_id, at, event, dumps_sorted(detail)),
     )

@@ -15,7 +15,8 @@ from receiver.config import Config
 class OutboxContext(Protocol):
     """`dispatch` hands freshly committed rows to the worker; `wake_outbox` asks it to
     look at the table (timers, folded rows, replays); `publish` tells event subscribers
-    (deliveries, dead letters)."""
+    (deliveries, dead letters); `lease_owner` names the worker in outbox leases (several
+    receivers on one database; None otherwise)."""
 
     @property
     def config(self) -> Config: ...
@@ -28,3 +29,6 @@ class OutboxContext(Protocol):
 
     @property
     def publish(self) -> Callable[[str, dict[str, Any]], None]: ...
+
+    @property
+    def lease_owner(self) -> str | None: ...

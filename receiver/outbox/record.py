@@ -51,7 +51,7 @@ def _insert_attempt(
         outcome = "retry"
     else:
         outcome = "permanent"
-    tx.execute(
+    tx.send(
         "INSERT INTO attempts (notification_id, attempt, started_at, duration, outcome, status,"
         " error, retry_after, response) SELECT ?, COUNT(*) + 1, ?, ?, ?, ?, ?, ?, ?"
         " FROM attempts WHERE notification_id = ?",
@@ -84,7 +84,7 @@ def _next_state(
     still falls within `max_age` of the row's window start.
     """
     if result.ok:
-        tx.execute(
+        tx.send(
             "UPDATE notifications SET state = 'delivered', attempts = ?, updated_at = ?,"
             " last_error = NULL, lease_owner = NULL WHERE id = ?",
             (attempts, now, notification_id),
@@ -93,13 +93,13 @@ def _next_state(
     delay = next_delay(attempts, cfg.backoff_initial, cfg.backoff_max, result.retry_after)
     within_age = now + delay - window_start <= cfg.max_age
     if result.retry and attempts < cfg.max_attempts and within_age:
-        tx.execute(
+        tx.send(
             "UPDATE notifications SET attempts = ?, next_attempt_at = ?, updated_at = ?,"
             " last_error = ?, lease_owner = NULL WHERE id = ?",
             (attempts, now + delay, now, result.error, notification_id),
         )
         return "retry"
-    tx.execute(
+    tx.send(
         "UPDATE notifications SET state = 'dead', attempts = ?, updated_at = ?, last_error = ?,"
         " lease_owner = NULL WHERE id = ?",
         (attempts, now, result.error, notification_id),

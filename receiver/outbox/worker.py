@@ -149,10 +149,14 @@ class OutboxWorker:
         if self._stopping:
             return
         if self.owner is not None:
-            task = asyncio.create_task(self._claim_and_start([int(r["id"]) for r in rows]))
-            self._claims.add(task)
-            task.add_done_callback(self._claims.discard)
-            return
+            # Rows created under this worker's lease (`enqueue`) are claimed already.
+            mine = [r for r in rows if r.get("lease_owner") == self.owner]
+            others = [int(r["id"]) for r in rows if r.get("lease_owner") != self.owner]
+            if others:
+                task = asyncio.create_task(self._claim_and_start(others))
+                self._claims.add(task)
+                task.add_done_callback(self._claims.discard)
+            rows = mine
         if self._start(rows):
             self.wake()
 

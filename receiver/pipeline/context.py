@@ -20,6 +20,8 @@ class Context:
 
     `dispatch` hands freshly committed outbox rows straight to the worker (no re-read);
     `wake_outbox` asks it to look at the table (timers, folded rows, replays).
+    `lease_owner` is the worker's name in outbox leases when several receivers share
+    the database (None on SQLite).
     """
 
     config: Config
@@ -27,6 +29,7 @@ class Context:
     wake_outbox: Callable[[], None] = _noop
     dispatch: Callable[[list[dict[str, Any]]], None] = _noop
     publish: Callable[[str, dict[str, Any]], None] = _noop
+    lease_owner: str | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> Context:

@@ -89,6 +89,7 @@ class Service:
         worker = OutboxWorker(store, ctx, channels)
         ctx.wake_outbox = worker.wake
         ctx.dispatch = worker.submit
+        ctx.lease_owner = worker.owner
         if dsn := postgres_dsn(cfg.storage):
             timeout = float(cfg.storage.connect_timeout)
             self._notifier = connect_replicas(dsn, ctx, hub, worker.wake, timeout)

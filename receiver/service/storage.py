@@ -19,7 +19,6 @@ from receiver.store.migrations import pending
 from receiver.store.postgres import PostgresStore
 from receiver.store.sqlite import SqliteStore
 
-
 SWITCH_INTERVAL = 0.0005
 
 

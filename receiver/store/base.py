@@ -42,6 +42,13 @@ class Tx(Protocol):
         """Run a statement once per row of parameters."""
         ...
 
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement whose outcome nobody reads (no id, no row count). PostgreSQL
+        holds it back to travel with the next statement that has a result (one network
+        round trip for both), so its failure surfaces there, at the latest at the end of
+        the job."""
+        ...
+
     def rowcount(self) -> int:
         """Rows changed by the last `execute`."""
         ...

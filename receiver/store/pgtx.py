@@ -70,8 +70,8 @@ def _translated() -> Iterator[None]:
 class PgTx:
     """The pipeline's transaction handle on a psycopg connection.
 
-    With `defer` (the writer's jobs), `executemany` statements, whose results nobody
-    reads, are held back and sent in one pipeline with the next statement that has a
+    With `defer` (the writer's jobs), `executemany` and `send` statements, whose results
+    nobody reads, are held back and sent in one pipeline with the next statement that has a
     result, or by `flush()` at the end of the job: each saves a network round trip."""
 
     def __init__(self, conn: Connection, defer: bool = False) -> None:
@@ -120,6 +120,13 @@ class PgTx:
         if returning:
             text = text.removesuffix(" RETURNING id")
         self._held.append((text, [tuple(r) for r in rows]))
+        if not self._defer:
+            self.flush()
+
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Run a statement whose outcome nobody reads; held back like `executemany`."""
+        text, _ = query(sql)
+        self._held.append((text, [tuple(params)]))
         if not self._defer:
             self.flush()
 

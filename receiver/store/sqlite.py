@@ -61,6 +61,9 @@ class _Tx:
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         self.conn.executemany(sql, rows)
 
+    def send(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.conn.execute(sql, params)
+
     def rowcount(self) -> int:
         return self._rowcount
 
