@@ -6,7 +6,10 @@ whose lease has expired). On PostgreSQL the rows to claim are picked `FOR UPDATE
 LOCKED`, so receivers never wait for each other's claims. Only the owner records the
 outcome (`record_attempt`); a receiver that dies mid-send leaves its lease to expire,
 and another claims the row and sends it again with the same idempotency key: delivery
-is at least once. On SQLite (one receiver per database file) nothing is claimed.
+is at least once. Rows a receiver queues for a webhook it processes are inserted
+already leased to it (`outbox.create.enqueue`), which spares a claim per notification;
+a stopping receiver releases the leases of rows it has not sent. On SQLite (one receiver
+per database file) nothing is claimed.
 """
 
 from __future__ import annotations
@@ -49,3 +52,12 @@ def claim_due(tx: Tx, owner: str, now: float, lease: float, limit: int) -> list[
         (owner, now + lease, now, now, limit),
     )
     return sorted(rows, key=lambda r: int(r["id"]))
+
+
+def release_leases(tx: Tx, owner: str) -> None:
+    """Give up `owner`'s leases on rows still pending (a receiver stopping)."""
+    tx.send(
+        "UPDATE notifications SET lease_owner = NULL, lease_expires_at = NULL"
+        " WHERE lease_owner = ? AND state = 'pending'",
+        (owner,),
+    )

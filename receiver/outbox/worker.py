@@ -19,7 +19,7 @@ from receiver.channels.base import Channel
 from receiver.config import Config
 from receiver.metrics import FOLDED, NOTIFICATION_DURATION, NOTIFICATIONS
 from receiver.model.notification import Notification
-from receiver.outbox.claim import claim_due, claim_ids, owner_id
+from receiver.outbox.claim import claim_due, claim_ids, owner_id, release_leases
 from receiver.outbox.context import OutboxContext
 from receiver.outbox.digest import fold, folded_channels, make_digest
 from receiver.outbox.events import publish_outcome
@@ -120,6 +120,14 @@ class OutboxWorker:
             pending.add(self._fold_task)
         if pending:
             await asyncio.wait(pending, timeout=10)
+        if self.owner is not None:
+            # Rows leased to this worker and not sent (created during shutdown) are
+            # released, so another receiver, or this one restarted under a new name,
+            # sends them at once instead of after the lease.
+            try:
+                await self.store.write(partial(release_leases, owner=self.owner), durable=False)
+            except StoreError as exc:
+                log.warning("outbox_release_failed", error=str(exc))
 
     async def pass_once(self) -> float:
         """Digest folded rows, dispatch due rows; returns seconds until the next pass."""

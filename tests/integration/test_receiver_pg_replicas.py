@@ -1,8 +1,9 @@
 """Several receivers on one PostgreSQL database: each notification is sent once (outbox
 rows are leased), a group posted to both at once opens one incident (the partial unique
 index), a SIGKILLed receiver's send in flight is finished by the other once its lease
-expires, with the same idempotency key, a webhook a dead receiver left unprocessed is
-adopted, and retention runs on one receiver at a time."""
+expires, with the same idempotency key, a stopping one hands its rows over at once, a
+webhook a dead receiver left unprocessed is adopted, and retention runs on one receiver
+at a time."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ import aiohttp
 import psycopg
 import pytest
 
+from receiver.commands.config_file import default_config
+from receiver.outbox.create import insert_notification_row
+from receiver.outbox.worker import OutboxWorker
+from receiver.pipeline.context import Context
 from receiver.store.postgres import PostgresStore
 from receiver.store.retention import Pruned, prune_singleton
 from receiver.store.singleton import RETENTION_LOCK
@@ -191,6 +196,70 @@ async def test_a_killed_replicas_send_is_finished_by_the_other(
         first.stop()
         second.stop()
         await sink.stop()
+
+
+async def test_a_replica_stopping_mid_send_hands_the_row_over_at_once(
+    tmp_path: Path, pg_cluster: Cluster
+) -> None:
+    """Rows are created leased to the receiver that processed the webhook; one that stops
+    with a send in flight leaves the row unleased, so the other sends it at once rather
+    than after the lease (10 minutes here)."""
+    gate = asyncio.Event()
+    sink = await Sink(gate=gate).start()
+    dsn = pg_cluster.create_database()
+    cfg = _config(sink, dsn, lease="600s")
+    cfg["channels"][0]["timeout"] = "60s"  # the hanging send outlasts the stop's wait
+    first, second = await _pair(tmp_path, cfg)
+    try:
+        async with aiohttp.ClientSession() as session:
+            payload = am_payload("s", [am_alert("s")])
+            assert (await post_webhook(session, first.url, payload))[0] == 200
+        await wait_for(lambda: len(sink.arrivals) == 1, 30, what="the first send")
+        first.stop()
+        assert first.proc is not None and first.proc.returncode == 0
+        gate.set()
+        await wait_for(lambda: len(sink.arrivals) >= 2, 30, what="the send by the other")
+        assert sink.arrivals[1] == sink.arrivals[0]  # same idempotency key
+    finally:
+        first.stop()
+        second.stop()
+        await sink.stop()
+
+
+async def test_a_stopping_worker_releases_leases_of_rows_it_never_started(
+    pg_cluster: Cluster,
+) -> None:
+    """A row committed under the worker's lease while it stops (its dispatch comes too
+    late to start it) is released, not left leased until the lease expires."""
+    store = await PostgresStore.open(pg_cluster.create_database())
+    try:
+        ctx = Context.from_config(default_config())
+        worker = OutboxWorker(store, ctx, {})
+        assert worker.owner is not None
+        ctx.lease_owner = worker.owner
+        await worker.stop()
+        row = partial(
+            insert_notification_row,
+            incident_id=None,
+            channel="log",
+            kind="firing",
+            correlation_id="c",
+            snapshot={},
+            now=time.time(),
+            lease=(worker.owner, time.time() + 600),
+        )
+        created = await store.write(row)
+        assert created["lease_owner"] == worker.owner
+        worker.submit([created])  # too late: the worker is stopping
+
+        def owner(tx: Any) -> Any:
+            return tx.one("SELECT lease_owner FROM notifications")
+
+        assert (await store.read(owner)) == {"lease_owner": worker.owner}
+        await worker.stop()
+        assert (await store.read(owner)) == {"lease_owner": None}
+    finally:
+        await store.close()
 
 
 async def test_a_webhook_left_received_by_a_dead_replica_is_adopted(
