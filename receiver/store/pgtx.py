@@ -13,6 +13,7 @@ from psycopg.rows import dict_row
 
 from receiver.store.base import Conflict, Row, StoreError
 from receiver.store.dialect import query
+from receiver.store.pgmultirow import multirow
 
 Connection = psycopg.Connection[Any]
 # Unique indexes that another receiver's concurrent, equally valid insert can trip: the
@@ -97,7 +98,12 @@ class PgTx:
         held, self._held = self._held, []
         cur = self.conn.cursor()
         for text, rows in held:
-            cur.executemany(text, rows)
+            statements = multirow(text, rows)
+            if statements is None:
+                cur.executemany(text, rows)
+                continue
+            for sql, params in statements:
+                cur.execute(sql, params)
 
     def flush(self) -> None:
         """Send the statements still held back (before the job's savepoint ends)."""

@@ -1,13 +1,17 @@
 """The PostgreSQL writer's batches (store/pgbatch.py) on a real server: several jobs in
 one transaction with one reused savepoint, and `synchronous_commit = off` only for a
-batch in which no job asked for a durable commit."""
+batch in which no job asked for a durable commit, and `executemany` of an insert as
+multi-row statements."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
+from typing import Any
 
 from receiver.store.base import Tx
 from receiver.store.postgres import PostgresStore
+from receiver.store.sqlite import SqliteStore
 from tests.postgres import Cluster
 
 
@@ -115,3 +119,54 @@ async def test_held_back_statements_run_in_order_and_fail_their_own_job(
         assert [r["action"] for r in rows] == ["one", "two", "three"]
     finally:
         await store.close()
+
+
+async def test_upserts_of_many_rows_give_what_row_by_row_upserts_give(
+    pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    """`executemany` of an insert goes as multi-row INSERTs on PostgreSQL
+    (store/pgmultirow.py): a key met twice keeps its last copy, an upsert that reads the
+    old row is not rewritten, and rows beyond one statement's parameter limit are split;
+    SQLite, which runs them row by row, is the reference."""
+    upsert = (
+        "INSERT INTO alert_episodes (incident_key, fingerprint, status, starts_ts, ends_ts,"
+        " incident_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_key, fingerprint)"
+        " DO UPDATE SET status = excluded.status, starts_ts = excluded.starts_ts,"
+        " ends_ts = excluded.ends_ts, incident_id = excluded.incident_id"
+    )
+    counting = (
+        "INSERT INTO alert_episodes (incident_key, fingerprint, status, starts_ts, ends_ts,"
+        " incident_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (incident_key, fingerprint)"
+        " DO UPDATE SET incident_id = alert_episodes.incident_id + 1"
+    )
+    copies = [("k", "a", "firing", 1.0, None, 1), ("k", "b", "firing", 2.0, None, 1)]
+    copies += [("k", "a", "resolved", 1.0, 3.0, 2)]
+    many = [("m", f"f{i}", "firing", float(i), None, i) for i in range(3000)]
+
+    def run(tx: Tx) -> list[Any]:
+        tx.executemany(upsert, copies)
+        tx.executemany(counting, [("k", "b", "firing", 9.0, None, 0)] * 3)
+        tx.executemany(upsert, many)
+        return tx.all(
+            "SELECT incident_key, fingerprint, status, starts_ts, ends_ts, incident_id"
+            " FROM alert_episodes ORDER BY incident_key, fingerprint"
+        )
+
+    pg = await PostgresStore.open(pg_cluster.create_database(), pool_size=2)
+    sqlite = SqliteStore(tmp_path / "reference.db", "NORMAL")
+    try:
+        got, reference = await pg.write(run), await sqlite.write(run)
+    finally:
+        await pg.close()
+        await sqlite.close()
+    assert got == reference
+    assert len(got) == 3002
+    assert got[0] == {
+        "incident_key": "k",
+        "fingerprint": "a",
+        "status": "resolved",
+        "starts_ts": 1.0,
+        "ends_ts": 3.0,
+        "incident_id": 2,
+    }
+    assert got[1]["incident_id"] == 4, "three increments of the row-reading upsert"
