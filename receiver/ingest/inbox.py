@@ -144,26 +144,34 @@ def mark_failed(
 class Inbox:
     """Runs processing jobs for stored webhooks, in the order they were stored.
 
-    Webhooks wait in a FIFO; one write job at a time takes what has queued up by the
-    time the writer reaches it (up to `_JOB_MAX` webhooks or `_JOB_BUDGET` seconds of
-    work), so under load many webhooks share a job and a commit, while answers queued
-    behind a job wait for at most one bounded slice of processing.
+    Webhooks wait in a FIFO per writer lane (`Store.writers`: one on SQLite, several on
+    PostgreSQL), chosen by group key; one write job per lane at a time takes what has
+    queued up by the time the writer reaches it (up to `_JOB_MAX` webhooks or
+    `_JOB_BUDGET` seconds of work), so under load many webhooks share a job and a commit,
+    while answers queued behind a job wait for at most one bounded slice of processing.
 
     When a job fails (the store could not commit), the inbox switches to recovery: the
-    FIFO is dropped (its webhooks are on disk) and `_recover` sweeps `received` rows
+    FIFOs are dropped (its webhooks are on disk) and `_recover` sweeps `received` rows
     from the table, retrying with exponential backoff until a sweep finds nothing new.
     """
 
     def __init__(self, store: Store, ctx: Context) -> None:
         self.store = store
         self.ctx = ctx
-        self.pending: deque[Stored] = deque()
-        self.job: asyncio.Future[None] | None = None
+        # One FIFO and one job per writer lane; a group's webhooks always take the same
+        # lane, so they are processed in the order they were stored.
+        self._queues: list[deque[Stored]] = [deque() for _ in range(max(1, store.writers))]
+        self._jobs: list[asyncio.Future[None] | None] = [None] * len(self._queues)
         self.recovery: asyncio.Task[None] | None = None
         # Set by submissions during a recovery sweep: the sweep may have read too early.
         self._missed = False
         self.idle = asyncio.Event()
         self.idle.set()
+
+    @property
+    def pending(self) -> int:
+        """Webhooks queued in memory for processing."""
+        return sum(len(q) for q in self._queues)
 
     def submit(self, job: Stored) -> None:
         """Queue processing (after the webhook's own commit, so order follows storage);
@@ -172,40 +180,53 @@ class Inbox:
         if self.recovery is not None:
             self._missed = True
             return
-        self.pending.append(job)
-        if self.job is None:
-            self._schedule()
+        lane = hash(job.payload.group_key) % len(self._queues)
+        self._queues[lane].append(job)
+        if self._jobs[lane] is None:
+            self._schedule(lane)
 
-    def _schedule(self) -> None:
+    def _schedule(self, lane: int) -> None:
         # A big webhook is processed on a thread (it would hold the loop for a second
         # or more); it goes alone, small ones keep the inline fast path.
-        threaded = _is_big(self.pending[0])
-        fn = partial(self._process_some, threaded=threaded)
-        self.job = asyncio.ensure_future(self.store.write(fn, durable=False, threaded=threaded))
-        self.job.add_done_callback(self._done)
+        queue = self._queues[lane]
+        threaded = _is_big(queue[0])
+        fn = partial(self._process_some, queue=queue, threaded=threaded)
+        job = asyncio.ensure_future(
+            self.store.write(fn, durable=False, threaded=threaded, lane=lane + 1)
+        )
+        self._jobs[lane] = job
+        job.add_done_callback(partial(self._done, lane))
 
-    def _process_some(self, tx: Tx, threaded: bool) -> None:
+    def _process_some(self, tx: Tx, queue: deque[Stored], threaded: bool) -> None:
         deadline = time.perf_counter() + _JOB_BUDGET
         now = time.time()
         for i in range(_JOB_MAX if not threaded else 1):
-            if not self.pending or time.perf_counter() > deadline:
+            if not queue or time.perf_counter() > deadline:
                 return
-            if i > 0 and _is_big(self.pending[0]):
+            if i > 0 and _is_big(queue[0]):
                 return
-            apply_stored(tx, self.ctx, self.pending.popleft(), now)
+            apply_stored(tx, self.ctx, queue.popleft(), now)
 
-    def _done(self, job: asyncio.Future[None]) -> None:
-        self.job = None
+    def _quiet(self) -> bool:
+        # Nothing runs and nothing more will: queued webhooks of a closed store stay on
+        # disk for the next start.
+        busy = self.recovery is not None or any(self._jobs)
+        return not busy and (not self.pending or not self.store.is_open)
+
+    def _done(self, lane: int, job: asyncio.Future[None]) -> None:
+        self._jobs[lane] = None
         error = None if job.cancelled() else job.exception()
         if error is not None and self.store.is_open:
             WEBHOOK_PROCESSING_ERRORS.labels("transient").inc()
             log.warning("webhook_processing_deferred", error=str(error), retry_in=RETRY_INITIAL)
-            self.pending.clear()
-            self.recovery = asyncio.ensure_future(self._recover())
+            for queue in self._queues:
+                queue.clear()
+            if self.recovery is None:
+                self.recovery = asyncio.ensure_future(self._recover())
             return
-        if self.pending and self.store.is_open:
-            self._schedule()
-        else:
+        if self._queues[lane] and self.store.is_open and self.recovery is None:
+            self._schedule(lane)
+        elif self._quiet():
             self.idle.set()
 
     async def _recover(self) -> None:
@@ -231,7 +252,7 @@ class Inbox:
                 delay = 0.0
         finally:
             self.recovery = None
-            if self.job is None and not self.pending:
+            if self._quiet():
                 self.idle.set()
 
     async def _sweep(self, states: tuple[str, ...], before: float | None = None) -> int:

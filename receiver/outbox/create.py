@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import uuid
+import secrets
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -56,7 +57,9 @@ def insert_notification_row(
 ) -> dict[str, Any]:
     """Insert one outbox row; returns the columns the outbox worker needs to send it."""
     state = "folded" if folded_reason else "pending"
-    key = f"tocsin-{uuid.uuid4().hex}"
+    # Time first, then 64 random bits (as UUIDv7 orders them): keys of one commit land
+    # on the same leaf of the unique index instead of one random leaf each.
+    key = f"tocsin-{time.time_ns():016x}{secrets.token_hex(8)}"
     text = snapshot if isinstance(snapshot, str) else dumps_sorted(snapshot)
     row_id = tx.execute(
         "INSERT INTO notifications (incident_id, channel, kind, idempotency_key, correlation_id,"

@@ -4,6 +4,7 @@ SQLite under the storage path, or PostgreSQL at the DSN."""
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import psycopg
@@ -19,6 +20,9 @@ from receiver.store.postgres import PostgresStore
 from receiver.store.sqlite import SqliteStore
 
 
+SWITCH_INTERVAL = 0.0005
+
+
 def _dsn(cfg: StorageConfig) -> str:
     assert cfg.dsn is not None  # validated: backend postgres needs a DSN
     return cfg.dsn.reveal()
@@ -32,6 +36,12 @@ def postgres_dsn(cfg: StorageConfig) -> str | None:
 async def open_store(cfg: StorageConfig, storage: Path) -> Store:
     """The store `cfg` names, migrated to the current schema (under its lock)."""
     if cfg.backend == "postgres":
+        # Every statement is a network round trip on a pool thread, which then waits for
+        # the GIL; at the default 5 ms switch interval a thread with an answer from the
+        # server waits behind the loop's request parsing for up to that long, while its
+        # transaction holds locks. 0.5 ms: webhooks processed per second with 4 clients
+        # went from 160 to 199 in side-by-side runs of a 4-connection wrk load.
+        sys.setswitchinterval(SWITCH_INTERVAL)
         return await PostgresStore.open(_dsn(cfg), cfg.pool_size, float(cfg.connect_timeout))
     return SqliteStore(db_path(storage), cfg.synchronous)
 

@@ -73,11 +73,20 @@ class Store(Protocol):
         recovered disk while nothing else is written; StoreError while it fails."""
         ...
 
-    async def write(self, fn: Callable[[Tx], R], durable: bool = True, threaded: bool = False) -> R:
-        """Run `fn(tx)` in the writer; returns its result once committed, raises
-        StoreError when the commit fails. `durable=False` marks bookkeeping whose loss
-        in a power cut costs little, which may commit without a sync of its own;
-        `threaded=True` marks a long job (a large webhook) to run off the event loop."""
+    @property
+    def writers(self) -> int:
+        """How many processing lanes (1..writers) may commit side by side, besides lane 0;
+        1 where the backend has a single writer (SQLite), which runs every lane's jobs."""
+        ...
+
+    async def write(
+        self, fn: Callable[[Tx], R], durable: bool = True, threaded: bool = False, lane: int = 0
+    ) -> R:
+        """Run `fn(tx)` in writer lane `lane`; returns its result once committed, raises
+        StoreError when the commit fails. Jobs of one lane commit in order. `durable=False`
+        marks bookkeeping whose loss in a power cut costs little, which may commit without
+        a sync of its own; `threaded=True` marks a long job (a large webhook) to run off
+        the event loop."""
         ...
 
     async def ingest(self, body: str, correlation_id: str, now: float) -> int:

@@ -51,7 +51,8 @@ def transient(exc: psycopg.Error) -> StoreError:
 
 @contextlib.contextmanager
 def _translated() -> Iterator[None]:
-    """A lost server as `transient`, a replica's concurrent insert as `Conflict`."""
+    """A lost server as `transient`; a replica's concurrent insert, or a deadlock, as
+    `Conflict`."""
     try:
         yield
     except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
@@ -60,6 +61,10 @@ def _translated() -> Iterator[None]:
         if exc.diag.constraint_name in CONFLICTS:
             raise Conflict(f"another receiver changed it first: {exc}") from exc
         raise
+    except psycopg.errors.TransactionRollback as exc:
+        # A deadlock (or serialisation failure) between two writers, of two replicas or
+        # two lanes of one: nothing is wrong with the job, so it is retried, not set aside.
+        raise Conflict(f"another writer got in the way: {exc}") from exc
 
 
 class PgTx:

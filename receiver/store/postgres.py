@@ -4,13 +4,18 @@ webhooks inserted straight into `webhooks` by their own short transactions.
 Every psycopg call blocks, so all of them run in a bounded thread pool of this store's
 own (as many threads as the connection pool has connections), never on the event loop.
 
-Writes: as on SQLite, `write(fn)` jobs queue for one writer task, which takes every
+Writes: as on SQLite, `write(fn)` jobs queue for a writer task, which takes every
 queued job and runs them in one transaction on a thread (each in a savepoint when
 several share it), commits once, then runs their after-commit hooks on the loop before
-it takes the next batch. The pipeline's semantics (jobs of one replica applied one
-after another, in order) are those of the SQLite writer. PostgreSQL's COMMIT returns
-once the commit is durable (`synchronous_commit` on, the server's default), except for
-a batch of only non-durable jobs (store/pgbatch.py says why that is safe).
+it takes the next batch. Jobs of one lane are applied one after another, in order, as
+on SQLite's single writer. Lane 0 takes every job by default; webhook processing also
+runs in lanes 1..`writers`, one lane per group key (receiver.ingest.inbox), because a
+processing transaction spends most of its time waiting for round trips to the server,
+not working: lanes wait side by side. Their transactions touch different incidents, and
+the database already serialises what several replicas would do at once. PostgreSQL's
+COMMIT returns once the commit is durable (`synchronous_commit` on, the server's
+default), except for a batch of only non-durable jobs (store/pgbatch.py says why that
+is safe).
 
 Intake: `ingest` inserts the raw webhook as `received` into `webhooks` on a connection
 of its own and commits; PostgreSQL locks rows, not the table, so the INSERT waits for no
@@ -55,7 +60,9 @@ class PostgresStore:
     """The store on PostgreSQL at `dsn`; several receivers may share one database.
 
     `pool_size` bounds both the connections and the threads that use them;
-    `connect_timeout` (seconds) is how long a call waits for a connection."""
+    `connect_timeout` (seconds) is how long a call waits for a connection. Processing
+    gets `(pool_size - 2) // 2` lanes of its own (at least one), which leaves half of
+    the pool to lane 0, the webhooks' own inserts and the readers."""
 
     def __init__(self, dsn: str, pool_size: int = 8, connect_timeout: float = 5.0) -> None:
         self._redact = redactor(dsn)
@@ -77,8 +84,8 @@ class PostgresStore:
         self._threads = concurrent.futures.ThreadPoolExecutor(
             max_workers=pool_size, thread_name_prefix="tocsin-pg"
         )
-        self._queue: asyncio.Queue[Job | None] | None = None
-        self._task: asyncio.Task[None] | None = None
+        self.writers = max(1, (pool_size - 2) // 2)
+        self._lanes: dict[int, tuple[asyncio.Queue[Job | None], asyncio.Task[None]]] = {}
         self._open = True
         self.batches = 0
         self._commit_error: str | None = None
@@ -126,8 +133,8 @@ class PostgresStore:
 
     @property
     def is_open(self) -> bool:
-        """Open and its writer task (once started) still running."""
-        return self._open and (self._task is None or not self._task.done())
+        """Open and its writer tasks (once started) still running."""
+        return self._open and not any(task.done() for _, task in self._lanes.values())
 
     @property
     def commit_error(self) -> str | None:
@@ -136,19 +143,21 @@ class PostgresStore:
         return self._commit_error or self._intake_error or self._read_error
 
     async def write(
-        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
+        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False, lane: int = 0
     ) -> R:
-        """Run `fn(tx)` in the writer; returns once its transaction has committed.
-        Every job runs on a thread here, so `threaded` changes nothing; a batch of only
-        `durable=False` jobs commits without waiting for the WAL flush (store/pgbatch)."""
+        """Run `fn(tx)` in writer lane `lane` (0..`writers`); returns once its transaction
+        has committed. Every job runs on a thread here, so `threaded` changes nothing; a
+        batch of only `durable=False` jobs commits without waiting for the WAL flush
+        (store/pgbatch)."""
         if not self._open:
             raise StoreError("store is closed")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[R] = loop.create_future()
-        if self._queue is None:
-            self._queue = asyncio.Queue()
-            self._task = loop.create_task(self._run(), name="store-writer")
-        self._queue.put_nowait(Job(fn, fut, durable))
+        if lane not in self._lanes:
+            queue: asyncio.Queue[Job | None] = asyncio.Queue()
+            task = loop.create_task(self._run(queue), name=f"store-writer-{lane}")
+            self._lanes[lane] = (queue, task)
+        self._lanes[lane][0].put_nowait(Job(fn, fut, durable))
         return await fut
 
     async def ingest(self, body: str, correlation_id: str, now: float) -> int:
@@ -205,15 +214,15 @@ class PostgresStore:
         if not self._open:
             return
         self._open = False
-        if self._queue is not None and self._task is not None:
-            self._queue.put_nowait(None)
-            await self._task
+        for queue, _ in self._lanes.values():
+            queue.put_nowait(None)
+        for _, task in self._lanes.values():
+            await task
         await self._call(self._pool.close)
         self._threads.shutdown(wait=True)
 
-    async def _run(self) -> None:
-        assert self._queue is not None
-        async for batch in batches(self._queue, _MAX_BATCH):
+    async def _run(self, queue: asyncio.Queue[Job | None]) -> None:
+        async for batch in batches(queue, _MAX_BATCH):
             await self._commit_batch(batch)
 
     async def _commit_batch(self, batch: list[Job]) -> None:

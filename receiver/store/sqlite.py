@@ -153,10 +153,16 @@ class SqliteStore:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="store-writer")
         return self._queue
 
+    @property
+    def writers(self) -> int:
+        """One: SQLite has a single writer, which runs the jobs of every lane in order."""
+        return 1
+
     async def write(
-        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False
+        self, fn: Callable[[Any], R], durable: bool = True, threaded: bool = False, lane: int = 0
     ) -> R:
-        """Run `fn(tx)` in the writer; returns once its transaction has committed.
+        """Run `fn(tx)` in the writer (whatever the `lane`); returns once its transaction
+        has committed.
 
         `durable=False` (delivery bookkeeping, whose loss costs at most a repeat) lets a
         batch made only of such jobs commit without fsync; the next durable commit's
