@@ -13,9 +13,15 @@ empty), so a backlog left at the end counts against it. Alertmanager's
 webhook POST → notification at a local sink, no group wait.
 
 With PostgreSQL installed (`initdb`/`pg_ctl`), the receiver is measured again on a
-throwaway PostgreSQL server (`tests/postgres.py`, one fresh database per run, one
-receiver): `receiver-pg` rows. Their server CPU is the receiver's only; the PostgreSQL
-server's own CPU is not counted.
+throwaway PostgreSQL server (`tests/postgres.py`, one fresh database per run): one
+receiver (`receiver-pg` rows) and, at 4 connections, 3 replicas on one database
+(`receiver-pg3`, `tests/bench/receiver_replicas.py`), each driven by its own wrk at the
+same time (2 + 1 + 1 connections). That row's sustained rate is the 3 runs' requests
+over the time until the shared inbox and outbox are empty (the gauges count the shared
+tables, so one replica's /metrics tells), its p50 the median of the replicas' p50s and
+its p99 the worst replica's p99, its server CPU the 3 receivers' together. Server CPU is
+the receiver processes' only; the PostgreSQL server's own (postmaster and backends,
+`tests/bench/pgcpu.py`) is the `pg CPU` column, "-" for the rows without one.
 """
 
 from __future__ import annotations
@@ -27,12 +33,15 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from tests.bench import receiver_replicas
+from tests.bench.pgcpu import server_cpu_seconds
 from tests.bench.wrkload import Load, run_wrk
 from tests.conftest import find_binary
 from tests.integration.receiver_harness import Alertmanager, ReceiverProcess, Sink
@@ -42,6 +51,7 @@ DURATION = 10.0
 WARMUP = 2.0
 GOALS = {1: 0.25, 4: 0.5}
 PG_GOALS = {4: 0.25}
+PG3_CONNS = (2, 1, 1)  # connections per replica of the receiver-pg3 row
 E2E_GOAL_MS = 50.0
 _runs = itertools.count(1)
 
@@ -113,6 +123,7 @@ class Measured:
     sustained_rps: float
     backlog_at_end: float  # webhooks stored but not yet processed when the load stopped
     server_cpu: float  # CPU seconds per wall-clock second of the run
+    db_cpu: float | None = None  # the PostgreSQL server's, likewise; None without one
 
 
 async def _drained(receiver: ReceiverProcess, timeout: float = 120.0) -> float:
@@ -127,32 +138,70 @@ async def _drained(receiver: ReceiverProcess, timeout: float = 120.0) -> float:
     raise AssertionError("the receiver did not drain its inbox and outbox in 120 s")
 
 
+# Runs the load for the given seconds, each call with new request numbers.
+Drive = Callable[[float], Awaitable[Load]]
+
+
+def _one_wrk(wrk: str, url: str, path: str, template: str, conns: int) -> Drive:
+    """Drive one target with one wrk of `conns` connections."""
+
+    async def drive(seconds: float) -> Load:
+        base = next(_runs) << 32
+        return await asyncio.to_thread(run_wrk, wrk, url, path, template, conns, seconds, base)
+
+    return drive
+
+
 async def _measure(
-    wrk: str,
-    url: str,
-    path: str,
-    template: str,
-    conns: int,
+    drive: Drive,
     pids: list[int],
     receiver: ReceiverProcess | None,
+    db: Path | None = None,
 ) -> Measured:
+    """Warm up, drain, settle, then the measured run; `pids` are the server processes
+    (their CPU summed), `receiver` one to poll for the drain, `db` a PostgreSQL data
+    directory whose server CPU to measure."""
     await _settle(pids)
-    await asyncio.to_thread(run_wrk, wrk, url, path, template, conns, WARMUP, next(_runs) << 32)
+    await drive(WARMUP)
     if receiver is not None:
         await _drained(receiver)
     await _settle(pids)
-    cpu0 = _cpu_seconds(pids[0])
+    cpu0 = sum(_cpu_seconds(p) for p in pids)
+    db0 = server_cpu_seconds(db) if db is not None else 0.0
     t0 = time.perf_counter()
-    load = await asyncio.to_thread(
-        run_wrk, wrk, url, path, template, conns, DURATION, next(_runs) << 32
-    )
+    load = await drive(DURATION)
     t_end = time.perf_counter()
-    server_cpu = (_cpu_seconds(pids[0]) - cpu0) / (t_end - t0)
+    server_cpu = (sum(_cpu_seconds(p) for p in pids) - cpu0) / (t_end - t0)
+    db_cpu = (server_cpu_seconds(db) - db0) / (t_end - t0) if db is not None else None
     if receiver is None:
-        return Measured(load, load.rps, 0, server_cpu)
+        return Measured(load, load.rps, 0, server_cpu, db_cpu)
     backlog = await receiver.metric("tocsin_receiver_inbox_pending")
     done = await _drained(receiver)
-    return Measured(load, load.requests / (done - t0), backlog, server_cpu)
+    return Measured(load, load.requests / (done - t0), backlog, server_cpu, db_cpu)
+
+
+async def _measure_replicas(
+    wrk: str, tmp: Path, config: dict[str, Any], cluster: Cluster
+) -> Measured:
+    """The receiver-pg3 row: 3 replicas on one fresh database, driven at once."""
+    storage = {"backend": "postgres", "dsn": cluster.create_database()}
+    (tmp / "pg3").mkdir()
+    replicas = await receiver_replicas.start_replicas(
+        tmp / "pg3", {**config, "storage": storage}, len(PG3_CONNS)
+    )
+    try:
+        pids = [r.proc.pid for r in replicas if r.proc is not None]
+        targets = list(zip(replicas, PG3_CONNS, strict=True))
+        template = json.dumps(_webhook(N))
+
+        async def drive(seconds: float) -> Load:
+            return await receiver_replicas.drive(
+                wrk, targets, "/webhook/alertmanager", template, seconds, _runs
+            )
+
+        return await _measure(drive, pids, replicas[0], cluster.data)
+    finally:
+        receiver_replicas.stop_replicas(replicas)
 
 
 async def _end_to_end(
@@ -214,6 +263,7 @@ async def _run() -> int:
             "default_route": {"channels": ["quiet"]},
             "storm": {"threshold": 0},
         }
+        hook = json.dumps(_webhook(N))
         results: dict[tuple[str, int], Measured] = {}
         cluster = Cluster() if find_pg_binary("initdb") and find_pg_binary("pg_ctl") else None
         # Each measurement gets a fresh process, so neither carries the alerts of the
@@ -224,11 +274,7 @@ async def _run() -> int:
             try:
                 assert receiver.proc is not None
                 results["receiver", conns] = await _measure(
-                    wrk,
-                    receiver.url,
-                    "/webhook/alertmanager",
-                    json.dumps(_webhook(N)),
-                    conns,
+                    _one_wrk(wrk, receiver.url, "/webhook/alertmanager", hook, conns),
                     [receiver.proc.pid],
                     receiver,
                 )
@@ -240,11 +286,7 @@ async def _run() -> int:
             try:
                 assert am.proc is not None
                 results["alertmanager", conns] = await _measure(
-                    wrk,
-                    am.url,
-                    "/api/v2/alerts",
-                    json.dumps(_alerts_v2(N)),
-                    conns,
+                    _one_wrk(wrk, am.url, "/api/v2/alerts", json.dumps(_alerts_v2(N)), conns),
                     [am.proc.pid],
                     None,
                 )
@@ -257,16 +299,17 @@ async def _run() -> int:
                 try:
                     assert receiver.proc is not None
                     results["receiver-pg", conns] = await _measure(
-                        wrk,
-                        receiver.url,
-                        "/webhook/alertmanager",
-                        json.dumps(_webhook(N)),
-                        conns,
+                        _one_wrk(wrk, receiver.url, "/webhook/alertmanager", hook, conns),
                         [receiver.proc.pid],
                         receiver,
+                        cluster.data,
                     )
                 finally:
                     receiver.stop()
+        if cluster is not None:
+            results["receiver-pg3", sum(PG3_CONNS)] = await _measure_replicas(
+                wrk, tmp, cfg, cluster
+            )
         e2e = {"sqlite": await _end_to_end(tmp)}
         if cluster is not None:
             storage = {"backend": "postgres", "dsn": cluster.create_database()}
@@ -279,13 +322,15 @@ async def _run() -> int:
 def _report(results: dict[tuple[str, int], Measured], e2e: dict[str, dict[str, float]]) -> None:
     print(
         f"{'target':<13}{'conns':>6}{'answered/s':>11}{'sustained/s':>12}{'p50 ms':>8}"
-        f"{'p99 ms':>8}{'non-2xx':>8}{'backlog':>8}{'server CPU':>11}{'wrk CPU':>8}"
+        f"{'p99 ms':>8}{'non-2xx':>8}{'backlog':>8}{'server CPU':>11}{'pg CPU':>7}"
+        f"{'wrk CPU':>8}"
     )
     for (target, conns), m in results.items():
+        db_cpu = "-" if m.db_cpu is None else f"{m.db_cpu:.0%}"
         print(
             f"{target:<13}{conns:>6}{m.load.rps:>11.0f}{m.sustained_rps:>12.0f}"
             f"{m.load.p50_ms:>8.2f}{m.load.p99_ms:>8.2f}{m.load.non2xx + m.load.errors:>8}"
-            f"{m.backlog_at_end:>8.0f}{m.server_cpu:>10.0%}{m.load.client_cpu:>8.0%}"
+            f"{m.backlog_at_end:>8.0f}{m.server_cpu:>10.0%}{db_cpu:>7}{m.load.client_cpu:>8.0%}"
         )
     for conns, goal in GOALS.items():
         reference = results["alertmanager", conns].sustained_rps
@@ -305,6 +350,16 @@ def _report(results: dict[tuple[str, int], Measured], e2e: dict[str, dict[str, f
         print(
             f"receiver-pg (1 replica) sustained / alertmanager at {conns} conn(s):"
             f" {ratio:.2f}x{met}"
+        )
+    pg3 = sum(PG3_CONNS)
+    if ("receiver-pg3", pg3) in results:
+        ratio = (
+            results["receiver-pg3", pg3].sustained_rps / results["alertmanager", pg3].sustained_rps
+        )
+        met = "met" if ratio >= PG_GOALS[pg3] else "NOT met"
+        print(
+            f"receiver-pg (3 replicas) sustained / alertmanager at {pg3} conn(s):"
+            f" {ratio:.2f}x (goal >= {PG_GOALS[pg3]}x: {met})"
         )
     for backend, figures in e2e.items():
         met = "met" if figures["p99_ms"] < E2E_GOAL_MS else "NOT met"
