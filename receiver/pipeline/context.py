@@ -21,7 +21,8 @@ class Context:
     `dispatch` hands freshly committed outbox rows straight to the worker (no re-read);
     `wake_outbox` asks it to look at the table (timers, folded rows, replays).
     `lease_owner` is the worker's name in outbox leases when several receivers share
-    the database (None on SQLite).
+    the database (None on SQLite); `shared` says whether writers other than this
+    receiver's single one may commit side by side (the store's `shared`).
     """
 
     config: Config
@@ -30,6 +31,7 @@ class Context:
     dispatch: Callable[[list[dict[str, Any]]], None] = _noop
     publish: Callable[[str, dict[str, Any]], None] = _noop
     lease_owner: str | None = None
+    shared: bool = False
 
     @classmethod
     def from_config(cls, config: Config) -> Context:

@@ -7,6 +7,7 @@ from receiver.config import StormConfig
 from receiver.pipeline.context import Context
 from receiver.pipeline.work import Webhook
 from receiver.store.base import Tx
+from receiver.store.singleton import STORM_LOCK, serialise
 
 
 def active(tx: Tx, cfg: StormConfig, now: float) -> bool:
@@ -20,5 +21,10 @@ def active(tx: Tx, cfg: StormConfig, now: float) -> bool:
 def check(tx: Tx, ctx: Context, w: Webhook) -> bool:
     """A new, non-critical incident opened in storm mode has its notifications folded."""
     if w.opens:
+        if ctx.config.storm.threshold > 0:
+            # Writers that open incidents side by side (processing lanes, replicas) would
+            # not count each other's uncommitted ones: a burst would open the storm late.
+            # Each opening waits for the ones before it to commit, then counts.
+            serialise(tx, STORM_LOCK, ctx.shared)
         w.in_storm = w.severity != "critical" and active(tx, ctx.config.storm, w.now)
     return True

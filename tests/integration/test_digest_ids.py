@@ -56,6 +56,10 @@ async def test_digest_ids_and_render_preview_match(tmp_path: Path) -> None:
                 for group in groups:
                     status, _ = await post_webhook(s, receiver.url, _payload(group))
                     assert status == 200
+                    # Processed before the next is posted: on PostgreSQL webhooks of other
+                    # groups are processed side by side (lanes), so which incidents open
+                    # the storm would otherwise depend on timing, not on this order.
+                    await receiver.incident_id(group)
 
             def digests() -> list[dict[str, Any]]:
                 return [r.json for r in sink.requests if r.json["text"].startswith("[DIGEST]")]

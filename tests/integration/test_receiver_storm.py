@@ -102,3 +102,25 @@ async def test_storm_mode_sends_non_critical_to_digests(tmp_path: Path) -> None:
     finally:
         receiver.stop()
         await sink.stop()
+
+
+async def test_a_burst_opens_the_storm_at_the_threshold(tmp_path: Path) -> None:
+    """40 groups posted at once: exactly the first 5 incidents page on their own, the other
+    35 go to digests. On PostgreSQL they are processed in parallel lanes, which must count
+    each other's incidents (each opening waits for those before it to commit)."""
+    sink = await Sink().start()
+    cfg = {
+        "channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
+        "default_route": {"channels": ["hook"]},
+        "storm": {"threshold": 5, "window": "1m", "digest_interval": "500ms"},
+    }
+    receiver = await ReceiverProcess(tmp_path, cfg).start()
+    try:
+        burst = set(await _post_many(receiver.url, [f"b{i}" for i in range(40)]))
+        await wait_for(lambda: set(coverage(sink)) == burst, 30, what="all 40 incidents")
+        singles = [r for r in sink.received if r.body["kind"] == "firing"]
+        assert len(singles) == 5, [r.body["incident"]["group_labels"] for r in singles]
+        assert max(coverage(sink).values()) == 1
+    finally:
+        receiver.stop()
+        await sink.stop()
