@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -77,14 +78,18 @@ async def test_2000_incidents_against_5_per_second(tmp_path: Path) -> None:
         await sink.stop()
 
 
-async def test_storm_mode_sends_non_critical_to_digests(tmp_path: Path) -> None:
-    sink = await Sink().start()
-    cfg = {
+def _storm_of_5(sink: Sink) -> dict[str, Any]:
+    """Storm mode from the 6th new incident within a minute, digests every 500 ms."""
+    return {
         "channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
         "default_route": {"channels": ["hook"]},
         "storm": {"threshold": 5, "window": "1m", "digest_interval": "500ms"},
     }
-    receiver = await ReceiverProcess(tmp_path, cfg).start()
+
+
+async def test_storm_mode_sends_non_critical_to_digests(tmp_path: Path) -> None:
+    sink = await Sink().start()
+    receiver = await ReceiverProcess(tmp_path, _storm_of_5(sink)).start()
     try:
         first = await _post_many(receiver.url, [f"calm{i}" for i in range(5)])
         await wait_for(lambda: len(sink.received) == 5, 20, what="5 individual messages")
@@ -109,12 +114,7 @@ async def test_a_burst_opens_the_storm_at_the_threshold(tmp_path: Path) -> None:
     35 go to digests. On PostgreSQL they are processed in parallel lanes, which must count
     each other's incidents (each opening waits for those before it to commit)."""
     sink = await Sink().start()
-    cfg = {
-        "channels": [{"name": "hook", "type": "webhook", "url": sink.url}],
-        "default_route": {"channels": ["hook"]},
-        "storm": {"threshold": 5, "window": "1m", "digest_interval": "500ms"},
-    }
-    receiver = await ReceiverProcess(tmp_path, cfg).start()
+    receiver = await ReceiverProcess(tmp_path, _storm_of_5(sink)).start()
     try:
         burst = set(await _post_many(receiver.url, [f"b{i}" for i in range(40)]))
         await wait_for(lambda: set(coverage(sink)) == burst, 30, what="all 40 incidents")
