@@ -203,9 +203,15 @@ class Inbox:
         for i in range(_JOB_MAX if not threaded else 1):
             if not queue or time.perf_counter() > deadline:
                 return
-            if i > 0 and _is_big(queue[0]):
+            try:
+                if i > 0 and _is_big(queue[0]):
+                    return
+                job = queue.popleft()
+            except IndexError:
+                # Dropped meanwhile (this runs on a thread on PostgreSQL): another lane
+                # failed, and the recovery sweep processes these from the table.
                 return
-            apply_stored(tx, self.ctx, queue.popleft(), now)
+            apply_stored(tx, self.ctx, job, now)
 
     def _quiet(self) -> bool:
         # Nothing runs and nothing more will: queued webhooks of a closed store stay on
