@@ -57,11 +57,11 @@ def run_batch(conn: Connection, batch: Sequence[Job]) -> list[Outcome]:
     if opening:
         _begin(conn, opening)
     if len(batch) == 1:
-        return [_run_alone(conn, batch[0])]
+        return [_run_job(conn, batch[0], alone=True)]
     outcomes = []
     last = len(batch) - 1
     for i, job in enumerate(batch):
-        outcome = _run_in_savepoint(conn, job)
+        outcome = _run_job(conn, job, alone=False)
         outcomes.append(outcome)
         if outcome[2] is not None:
             # ROLLBACK TO keeps the savepoint: the next job runs under it as it is.
@@ -89,9 +89,10 @@ def _send(conn: Connection, sql: str) -> None:
         raise transient(exc) from exc
 
 
-def _run_alone(conn: Connection, job: Job) -> Outcome:
-    # On failure the whole transaction rolls back. A lost connection fails the batch
-    # (StoreError); the inbox then retries from the table.
+def _run_job(conn: Connection, job: Job, alone: bool) -> Outcome:
+    # A lone job's failure rolls the whole transaction back; in a batch the caller rolls
+    # back to the job's savepoint. A lost connection fails the batch (StoreError); the
+    # inbox then retries from the table.
     tx = PgTx(conn, defer=True)
     try:
         result = job.fn(tx)
@@ -100,17 +101,6 @@ def _run_alone(conn: Connection, job: Job) -> Outcome:
     except Exception as exc:
         if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
             raise
-        conn.rollback()
-        return (job, None, exc, [])
-
-
-def _run_in_savepoint(conn: Connection, job: Job) -> Outcome:
-    tx = PgTx(conn, defer=True)
-    try:
-        result = job.fn(tx)
-        tx.flush()
-        return (job, result, None, tx.callbacks)
-    except Exception as exc:
-        if isinstance(exc, StoreError) and not isinstance(exc, Conflict):
-            raise
+        if alone:
+            conn.rollback()
         return (job, None, exc, [])
