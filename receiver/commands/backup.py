@@ -13,7 +13,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from receiver.commands.config_file import sqlite_only
+from receiver.commands.config_file import add_backend_config_argument, sqlite_only
 from receiver.store.backup import InvalidBackup, backup, backup_into
 from receiver.store.checksum import ChecksumError, checksum_path
 
@@ -47,13 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         help="with --dir: after the new backup is verified, remove all but the newest N",
     )
     p.add_argument("--storage.path", dest="storage", type=Path, default=Path("tocsin-data"))
-    p.add_argument(
-        "--config.file",
-        dest="config_file",
-        type=Path,
-        default=None,
-        help="the receiver's configuration, to tell its storage backend (default: SQLite)",
-    )
+    add_backend_config_argument(p)
     return p
 
 

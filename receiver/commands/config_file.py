@@ -3,6 +3,7 @@ its problems."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,7 @@ from receiver.service.config_check import check_config, default_config, load_con
 from servicekit.problems import ConfigError, Problem
 
 __all__ = [
+    "add_backend_config_argument",
     "check_or_report",
     "default_config",
     "load_config",
@@ -62,3 +64,15 @@ def sqlite_only(path: Path | None, advice: str) -> int | None:
         print(advice, file=sys.stderr)
         return exit_codes.REFUSED
     return None
+
+
+def add_backend_config_argument(p: argparse.ArgumentParser) -> None:
+    """`--config.file` for a command that only needs the configuration to tell its
+    storage backend (what `sqlite_only` reads)."""
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        type=Path,
+        default=None,
+        help="the receiver's configuration, to tell its storage backend (default: SQLite)",
+    )

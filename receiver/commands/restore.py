@@ -14,7 +14,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from receiver.commands.config_file import sqlite_only
+from receiver.commands.config_file import add_backend_config_argument, sqlite_only
 from receiver.store.backup import InvalidBackup
 from receiver.store.checksum import ChecksumError, MissingChecksum
 from receiver.store.lock import StoreLocked
@@ -47,13 +47,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> argp
         action="store_false",
         help="restore a backup that has no FILE.sha256 (SQLite's integrity check still runs)",
     )
-    p.add_argument(
-        "--config.file",
-        dest="config_file",
-        type=Path,
-        default=None,
-        help="the receiver's configuration, to tell its storage backend (default: SQLite)",
-    )
+    add_backend_config_argument(p)
     return p
 
 
