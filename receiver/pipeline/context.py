@@ -21,8 +21,7 @@ class Context:
     `dispatch` hands freshly committed outbox rows straight to the worker (no re-read);
     `wake_outbox` asks it to look at the table (timers, folded rows, replays).
     `lease_owner` is the worker's name in outbox leases when several receivers share
-    the database (None on SQLite); `shared` says whether writers other than this
-    receiver's single one may commit side by side (the store's `shared`).
+    the database (None on SQLite).
     """
 
     config: Config
@@ -31,7 +30,12 @@ class Context:
     dispatch: Callable[[list[dict[str, Any]]], None] = _noop
     publish: Callable[[str, dict[str, Any]], None] = _noop
     lease_owner: str | None = None
-    shared: bool = False
+
+    @property
+    def shared(self) -> bool:
+        """Whether writers other than this receiver's single one may commit side by side:
+        the store is shared exactly when the outbox leases rows."""
+        return self.lease_owner is not None
 
     @classmethod
     def from_config(cls, config: Config) -> Context:

@@ -90,7 +90,6 @@ class Service:
         ctx.wake_outbox = worker.wake
         ctx.dispatch = worker.submit
         ctx.lease_owner = worker.owner
-        ctx.shared = store.shared
         if dsn := postgres_dsn(cfg.storage):
             timeout = float(cfg.storage.connect_timeout)
             self._notifier = connect_replicas(dsn, ctx, hub, worker.wake, timeout)
