@@ -7,7 +7,6 @@ only reads its results, so no fit ever runs on the scrape path.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 
 import structlog
@@ -16,6 +15,7 @@ from prometheus_client.metrics_core import Metric
 from exporter.collector import Collector, CollectorContext, register
 from exporter.forecast.config import ForecastConfig
 from exporter.forecast.results import Results
+from servicekit.tasks import cancel_all
 
 log = structlog.get_logger(__name__)
 
@@ -45,11 +45,8 @@ class ForecastCollector(Collector):
         self._task.add_done_callback(_report_crash)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_all([self._task])
+        self._task = None
 
     def collect(self) -> Iterable[Metric]:
         return self._results.families()

@@ -7,7 +7,6 @@ of each, so a slow or hanging target never slows a scrape.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import ssl
 import threading
@@ -27,6 +26,7 @@ from exporter.probing.connect import TLSOptions, build_ssl_context
 from exporter.probing.http import HTTPRequest, probe_http
 from exporter.probing.result import ProbeResult
 from exporter.probing.tcp import probe_tcp
+from servicekit.tasks import cancel_all
 from servicekit.values import Duration, Secret
 
 log = structlog.get_logger(__name__)
@@ -232,11 +232,7 @@ class ProbesCollector(Collector):
             self._tasks.append(asyncio.create_task(self._loop(probe), name=f"probe-{probe.name}"))
 
     async def stop(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks.clear()
 
     def collect(self) -> Iterable[Metric]:

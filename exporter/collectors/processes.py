@@ -25,6 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 
 from exporter.collector import Collector, CollectorContext, CollectorUnavailable, register
+from servicekit.tasks import cancel_all
 from servicekit.values import Duration
 
 log = structlog.get_logger(__name__)
@@ -323,11 +324,8 @@ class ProcessesCollector(Collector):
         self._task = asyncio.create_task(self._loop(), name="processes-scan")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_all([self._task])
+        self._task = None
 
     def collect(self) -> Iterable[Metric]:
         if self._task is None:

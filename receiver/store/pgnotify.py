@@ -19,7 +19,6 @@ psycopg's async connections do their I/O without blocking the event loop.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import secrets
 from collections.abc import Callable
@@ -30,6 +29,7 @@ import psycopg
 import structlog
 
 from receiver.store.dsn import redactor
+from servicekit.tasks import cancel_all
 
 log = structlog.get_logger("receiver.store")
 OUTBOX = "tocsin_outbox"
@@ -107,11 +107,7 @@ class PgNotifier:
 
     async def stop(self) -> None:
         """Stop both connections; notifications not yet sent are dropped."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_all(self._tasks)
         self._tasks = []
 
     def outbox_changed(self) -> None:
